@@ -1,0 +1,808 @@
+/*
+ * The machine-independent core of the driver: owners, the machine table,
+ * VCPU slots, ownership checks, locking and NVMM_CTL.  What a machine or
+ * a VCPU is on the host is the backend's business (nvmm_x86_kvm.c).
+ *
+ * Locking, as NetBSD's: each machine has a reader/writer lock, taken as
+ * writer only to create or destroy the machine; each VCPU has a mutex held
+ * for the whole of every VCPU operation, run included.  Memory operations
+ * take the machine's memlock under the reader lock, so that they go on
+ * while VCPUs run.  Destroy marks the machine dying and kicks its VCPUs
+ * before it waits for the writer lock, so it never waits on a guest.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvmm_internal.h"
+
+const struct nvmm_impl *const nvmm_impl = &nvmm_x86_kvm;
+
+static struct nvmm_machine machines[NVMM_MAX_MACHINES];
+static struct nvmm_owner root_owner = { .pid = 0, .root = true };
+
+static pthread_once_t nvmm_once = PTHREAD_ONCE_INIT;
+static int nvmm_init_error;
+
+static void
+nvmm_kick_handler(int sig)
+{
+	/* Only there so that the signal interrupts KVM_RUN. */
+	(void)sig;
+}
+
+static int
+nvmm_install_kick_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = nvmm_kick_handler;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the point is that KVM_RUN returns. */
+	if (sigaction(NVMM_KERN_KICK_SIGNAL, &sa, NULL) == -1)
+		return errno;
+	return 0;
+}
+
+static void
+nvmm_init_once(void)
+{
+	pthread_rwlockattr_t attr;
+	size_t i;
+
+	/*
+	 * Writers first: a destroy must not starve behind VCPU threads that
+	 * take the reader lock run after run.
+	 */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	for (i = 0; i < NVMM_MAX_MACHINES; i++) {
+		machines[i].machid = (nvmm_machid_t)i;
+		machines[i].commfd = -1;
+		pthread_rwlock_init(&machines[i].lock, &attr);
+		pthread_mutex_init(&machines[i].memlock, NULL);
+	}
+	pthread_rwlockattr_destroy(&attr);
+
+	nvmm_init_error = nvmm_install_kick_handler();
+	if (nvmm_init_error == 0)
+		nvmm_init_error = nvmm_impl->init();
+}
+
+/* -------------------------------------------------------------------------- */
+
+static bool
+nvmm_owner_may(const struct nvmm_owner *owner, const struct nvmm_machine *mach)
+{
+	return owner->root || mach->owner == owner;
+}
+
+/*
+ * Looks a machine up and locks it; on success the caller ends with
+ * nvmm_machine_put().
+ */
+static int
+nvmm_machine_get(struct nvmm_owner *owner, nvmm_machid_t machid, bool writer,
+    struct nvmm_machine **machp)
+{
+	struct nvmm_machine *mach;
+
+	if (machid >= NVMM_MAX_MACHINES)
+		return EINVAL;
+	mach = &machines[machid];
+	if (writer)
+		pthread_rwlock_wrlock(&mach->lock);
+	else
+		pthread_rwlock_rdlock(&mach->lock);
+	if (!mach->present) {
+		pthread_rwlock_unlock(&mach->lock);
+		return ENOENT;
+	}
+	if (!nvmm_owner_may(owner, mach)) {
+		pthread_rwlock_unlock(&mach->lock);
+		return EPERM;
+	}
+	*machp = mach;
+	return 0;
+}
+
+static void
+nvmm_machine_put(struct nvmm_machine *mach)
+{
+	pthread_rwlock_unlock(&mach->lock);
+}
+
+static int
+nvmm_vcpu_get(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
+    struct nvmm_cpu **cpup)
+{
+	struct nvmm_cpu *cpu;
+
+	if (cpuid >= NVMM_MAX_VCPUS)
+		return EINVAL;
+	cpu = &mach->cpus[cpuid];
+	pthread_mutex_lock(&cpu->lock);
+	if (!cpu->present) {
+		pthread_mutex_unlock(&cpu->lock);
+		return ENOENT;
+	}
+	*cpup = cpu;
+	return 0;
+}
+
+static void
+nvmm_vcpu_put(struct nvmm_cpu *cpu)
+{
+	pthread_mutex_unlock(&cpu->lock);
+}
+
+/* -------------------------------------------------------------------------- */
+
+void
+nvmm_cpu_enter(struct nvmm_cpu *cpu)
+{
+	pthread_mutex_lock(&cpu->kick_lock);
+	cpu->running = true;
+	cpu->runner = pthread_self();
+	pthread_mutex_unlock(&cpu->kick_lock);
+}
+
+void
+nvmm_cpu_leave(struct nvmm_cpu *cpu)
+{
+	pthread_mutex_lock(&cpu->kick_lock);
+	cpu->running = false;
+	pthread_mutex_unlock(&cpu->kick_lock);
+}
+
+/*
+ * The backend's kick arms an immediate exit for a run about to start; the
+ * signal interrupts one under way.  The runner clears the former and then
+ * reads the comm page, so a stop written before the kick is never missed.
+ */
+static void
+nvmm_cpu_kick(struct nvmm_cpu *cpu)
+{
+	pthread_mutex_lock(&cpu->kick_lock);
+	if (cpu->cpudata != NULL) {
+		nvmm_impl->vcpu_kick(cpu);
+		if (cpu->running)
+			pthread_kill(cpu->runner, NVMM_KERN_KICK_SIGNAL);
+	}
+	pthread_mutex_unlock(&cpu->kick_lock);
+}
+
+/* -------------------------------------------------------------------------- */
+
+int
+nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root)
+{
+	struct nvmm_owner *owner;
+
+	pthread_once(&nvmm_once, nvmm_init_once);
+	if (nvmm_init_error != 0)
+		return nvmm_init_error;
+
+	if (root) {
+		*ownerp = &root_owner;
+		return 0;
+	}
+	owner = calloc(1, sizeof(*owner));
+	if (owner == NULL)
+		return ENOMEM;
+	owner->pid = pid;
+	*ownerp = owner;
+	return 0;
+}
+
+pid_t
+nvmm_kern_owner_pid(const struct nvmm_owner *owner)
+{
+	return owner->pid;
+}
+
+int
+nvmm_kern_capability(struct nvmm_owner *owner, struct nvmm_capability *cap)
+{
+	(void)owner;
+	memset(cap, 0, sizeof(*cap));
+	cap->version = NVMM_KERN_VERSION;
+	cap->state_size = sizeof(struct nvmm_vcpu_state);
+	cap->max_machines = NVMM_MAX_MACHINES;
+	cap->max_vcpus = NVMM_MAX_VCPUS;
+	cap->max_ram = NVMM_MAX_RAM;
+	nvmm_impl->capability(cap);
+	return 0;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static int
+nvmm_comm_create(struct nvmm_machine *mach)
+{
+	const size_t size = NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE;
+	int fd, error;
+	void *base;
+
+	fd = memfd_create("nvmm-comm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd == -1)
+		return errno;
+	if (ftruncate(fd, (off_t)size) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1) {
+		error = errno;
+		goto out;
+	}
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		error = errno;
+		goto out;
+	}
+	mach->commfd = fd;
+	mach->commbase = base;
+	return 0;
+out:
+	close(fd);
+	return error;
+}
+
+static void
+nvmm_comm_destroy(struct nvmm_machine *mach)
+{
+	munmap(mach->commbase, NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE);
+	close(mach->commfd);
+	mach->commbase = NULL;
+	mach->commfd = -1;
+}
+
+static int
+nvmm_cpus_create(struct nvmm_machine *mach)
+{
+	size_t i;
+
+	mach->cpus = calloc(NVMM_MAX_VCPUS, sizeof(*mach->cpus));
+	if (mach->cpus == NULL)
+		return ENOMEM;
+	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
+		mach->cpus[i].cpuid = (nvmm_cpuid_t)i;
+		pthread_mutex_init(&mach->cpus[i].lock, NULL);
+		pthread_mutex_init(&mach->cpus[i].kick_lock, NULL);
+	}
+	atomic_store(&mach->ncpus, 0);
+	return 0;
+}
+
+static void
+nvmm_vcpu_free(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+{
+	nvmm_impl->vcpu_destroy(mach, cpu);
+	pthread_mutex_lock(&cpu->kick_lock);
+	cpu->cpudata = NULL;
+	pthread_mutex_unlock(&cpu->kick_lock);
+	cpu->present = false;
+	atomic_fetch_sub(&mach->ncpus, 1);
+}
+
+static void
+nvmm_cpus_destroy(struct nvmm_machine *mach)
+{
+	size_t i;
+
+	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
+		if (mach->cpus[i].present)
+			nvmm_vcpu_free(mach, &mach->cpus[i]);
+		pthread_mutex_destroy(&mach->cpus[i].lock);
+		pthread_mutex_destroy(&mach->cpus[i].kick_lock);
+	}
+	free(mach->cpus);
+	mach->cpus = NULL;
+}
+
+/* Called with the machine's writer lock. */
+static void
+nvmm_machine_free(struct nvmm_machine *mach)
+{
+	nvmm_cpus_destroy(mach);
+	nvmm_impl->machine_destroy(mach);
+	nvmm_mem_fini(mach);
+	nvmm_comm_destroy(mach);
+	mach->machdata = NULL;
+	mach->owner = NULL;
+	mach->present = false;
+}
+
+/* Takes the lowest free slot, returned write-locked. */
+static struct nvmm_machine *
+nvmm_machine_alloc(void)
+{
+	struct nvmm_machine *mach;
+	size_t i;
+
+	for (i = 0; i < NVMM_MAX_MACHINES; i++) {
+		mach = &machines[i];
+		pthread_rwlock_wrlock(&mach->lock);
+		if (!mach->present)
+			return mach;
+		pthread_rwlock_unlock(&mach->lock);
+	}
+	return NULL;
+}
+
+int
+nvmm_kern_machine_create(struct nvmm_owner *owner, nvmm_machid_t *machidp)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	mach = nvmm_machine_alloc();
+	if (mach == NULL)
+		return ENOBUFS;
+
+	error = nvmm_comm_create(mach);
+	if (error)
+		goto out;
+	error = nvmm_cpus_create(mach);
+	if (error)
+		goto out_comm;
+	nvmm_mem_init(mach);
+	error = nvmm_impl->machine_create(mach);
+	if (error)
+		goto out_cpus;
+
+	mach->owner = owner;
+	mach->gen++;
+	mach->time = time(NULL);
+	atomic_store(&mach->dying, false);
+	mach->present = true;
+	*machidp = mach->machid;
+	pthread_rwlock_unlock(&mach->lock);
+	return 0;
+
+out_cpus:
+	nvmm_mem_fini(mach);
+	nvmm_cpus_destroy(mach);
+out_comm:
+	nvmm_comm_destroy(mach);
+out:
+	pthread_rwlock_unlock(&mach->lock);
+	return error;
+}
+
+/*
+ * Destroys a machine that the caller holds the reader lock of and may
+ * operate.  Returns with no lock held.
+ */
+static void
+nvmm_machine_kill(struct nvmm_machine *mach)
+{
+	uint64_t gen = mach->gen;
+	size_t i;
+
+	atomic_store(&mach->dying, true);
+	for (i = 0; i < NVMM_MAX_VCPUS; i++)
+		nvmm_cpu_kick(&mach->cpus[i]);
+	pthread_rwlock_unlock(&mach->lock);
+
+	pthread_rwlock_wrlock(&mach->lock);
+	/* Unless someone else got there first, or the slot was reused. */
+	if (mach->present && mach->gen == gen)
+		nvmm_machine_free(mach);
+	pthread_rwlock_unlock(&mach->lock);
+}
+
+int
+nvmm_kern_machine_destroy(struct nvmm_owner *owner, nvmm_machid_t machid)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	nvmm_machine_kill(mach);
+	return 0;
+}
+
+void
+nvmm_kern_close(struct nvmm_owner *owner)
+{
+	struct nvmm_machine *mach;
+	size_t i;
+
+	for (i = 0; i < NVMM_MAX_MACHINES; i++) {
+		mach = &machines[i];
+		pthread_rwlock_rdlock(&mach->lock);
+		if (mach->present && mach->owner == owner)
+			nvmm_machine_kill(mach);
+		else
+			pthread_rwlock_unlock(&mach->lock);
+	}
+	if (owner != &root_owner)
+		free(owner);
+}
+
+int
+nvmm_kern_machine_configure(struct nvmm_owner *owner, nvmm_machid_t machid,
+    uint64_t op, const void *conf)
+{
+	struct nvmm_machine *mach;
+	uint64_t mdop = NVMM_MACH_CONF_MD(op);
+	int error;
+
+	error = nvmm_machine_get(owner, machid, true, &mach);
+	if (error)
+		return error;
+	/* An op below the MD range wraps around and is refused here. */
+	if (mdop >= nvmm_impl->mach_conf_max)
+		error = EINVAL;
+	else
+		error = nvmm_impl->machine_configure(mach, mdop, conf);
+	nvmm_machine_put(mach);
+	return error;
+}
+
+/* -------------------------------------------------------------------------- */
+
+int
+nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	uint8_t *pages;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	if (cpuid >= NVMM_MAX_VCPUS) {
+		error = EINVAL;
+		goto out;
+	}
+	cpu = &mach->cpus[cpuid];
+	pthread_mutex_lock(&cpu->lock);
+	if (cpu->present) {
+		/* NetBSD's code says EBUSY, whatever its man page says. */
+		error = EBUSY;
+		goto out_cpu;
+	}
+	pages = mach->commbase + cpuid * NVMM_KERN_COMM_STRIDE;
+	memset(pages, 0, NVMM_KERN_COMM_STRIDE);
+	cpu->comm = (struct nvmm_comm_page *)pages;
+	cpu->access = (struct nvmm_kern_access *)
+	    (pages + NVMM_KERN_ACCESS_OFFSET);
+	cpu->data = pages + NVMM_PAGE_SIZE;
+
+	error = nvmm_impl->vcpu_create(mach, cpu);
+	if (error)
+		goto out_cpu;
+	cpu->present = true;
+	atomic_fetch_add(&mach->ncpus, 1);
+out_cpu:
+	pthread_mutex_unlock(&cpu->lock);
+out:
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_vcpu_get(mach, cpuid, &cpu);
+	if (error)
+		goto out;
+	nvmm_vcpu_free(mach, cpu);
+	nvmm_vcpu_put(cpu);
+out:
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_vcpu_configure(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, uint64_t op, const void *conf)
+{
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	uint64_t mdop = NVMM_VCPU_CONF_MD(op);
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_vcpu_get(mach, cpuid, &cpu);
+	if (error)
+		goto out;
+	if (mdop >= nvmm_impl->vcpu_conf_max)
+		error = EINVAL;
+	else
+		error = nvmm_impl->vcpu_configure(cpu, mdop, conf);
+	nvmm_vcpu_put(cpu);
+out:
+	nvmm_machine_put(mach);
+	return error;
+}
+
+/*
+ * The VCPU operations that only differ in what the backend does: look up,
+ * lock, call, unlock.
+ */
+enum nvmm_vcpu_op {
+	NVMM_VCPU_OP_SETSTATE,
+	NVMM_VCPU_OP_GETSTATE,
+	NVMM_VCPU_OP_INJECT,
+	NVMM_VCPU_OP_COMPLETE,
+};
+
+static int
+nvmm_vcpu_call(struct nvmm_cpu *cpu, enum nvmm_vcpu_op op, bool *done)
+{
+	struct nvmm_comm_page *comm = cpu->comm;
+	uint64_t flags;
+	int error;
+
+	switch (op) {
+	case NVMM_VCPU_OP_SETSTATE:
+		flags = NVMM_READ_ONCE(comm->state_wanted) & NVMM_X64_STATE_ALL;
+		return nvmm_impl->vcpu_setstate(cpu, flags);
+	case NVMM_VCPU_OP_GETSTATE:
+		flags = NVMM_READ_ONCE(comm->state_wanted) & NVMM_X64_STATE_ALL;
+		error = nvmm_impl->vcpu_getstate(cpu, flags);
+		if (error == 0) {
+			NVMM_WRITE_ONCE(comm->state_wanted, 0);
+			comm->state_cached |= flags;
+		}
+		return error;
+	case NVMM_VCPU_OP_INJECT:
+		return nvmm_impl->vcpu_inject(cpu);
+	case NVMM_VCPU_OP_COMPLETE:
+		return nvmm_impl->vcpu_complete(cpu, done);
+	}
+	return EINVAL;
+}
+
+static int
+nvmm_vcpu_op(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, enum nvmm_vcpu_op op, bool *done)
+{
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_vcpu_get(mach, cpuid, &cpu);
+	if (error == 0) {
+		error = nvmm_vcpu_call(cpu, op, done);
+		nvmm_vcpu_put(cpu);
+	}
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_vcpu_setstate(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_vcpu_op(owner, machid, cpuid, NVMM_VCPU_OP_SETSTATE, NULL);
+}
+
+int
+nvmm_kern_vcpu_getstate(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_vcpu_op(owner, machid, cpuid, NVMM_VCPU_OP_GETSTATE, NULL);
+}
+
+int
+nvmm_kern_vcpu_inject(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_vcpu_op(owner, machid, cpuid, NVMM_VCPU_OP_INJECT, NULL);
+}
+
+int
+nvmm_kern_vcpu_complete(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, bool *done)
+{
+	return nvmm_vcpu_op(owner, machid, cpuid, NVMM_VCPU_OP_COMPLETE, done);
+}
+
+int
+nvmm_kern_vcpu_run(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, struct nvmm_vcpu_exit *exit)
+{
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_vcpu_get(mach, cpuid, &cpu);
+	if (error == 0) {
+		error = nvmm_impl->vcpu_run(mach, cpu, exit);
+		/* As NetBSD: a stop asked for is consumed by any return. */
+		NVMM_WRITE_ONCE(cpu->comm->stop, 0);
+		nvmm_vcpu_put(cpu);
+	}
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	if (cpuid >= NVMM_MAX_VCPUS)
+		error = EINVAL;
+	else
+		nvmm_cpu_kick(&mach->cpus[cpuid]);
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_vcpu_comm(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, struct nvmm_comm_page **commp,
+    struct nvmm_kern_access **accessp, uint8_t **datap)
+{
+	struct nvmm_machine *mach;
+	uint8_t *pages;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	if (cpuid >= NVMM_MAX_VCPUS) {
+		error = EINVAL;
+	} else {
+		/* As NetBSD's mmap, this does not ask that the VCPU exist. */
+		pages = mach->commbase + cpuid * NVMM_KERN_COMM_STRIDE;
+		*commp = (struct nvmm_comm_page *)pages;
+		if (accessp != NULL)
+			*accessp = (struct nvmm_kern_access *)
+			    (pages + NVMM_KERN_ACCESS_OFFSET);
+		if (datap != NULL)
+			*datap = pages + NVMM_PAGE_SIZE;
+	}
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_machine_comm_fd(struct nvmm_owner *owner, nvmm_machid_t machid,
+    int *fdp)
+{
+	struct nvmm_machine *mach;
+	int error, fd;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	fd = fcntl(mach->commfd, F_DUPFD_CLOEXEC, 0);
+	if (fd == -1)
+		error = errno;
+	else
+		*fdp = fd;
+	nvmm_machine_put(mach);
+	return error;
+}
+
+/* -------------------------------------------------------------------------- */
+
+int
+nvmm_kern_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
+    uintptr_t hva, size_t size, int memfd, off_t offset)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_mem_hva_map(mach, hva, size, memfd, offset);
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_hva_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
+    uintptr_t hva, size_t size)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_mem_hva_unmap(mach, hva, size);
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_gpa_map(struct nvmm_owner *owner, nvmm_machid_t machid,
+    uintptr_t hva, gpaddr_t gpa, size_t size, int prot)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_mem_gpa_map(mach, hva, gpa, size, prot);
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
+    gpaddr_t gpa, size_t size)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_mem_gpa_unmap(mach, gpa, size);
+	nvmm_machine_put(mach);
+	return error;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static int
+nvmm_ctl_mach_info(struct nvmm_owner *owner, void *data, size_t size)
+{
+	struct nvmm_ctl_mach_info info;
+	struct nvmm_machine *mach;
+	int error;
+
+	if (size != sizeof(info))
+		return EINVAL;
+	memcpy(&info, data, sizeof(info));
+	/* A reader is enough: the info must not wait on running guests. */
+	error = nvmm_machine_get(owner, info.machid, false, &mach);
+	if (error)
+		return error;
+	info.nvcpus = atomic_load(&mach->ncpus);
+	info.nram = nvmm_mem_nram(mach);
+	info.pid = mach->owner->pid;
+	info.time = mach->time;
+	nvmm_machine_put(mach);
+	memcpy(data, &info, sizeof(info));
+	return 0;
+}
+
+int
+nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data, size_t size)
+{
+	switch (op) {
+	case NVMM_CTL_MACH_INFO:
+		return nvmm_ctl_mach_info(owner, data, size);
+	default:
+		return EINVAL;
+	}
+}

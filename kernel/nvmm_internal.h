@@ -1,0 +1,151 @@
+/*
+ * kernel/ internals shared by the machine-independent core (nvmm.c,
+ * nvmm_mem.c) and the machine-dependent backend (nvmm_x86_kvm*.c).
+ */
+#ifndef NVMM_INTERNAL_H
+#define NVMM_INTERNAL_H
+
+#include <bsd/sys/queue.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "nvmm_kern.h"
+
+#define NVMM_MAX_MACHINES	128
+#define NVMM_MAX_VCPUS		256
+#define NVMM_MAX_HMAPPINGS	32
+#define NVMM_MAX_RAM		(128ULL << 30)
+#define NVMM_PAGE_SIZE		4096UL
+#define NVMM_PAGE_MASK		(NVMM_PAGE_SIZE - 1)
+
+/*
+ * KVM slot numbers per machine.  A map splits at most one slot in two and
+ * adds one, so it never needs more than two free numbers.
+ */
+#define NVMM_MAX_GSLOTS		1024
+
+/* A client's value, read exactly once from memory it can rewrite. */
+#define NVMM_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#define NVMM_WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+
+struct nvmm_owner {
+	pid_t pid;
+	bool root;
+};
+
+/*
+ * Memory the caller gave with hva_map, mapped here.  Guest slots hold a
+ * reference, so that hva_unmap leaves what the guest sees in place, as
+ * NetBSD's object references do.
+ */
+struct nvmm_hmapping {
+	uintptr_t hva;		/* the caller's address: the key */
+	size_t size;
+	void *uva;		/* where it is mapped in this process */
+	unsigned refs;
+};
+
+/* One KVM memory slot: a guest range backed by part of an hmapping. */
+struct nvmm_gslot {
+	TAILQ_ENTRY(nvmm_gslot) link;
+	uint32_t slot;
+	gpaddr_t gpa;
+	size_t size;
+	struct nvmm_hmapping *hmap;
+	size_t hmoff;
+	int prot;
+};
+TAILQ_HEAD(nvmm_gslot_list, nvmm_gslot);
+
+struct nvmm_cpu {
+	pthread_mutex_t lock;		/* held by every op, the whole run */
+	bool present;
+	nvmm_cpuid_t cpuid;
+	struct nvmm_comm_page *comm;
+	struct nvmm_kern_access *access;
+	uint8_t *data;			/* NVMM_KERN_ACCESS_DATA_MAX bytes */
+	void *cpudata;			/* backend */
+
+	/* Who is inside KVM_RUN, for kicks; see nvmm_cpu_kick(). */
+	pthread_mutex_t kick_lock;
+	bool running;
+	pthread_t runner;
+};
+
+struct nvmm_machine {
+	pthread_rwlock_t lock;	/* writer: create, destroy; reader: the rest */
+	bool present;
+	nvmm_machid_t machid;
+	uint64_t gen;		/* tells one life of the slot from the next */
+	time_t time;
+	struct nvmm_owner *owner;
+	atomic_bool dying;	/* destroy waits for runs; runs see this */
+
+	atomic_uint ncpus;
+	struct nvmm_cpu *cpus;	/* NVMM_MAX_VCPUS entries */
+
+	int commfd;		/* comm pages of all VCPUs */
+	uint8_t *commbase;
+
+	pthread_mutex_t memlock;	/* hmap, gslots, nram */
+	struct nvmm_hmapping *hmap[NVMM_MAX_HMAPPINGS];
+	struct nvmm_gslot_list gslots;
+	uint64_t slotmap[NVMM_MAX_GSLOTS / 64];
+	uint64_t nram;
+
+	void *machdata;		/* backend */
+};
+
+/*
+ * The backend: NetBSD's nvmm_impl, for KVM on x86.  Calls are made with
+ * the machine lock held (as writer for machine_create/destroy) and, for
+ * VCPU calls, the VCPU lock.  They return 0 or an errno value.
+ */
+struct nvmm_impl {
+	int (*init)(void);
+	void (*capability)(struct nvmm_capability *);
+
+	size_t mach_conf_max;
+	const size_t *mach_conf_sizes;
+	size_t vcpu_conf_max;
+	const size_t *vcpu_conf_sizes;
+
+	int (*machine_create)(struct nvmm_machine *);
+	void (*machine_destroy)(struct nvmm_machine *);
+	int (*machine_configure)(struct nvmm_machine *, uint64_t, const void *);
+
+	int (*vcpu_create)(struct nvmm_machine *, struct nvmm_cpu *);
+	void (*vcpu_destroy)(struct nvmm_machine *, struct nvmm_cpu *);
+	int (*vcpu_configure)(struct nvmm_cpu *, uint64_t, const void *);
+	int (*vcpu_setstate)(struct nvmm_cpu *, uint64_t flags);
+	int (*vcpu_getstate)(struct nvmm_cpu *, uint64_t flags);
+	int (*vcpu_inject)(struct nvmm_cpu *);
+	int (*vcpu_run)(struct nvmm_machine *, struct nvmm_cpu *,
+	    struct nvmm_vcpu_exit *);
+	int (*vcpu_complete)(struct nvmm_cpu *, bool *);
+	void (*vcpu_kick)(struct nvmm_cpu *);
+
+	int (*memslot_set)(struct nvmm_machine *, const struct nvmm_gslot *,
+	    bool present);
+};
+
+extern const struct nvmm_impl nvmm_x86_kvm;
+extern const struct nvmm_impl *const nvmm_impl;	/* the one in use */
+
+/* nvmm_mem.c */
+void	nvmm_mem_init(struct nvmm_machine *);
+void	nvmm_mem_fini(struct nvmm_machine *);
+int	nvmm_mem_hva_map(struct nvmm_machine *, uintptr_t, size_t, int, off_t);
+int	nvmm_mem_hva_unmap(struct nvmm_machine *, uintptr_t, size_t);
+int	nvmm_mem_gpa_map(struct nvmm_machine *, uintptr_t, gpaddr_t, size_t,
+	    int);
+int	nvmm_mem_gpa_unmap(struct nvmm_machine *, gpaddr_t, size_t);
+uint64_t nvmm_mem_nram(struct nvmm_machine *);
+size_t	nvmm_mem_read(struct nvmm_machine *, gpaddr_t, void *, size_t);
+
+/* nvmm.c: shared with the backend for the run loop. */
+void	nvmm_cpu_enter(struct nvmm_cpu *);
+void	nvmm_cpu_leave(struct nvmm_cpu *);
+
+#endif /* NVMM_INTERNAL_H */

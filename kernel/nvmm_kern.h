@@ -1,0 +1,134 @@
+/*
+ * The NVMM "driver": NetBSD's /dev/nvmm semantics as C calls on an owner
+ * handle, implemented over /dev/kvm.  One call per NVMM ioctl; where NetBSD
+ * passes a user address the caller passes what a daemon can receive from a
+ * client instead (a memfd and the client's address as the key).
+ *
+ * Every call returns 0 or a positive errno value, as the kernel does; none
+ * of them sets errno.  All calls are thread-safe.
+ */
+#ifndef NVMM_KERN_H
+#define NVMM_KERN_H
+
+#include <sys/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <signal.h>
+
+#include <nvmm/nvmm_dev.h>
+
+struct nvmm_owner;
+
+/*
+ * The signal that kicks a VCPU thread out of KVM_RUN.  kernel/ installs a
+ * no-op handler for it; a process using kernel/ must leave it alone.
+ */
+#define NVMM_KERN_KICK_SIGNAL	(SIGRTMIN + 0)
+
+/* Pages per VCPU in the machine's comm memfd: the comm page, then data. */
+#define NVMM_KERN_COMM_PAGES	2
+#define NVMM_KERN_COMM_STRIDE	(NVMM_KERN_COMM_PAGES * 4096UL)
+
+/*
+ * The data phase of the IO or MMIO access that the last exit reported and
+ * that KVM has yet to finish.  Its header lies in the comm page at
+ * NVMM_KERN_ACCESS_OFFSET, its data fills the VCPU's second page.  The
+ * emulator (an assist) reads OUT and write data there, puts IN and read
+ * data there, and sets `handled'; kernel/ copies and validates what it
+ * takes from it.
+ */
+#define NVMM_KERN_ACCESS_OFFSET		2048
+#define NVMM_KERN_ACCESS_DATA_MAX	4096
+
+struct nvmm_kern_access {
+	uint32_t pending;	/* set by kernel/: KVM waits for this access */
+	uint32_t handled;	/* set by the emulator: data phase done */
+	uint32_t is_io;		/* IO port access, else MMIO */
+	uint32_t write;		/* OUT or MMIO write */
+	uint32_t size;		/* bytes per element */
+	uint32_t count;		/* elements (> 1 for batched string IO) */
+	uint64_t addr;		/* port or GPA */
+};
+
+/* Owners: a normal owner records its pid; there is one root owner. */
+int	nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root);
+void	nvmm_kern_close(struct nvmm_owner *owner);
+pid_t	nvmm_kern_owner_pid(const struct nvmm_owner *owner);
+
+int	nvmm_kern_capability(struct nvmm_owner *owner,
+	    struct nvmm_capability *cap);
+
+int	nvmm_kern_machine_create(struct nvmm_owner *owner,
+	    nvmm_machid_t *machidp);
+int	nvmm_kern_machine_destroy(struct nvmm_owner *owner,
+	    nvmm_machid_t machid);
+int	nvmm_kern_machine_configure(struct nvmm_owner *owner,
+	    nvmm_machid_t machid, uint64_t op, const void *conf);
+
+int	nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+int	nvmm_kern_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+int	nvmm_kern_vcpu_configure(struct nvmm_owner *owner,
+	    nvmm_machid_t machid, nvmm_cpuid_t cpuid, uint64_t op,
+	    const void *conf);
+int	nvmm_kern_vcpu_setstate(struct nvmm_owner *owner,
+	    nvmm_machid_t machid, nvmm_cpuid_t cpuid);
+int	nvmm_kern_vcpu_getstate(struct nvmm_owner *owner,
+	    nvmm_machid_t machid, nvmm_cpuid_t cpuid);
+int	nvmm_kern_vcpu_inject(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+int	nvmm_kern_vcpu_run(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid, struct nvmm_vcpu_exit *exit);
+
+/*
+ * Hands KVM the data phase in the access page and lets it finish the
+ * instruction.  Returns 0 with *done set when the instruction completed
+ * (GPRS|SEGS|CRS|MSRS are then cached in the comm page, showing it done),
+ * or with *done clear when the same instruction needs one more access,
+ * now described in the access page (a read-modify-write, MOVS).
+ */
+int	nvmm_kern_vcpu_complete(struct nvmm_owner *owner,
+	    nvmm_machid_t machid, nvmm_cpuid_t cpuid, bool *done);
+
+/*
+ * Makes a VCPU that is inside nvmm_kern_vcpu_run() look at its comm page
+ * now, so that a stop set there is seen at once.  Never blocks on the run.
+ */
+int	nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+
+/*
+ * The VCPU's comm page, its access header and data as mapped in this
+ * process (for in-process use).
+ */
+int	nvmm_kern_vcpu_comm(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid, struct nvmm_comm_page **commp,
+	    struct nvmm_kern_access **accessp, uint8_t **datap);
+
+/*
+ * A new descriptor of the machine's comm memfd, for a client to map; VCPU
+ * n's pages start at n * NVMM_KERN_COMM_STRIDE.  The caller closes it.
+ */
+int	nvmm_kern_machine_comm_fd(struct nvmm_owner *owner,
+	    nvmm_machid_t machid, int *fdp);
+
+/*
+ * Memory.  hva_map maps size bytes of memfd at offset into this process;
+ * hva is the caller's own address for that memory, the key that gpa_map
+ * and hva_unmap name it by.  The memfd must be sealed against shrinking
+ * and large enough; kernel/ does not keep the descriptor.
+ */
+int	nvmm_kern_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    uintptr_t hva, size_t size, int memfd, off_t offset);
+int	nvmm_kern_hva_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    uintptr_t hva, size_t size);
+int	nvmm_kern_gpa_map(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    uintptr_t hva, gpaddr_t gpa, size_t size, int prot);
+int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    gpaddr_t gpa, size_t size);
+
+int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
+	    size_t size);
+
+#endif /* NVMM_KERN_H */

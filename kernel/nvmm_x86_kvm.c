@@ -1,0 +1,412 @@
+/*
+ * The x86 backend over KVM: the host side of machines and VCPUs.
+ *
+ * A machine is a KVM VM without an in-kernel irqchip, so that the
+ * emulator owns the interrupt controllers as on NVMM and HLT, interrupt
+ * windows and TPR changes reach it.  MSRs that NVMM's kernel does not
+ * handle are denied by an MSR filter, which turns the guest's accesses
+ * into user-space exits (NVMM's RDMSR/WRMSR exits).
+ */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvmm_x86_kvm.h"
+
+int nvmm_x86_kvm_fd = -1;
+uint64_t nvmm_x86_xcr0_mask;
+uint32_t nvmm_x86_mxcsr_mask;
+struct kvm_cpuid2 *nvmm_x86_supported_cpuid;
+static size_t nvmm_x86_runsize;
+
+/* What this backend needs of KVM; without any of it there is no backend. */
+static const int nvmm_x86_required_caps[] = {
+	KVM_CAP_X86_USER_SPACE_MSR,
+	KVM_CAP_X86_MSR_FILTER,
+	KVM_CAP_IMMEDIATE_EXIT,
+	KVM_CAP_READONLY_MEM,
+	KVM_CAP_XCRS,
+	KVM_CAP_DEBUGREGS,
+	KVM_CAP_VCPU_EVENTS,
+	KVM_CAP_SYNC_REGS,
+	KVM_CAP_EXT_CPUID,
+};
+
+/* The MSRs NVMM's kernel handles itself: the guest reaches them directly. */
+static const struct {
+	uint32_t base;
+	uint32_t count;
+} nvmm_x86_kernel_msrs[] = {
+	{ MSR_X86_TSC, 1 },
+	{ MSR_X86_SYSENTER_CS, 3 },
+	{ MSR_X86_PAT, 1 },
+	{ MSR_X86_EFER, 5 },		/* EFER, STAR, LSTAR, CSTAR, SFMASK */
+	{ MSR_X86_FSBASE, 3 },		/* FSBASE, GSBASE, KERNELGSBASE */
+};
+
+static int
+nvmm_x86_supported_cpuid_fetch(void)
+{
+	struct kvm_cpuid2 *cpuid;
+	uint32_t nent = 64;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) +
+		    nent * sizeof(struct kvm_cpuid_entry2));
+		if (cpuid == NULL)
+			return ENOMEM;
+		cpuid->nent = nent;
+		if (ioctl(nvmm_x86_kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+			break;
+		free(cpuid);
+		if (errno != E2BIG || nent >= 4096)
+			return ENXIO;
+		nent *= 2;
+	}
+	nvmm_x86_supported_cpuid = cpuid;
+	return 0;
+}
+
+static const struct kvm_cpuid_entry2 *
+nvmm_x86_supported_leaf(uint32_t leaf, uint32_t subleaf)
+{
+	const struct kvm_cpuid2 *cpuid = nvmm_x86_supported_cpuid;
+	uint32_t i;
+
+	for (i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == leaf &&
+		    cpuid->entries[i].index == subleaf)
+			return &cpuid->entries[i];
+	return NULL;
+}
+
+/* The guest FPU state NVMM carries is the FXSAVE area: x87, SSE, AVX. */
+static void
+nvmm_x86_masks_compute(void)
+{
+	const struct kvm_cpuid_entry2 *leaf;
+	uint8_t fxsave[512] __attribute__((aligned(16)));
+	uint32_t mask;
+
+	nvmm_x86_xcr0_mask = X86_XCR0_X87;
+	leaf = nvmm_x86_supported_leaf(0xD, 0);
+	if (leaf != NULL)
+		nvmm_x86_xcr0_mask = (leaf->eax |
+		    ((uint64_t)leaf->edx << 32)) &
+		    (X86_XCR0_X87 | X86_XCR0_SSE | X86_XCR0_AVX);
+	nvmm_x86_xcr0_mask |= X86_XCR0_X87;
+
+	memset(fxsave, 0, sizeof(fxsave));
+	__asm__ volatile("fxsave %0" : "=m" (fxsave));
+	memcpy(&mask, &fxsave[28], sizeof(mask));
+	/* Zero means the architectural default. */
+	nvmm_x86_mxcsr_mask = mask ? mask : 0xFFBF;
+}
+
+static int
+nvmm_x86_init(void)
+{
+	size_t i;
+	int size, error;
+
+	nvmm_x86_kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (nvmm_x86_kvm_fd == -1)
+		return ENXIO;
+	if (ioctl(nvmm_x86_kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+		goto fail;
+	for (i = 0; i < sizeof(nvmm_x86_required_caps) /
+	    sizeof(nvmm_x86_required_caps[0]); i++)
+		if (ioctl(nvmm_x86_kvm_fd, KVM_CHECK_EXTENSION,
+		    nvmm_x86_required_caps[i]) <= 0)
+			goto fail;
+	size = ioctl(nvmm_x86_kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size <= 0)
+		goto fail;
+	nvmm_x86_runsize = (size_t)size;
+	error = nvmm_x86_supported_cpuid_fetch();
+	if (error)
+		goto fail;
+	nvmm_x86_masks_compute();
+	return 0;
+fail:
+	close(nvmm_x86_kvm_fd);
+	nvmm_x86_kvm_fd = -1;
+	return ENXIO;
+}
+
+static void
+nvmm_x86_capability(struct nvmm_capability *cap)
+{
+	cap->arch.mach_conf_support = 0;
+	cap->arch.vcpu_conf_support =
+	    NVMM_CAP_ARCH_VCPU_CONF_CPUID | NVMM_CAP_ARCH_VCPU_CONF_TPR;
+	cap->arch.xcr0_mask = nvmm_x86_xcr0_mask;
+	cap->arch.mxcsr_mask = nvmm_x86_mxcsr_mask;
+	cap->arch.conf_cpuid_maxops = NVMM_X86_CPUID_MAXCONF;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static int
+nvmm_x86_msr_filter_install(int vmfd)
+{
+	struct kvm_msr_filter filter;
+	struct kvm_enable_cap cap;
+	/* Every bit set: each MSR of a range is allowed both ways. */
+	static uint8_t allow[1] = { 0xFF };
+	size_t i;
+
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
+	cap.args[0] = KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN;
+	if (ioctl(vmfd, KVM_ENABLE_CAP, &cap) == -1)
+		return errno;
+
+	memset(&filter, 0, sizeof(filter));
+	filter.flags = KVM_MSR_FILTER_DEFAULT_DENY;
+	for (i = 0; i < sizeof(nvmm_x86_kernel_msrs) /
+	    sizeof(nvmm_x86_kernel_msrs[0]); i++) {
+		filter.ranges[i].flags =
+		    KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE;
+		filter.ranges[i].base = nvmm_x86_kernel_msrs[i].base;
+		filter.ranges[i].nmsrs = nvmm_x86_kernel_msrs[i].count;
+		filter.ranges[i].bitmap = allow;
+	}
+	if (ioctl(vmfd, KVM_X86_SET_MSR_FILTER, &filter) == -1)
+		return errno;
+	return 0;
+}
+
+static int
+nvmm_x86_machine_create(struct nvmm_machine *mach)
+{
+	struct nvmm_x86_mach *xmach;
+	size_t i;
+	int error;
+
+	xmach = calloc(1, sizeof(*xmach));
+	if (xmach == NULL)
+		return ENOMEM;
+	for (i = 0; i < NVMM_MAX_VCPUS; i++)
+		xmach->parked[i] = -1;
+	xmach->vmfd = ioctl(nvmm_x86_kvm_fd, KVM_CREATE_VM, 0);
+	if (xmach->vmfd == -1) {
+		error = errno == EMFILE ? ENOBUFS : ENOMEM;
+		goto out;
+	}
+	error = nvmm_x86_msr_filter_install(xmach->vmfd);
+	if (error)
+		goto out_vm;
+	mach->machdata = xmach;
+	return 0;
+out_vm:
+	close(xmach->vmfd);
+out:
+	free(xmach);
+	return error;
+}
+
+static void
+nvmm_x86_machine_destroy(struct nvmm_machine *mach)
+{
+	struct nvmm_x86_mach *xmach = mach->machdata;
+	size_t i;
+
+	for (i = 0; i < NVMM_MAX_VCPUS; i++)
+		if (xmach->parked[i] != -1)
+			close(xmach->parked[i]);
+	close(xmach->vmfd);
+	free(xmach);
+}
+
+static int
+nvmm_x86_machine_configure(struct nvmm_machine *mach, uint64_t op,
+    const void *conf)
+{
+	/* NetBSD's x86 has no machine configuration. */
+	return EINVAL;
+}
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * KVM cannot destroy a VCPU, only the whole VM: a destroyed NVMM VCPU
+ * keeps its KVM VCPU, parked here for the next create of the same id.
+ */
+static int
+nvmm_x86_vcpu_fd(struct nvmm_machine *mach, nvmm_cpuid_t cpuid)
+{
+	struct nvmm_x86_mach *xmach = mach->machdata;
+	int fd;
+
+	if (xmach->parked[cpuid] != -1) {
+		fd = xmach->parked[cpuid];
+		xmach->parked[cpuid] = 0;
+		return fd;
+	}
+	fd = ioctl(xmach->vmfd, KVM_CREATE_VCPU, (unsigned long)cpuid);
+	return fd;
+}
+
+static int
+nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+{
+	struct nvmm_x86_cpu *xcpu;
+	int error;
+
+	xcpu = calloc(1, sizeof(*xcpu));
+	if (xcpu == NULL)
+		return ENOMEM;
+	xcpu->mach = mach;
+	xcpu->fd = nvmm_x86_vcpu_fd(mach, cpu->cpuid);
+	if (xcpu->fd == -1) {
+		error = ENOMEM;
+		goto out;
+	}
+	xcpu->runsize = nvmm_x86_runsize;
+	xcpu->run = mmap(NULL, xcpu->runsize, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, xcpu->fd, 0);
+	if (xcpu->run == MAP_FAILED) {
+		error = ENOMEM;
+		goto out_fd;
+	}
+	cpu->cpudata = xcpu;
+
+	error = nvmm_x86_cpuid_load(cpu, atomic_load(&mach->ncpus) + 1);
+	if (error)
+		goto out_run;
+
+	/* NVMM's RESET state, loaded and already cached for the emulator. */
+	nvmm_x86_state_reset(&cpu->comm->state);
+	error = nvmm_x86_state_set(cpu, NVMM_X64_STATE_ALL, &cpu->comm->state);
+	if (error)
+		goto out_run;
+	cpu->comm->state_cached = NVMM_X64_STATE_ALL;
+	return 0;
+
+out_run:
+	cpu->cpudata = NULL;
+	munmap(xcpu->run, xcpu->runsize);
+out_fd:
+	((struct nvmm_x86_mach *)mach->machdata)->parked[cpu->cpuid] = xcpu->fd;
+out:
+	free(xcpu);
+	return error;
+}
+
+static void
+nvmm_x86_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+{
+	struct nvmm_x86_mach *xmach = mach->machdata;
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+
+	/* KVM's half-done instruction must not leak into the next life. */
+	(void)nvmm_x86_pending_finish(cpu);
+	munmap(xcpu->run, xcpu->runsize);
+	xmach->parked[cpu->cpuid] = xcpu->fd;
+	free(xcpu);
+}
+
+static int
+nvmm_x86_vcpu_configure(struct nvmm_cpu *cpu, uint64_t op, const void *conf)
+{
+	const struct nvmm_vcpu_conf_tpr *tpr;
+
+	switch (op) {
+	case NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_CPUID):
+		return nvmm_x86_cpuid_configure(cpu, conf);
+	case NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_TPR):
+		tpr = conf;
+		if (tpr->rsvd != 0)
+			return EINVAL;
+		nvmm_x86_cpu(cpu)->tpr_exit_changed = tpr->exit_changed;
+		return 0;
+	default:
+		return EINVAL;
+	}
+}
+
+static const size_t nvmm_x86_vcpu_conf_sizes[NVMM_X86_VCPU_NCONF] = {
+	[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_CPUID)] =
+	    sizeof(struct nvmm_vcpu_conf_cpuid),
+	[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_TPR)] =
+	    sizeof(struct nvmm_vcpu_conf_tpr),
+};
+
+static int
+nvmm_x86_vcpu_getstate(struct nvmm_cpu *cpu, uint64_t flags)
+{
+	return nvmm_x86_state_get(cpu, flags, &cpu->comm->state);
+}
+
+static int
+nvmm_x86_vcpu_setstate(struct nvmm_cpu *cpu, uint64_t flags)
+{
+	struct nvmm_x64_state state;
+	int error;
+
+	error = nvmm_x86_pending_finish(cpu);
+	if (error)
+		return error;
+	memcpy(&state, &cpu->comm->state, sizeof(state));
+	return nvmm_x86_state_set(cpu, flags, &state);
+}
+
+/* Called with the kick lock: the run structure is still mapped. */
+static void
+nvmm_x86_vcpu_kick(struct nvmm_cpu *cpu)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+
+	__atomic_store_n(&xcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+/* -------------------------------------------------------------------------- */
+
+static int
+nvmm_x86_memslot_set(struct nvmm_machine *mach, const struct nvmm_gslot *gs,
+    bool present)
+{
+	struct nvmm_x86_mach *xmach = mach->machdata;
+	struct kvm_userspace_memory_region region;
+
+	memset(&region, 0, sizeof(region));
+	region.slot = gs->slot;
+	region.guest_phys_addr = gs->gpa;
+	if (present) {
+		region.memory_size = gs->size;
+		region.userspace_addr =
+		    (uint64_t)(uintptr_t)gs->hmap->uva + gs->hmoff;
+		if (!(gs->prot & PROT_WRITE))
+			region.flags = KVM_MEM_READONLY;
+	}
+	if (ioctl(xmach->vmfd, KVM_SET_USER_MEMORY_REGION, &region) == -1)
+		return errno == EEXIST ? EINVAL : ENOMEM;
+	return 0;
+}
+
+const struct nvmm_impl nvmm_x86_kvm = {
+	.init = nvmm_x86_init,
+	.capability = nvmm_x86_capability,
+	.mach_conf_max = NVMM_X86_MACH_NCONF,
+	.mach_conf_sizes = NULL,
+	.vcpu_conf_max = NVMM_X86_VCPU_NCONF,
+	.vcpu_conf_sizes = nvmm_x86_vcpu_conf_sizes,
+	.machine_create = nvmm_x86_machine_create,
+	.machine_destroy = nvmm_x86_machine_destroy,
+	.machine_configure = nvmm_x86_machine_configure,
+	.vcpu_create = nvmm_x86_vcpu_create,
+	.vcpu_destroy = nvmm_x86_vcpu_destroy,
+	.vcpu_configure = nvmm_x86_vcpu_configure,
+	.vcpu_setstate = nvmm_x86_vcpu_setstate,
+	.vcpu_getstate = nvmm_x86_vcpu_getstate,
+	.vcpu_inject = nvmm_x86_vcpu_inject,
+	.vcpu_run = nvmm_x86_vcpu_run,
+	.vcpu_complete = nvmm_x86_vcpu_complete,
+	.vcpu_kick = nvmm_x86_vcpu_kick,
+	.memslot_set = nvmm_x86_memslot_set,
+};

@@ -1,0 +1,721 @@
+/*
+ * The run loop: NVMM exits made from KVM's, events, and the completion of
+ * the accesses KVM leaves half done.
+ *
+ * KVM decodes and emulates IO and MMIO instructions itself and wants the
+ * data phase of a read before it can finish one.  NVMM reports the access
+ * and lets the emulator do the data phase.  So an IO, MMIO or MSR exit
+ * leaves a pending completion: the emulator fills the access page (the
+ * assists do), and KVM finishes the instruction either at the next entry
+ * or at once when asked (nvmm_x86_vcpu_complete).  Before any register is
+ * written, the pending access is completed: KVM drops the data of a read
+ * when the registers change under it.
+ *
+ * A write can be finished by KVM before it exits (MMIO writes everywhere,
+ * OUT on some hosts): the state then already shows the instruction done,
+ * and npc is the RIP reported.  Reads are never finished before the exit.
+ */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <errno.h>
+#include <string.h>
+
+#include "nvmm_x86_kvm.h"
+
+#define X86_EFER_LMA	0x400ULL
+#define X86_CR0_PG	0x80000000ULL
+
+/* The three things nvmm_x86_exit_translate() may want of its caller. */
+enum nvmm_x86_verdict {
+	NVMM_X86_REENTER,	/* nothing for the emulator: run on */
+	NVMM_X86_RETURN,	/* *exit is for the emulator */
+};
+
+static int
+nvmm_x86_kvm_run(struct nvmm_cpu *cpu)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	int ret, error = 0;
+
+	xcpu->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS |
+	    KVM_SYNC_X86_EVENTS;
+	nvmm_cpu_enter(cpu);
+	ret = ioctl(xcpu->fd, KVM_RUN, 0);
+	if (ret == -1)
+		error = errno;
+	nvmm_cpu_leave(cpu);
+	/* Cleared before the comm page is read again; see nvmm_cpu_kick(). */
+	__atomic_store_n(&xcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	return error;
+}
+
+/*
+ * Lets KVM finish what it is in the middle of, and nothing more.  Returns
+ * 0 when it is finished, or EAGAIN when KVM reports one more access of
+ * the same instruction instead (a read-modify-write, MOVS).
+ */
+static int
+nvmm_x86_kvm_finish(struct nvmm_cpu *cpu)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	int error;
+
+	__atomic_store_n(&xcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	error = nvmm_x86_kvm_run(cpu);
+	if (error == EINTR)
+		return 0;
+	if (error)
+		return error;
+	if (xcpu->run->exit_reason == KVM_EXIT_MMIO ||
+	    xcpu->run->exit_reason == KVM_EXIT_IO)
+		return EAGAIN;
+	return EIO;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static bool
+nvmm_x86_longmode(const struct kvm_sregs *sregs)
+{
+	return (sregs->efer & X86_EFER_LMA) && sregs->cs.l;
+}
+
+static bool
+nvmm_x86_mode16(const struct kvm_sregs *sregs)
+{
+	return !nvmm_x86_longmode(sregs) && !sregs->cs.db;
+}
+
+static int
+nvmm_x86_translate(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
+    uint64_t linear, uint64_t *gpa)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	struct nvmm_x86_tlb *tlb = &xcpu->tlb;
+	struct kvm_translation tr;
+	uint64_t lpage = linear & ~NVMM_PAGE_MASK;
+
+	if (!(sregs->cr0 & X86_CR0_PG)) {
+		*gpa = linear;
+		return 0;
+	}
+	if (tlb->valid && tlb->cr3 == sregs->cr3 && tlb->lpage == lpage) {
+		*gpa = tlb->ppage | (linear & NVMM_PAGE_MASK);
+		return 0;
+	}
+	memset(&tr, 0, sizeof(tr));
+	tr.linear_address = linear;
+	if (ioctl(xcpu->fd, KVM_TRANSLATE, &tr) == -1 || !tr.valid)
+		return EFAULT;
+	tlb->valid = true;
+	tlb->cr3 = sregs->cr3;
+	tlb->lpage = lpage;
+	tlb->ppage = tr.physical_address & ~NVMM_PAGE_MASK;
+	*gpa = tr.physical_address;
+	return 0;
+}
+
+/* Reads guest code at CS:rip; returns how many bytes could be read. */
+size_t
+nvmm_x86_fetch(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
+    uint64_t rip, uint8_t *buf, size_t len)
+{
+	uint64_t linear, gpa;
+	size_t done = 0, n;
+
+	linear = nvmm_x86_longmode(sregs) ? rip : sregs->cs.base + rip;
+	while (done < len) {
+		if (nvmm_x86_translate(cpu, sregs, linear + done, &gpa) != 0)
+			break;
+		n = NVMM_PAGE_SIZE - ((linear + done) & NVMM_PAGE_MASK);
+		if (n > len - done)
+			n = len - done;
+		n = nvmm_mem_read(nvmm_x86_cpu(cpu)->mach, gpa, buf + done, n);
+		if (n == 0)
+			break;
+		done += n;
+	}
+	return done;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static bool
+nvmm_x86_io_matches(const struct nvmm_x86_io_insn *insn,
+    const struct kvm_run *run, uint64_t rdx)
+{
+	uint16_t port = run->io.port;
+
+	if (insn->in != (run->io.direction == KVM_EXIT_IO_IN) ||
+	    insn->operand_size != run->io.size)
+		return false;
+	if (insn->str)
+		return (uint16_t)rdx == port;
+	if (insn->imm_port)
+		return insn->port == port;
+	return (uint16_t)rdx == port;
+}
+
+/*
+ * The instruction of an access KVM finished before exiting: it ends at
+ * RIP.  The shortest IO instruction that ends there and fits the access
+ * is taken for it.
+ */
+static bool
+nvmm_x86_io_decode_before(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
+    uint64_t rip, const struct kvm_run *run, uint64_t rdx,
+    struct nvmm_x86_io_insn *insn)
+{
+	uint8_t bytes[5];
+	size_t k, n;
+
+	if (rip < sizeof(bytes))
+		return false;
+	n = nvmm_x86_fetch(cpu, sregs, rip - sizeof(bytes), bytes,
+	    sizeof(bytes));
+	if (n != sizeof(bytes))
+		return false;
+	for (k = 1; k <= sizeof(bytes); k++) {
+		if (nvmm_x86_decode_io(bytes + sizeof(bytes) - k, k,
+		    nvmm_x86_mode16(sregs), nvmm_x86_longmode(sregs), insn) &&
+		    insn->len == k && nvmm_x86_io_matches(insn, run, rdx))
+			return true;
+	}
+	return false;
+}
+
+static void
+nvmm_x86_io_guess(const struct kvm_sregs *sregs, const struct kvm_run *run,
+    struct nvmm_x86_io_insn *insn)
+{
+	memset(insn, 0, sizeof(*insn));
+	insn->in = run->io.direction == KVM_EXIT_IO_IN;
+	insn->operand_size = run->io.size;
+	insn->address_size = nvmm_x86_longmode(sregs) ? 8 :
+	    nvmm_x86_mode16(sregs) ? 2 : 4;
+	insn->seg = -1;
+	insn->str = run->io.count > 1;
+	insn->rep = run->io.count > 1;
+}
+
+/*
+ * Fills the NVMM IO exit: decodes the instruction at RIP; a write whose
+ * instruction does not sit there was finished by KVM before the exit.  A
+ * plain OUT that does sit there may still be finished (the next
+ * instruction can be an OUT too): letting KVM finish it tells, by whether
+ * RIP moves.
+ */
+static void
+nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	const struct kvm_run *run = xcpu->run;
+	const struct kvm_sregs *sregs = &run->s.regs.sregs;
+	uint64_t rip = run->s.regs.regs.rip, rdx = run->s.regs.regs.rdx;
+	struct nvmm_x86_io_insn insn;
+	uint64_t npc = rip;
+	uint8_t bytes[15];
+	size_t n;
+	bool at;
+
+	n = nvmm_x86_fetch(cpu, sregs, rip, bytes, sizeof(bytes));
+	at = nvmm_x86_decode_io(bytes, n, nvmm_x86_mode16(sregs),
+	    nvmm_x86_longmode(sregs), &insn) &&
+	    nvmm_x86_io_matches(&insn, run, rdx);
+	if (at) {
+		npc = rip + insn.len;
+		if (!insn.in && !insn.str) {
+			/* Finished here, so only the undo is left pending. */
+			if (nvmm_x86_kvm_finish(cpu) == 0) {
+				xcpu->pending = NVMM_X86_PENDING_DONE;
+				if (run->s.regs.regs.rip == rip)
+					npc = rip;
+			}
+		}
+	} else if (!nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx,
+	    &insn)) {
+		nvmm_x86_io_guess(sregs, run, &insn);
+	}
+
+	exit->reason = NVMM_VCPU_EXIT_IO;
+	exit->u.io.in = insn.in;
+	exit->u.io.port = run->io.port;
+	exit->u.io.seg = (int8_t)insn.seg;
+	exit->u.io.address_size = insn.address_size;
+	exit->u.io.operand_size = run->io.size;
+	exit->u.io.rep = insn.rep;
+	exit->u.io.str = insn.str;
+	exit->u.io.npc = npc;
+}
+
+/* -------------------------------------------------------------------------- */
+
+/* Describes KVM's IO or MMIO access in the access page. */
+static int
+nvmm_x86_access_record(struct nvmm_cpu *cpu)
+{
+	const struct kvm_run *run = nvmm_x86_cpu(cpu)->run;
+	struct nvmm_kern_access *acc = cpu->access;
+	size_t len;
+
+	if (run->exit_reason == KVM_EXIT_IO) {
+		len = (size_t)run->io.size * run->io.count;
+		if (len > NVMM_KERN_ACCESS_DATA_MAX)
+			return EIO;
+		acc->is_io = 1;
+		acc->write = run->io.direction == KVM_EXIT_IO_OUT;
+		acc->size = run->io.size;
+		acc->count = run->io.count;
+		acc->addr = run->io.port;
+		if (acc->write)
+			memcpy(cpu->data, (const uint8_t *)run +
+			    run->io.data_offset, len);
+		else
+			memset(cpu->data, 0, len);
+	} else {
+		len = run->mmio.len;
+		if (len > sizeof(run->mmio.data))
+			return EIO;
+		acc->is_io = 0;
+		acc->write = run->mmio.is_write;
+		acc->size = (uint32_t)len;
+		acc->count = 1;
+		acc->addr = run->mmio.phys_addr;
+		if (acc->write)
+			memcpy(cpu->data, run->mmio.data, len);
+		else
+			memset(cpu->data, 0, len);
+	}
+	acc->handled = 0;
+	acc->pending = 1;
+	return 0;
+}
+
+/* Gives KVM the data the emulator put in the access page for a read. */
+static void
+nvmm_x86_access_load(struct nvmm_cpu *cpu)
+{
+	struct kvm_run *run = nvmm_x86_cpu(cpu)->run;
+	size_t len;
+
+	if (run->exit_reason == KVM_EXIT_IO &&
+	    run->io.direction == KVM_EXIT_IO_IN) {
+		len = (size_t)run->io.size * run->io.count;
+		memcpy((uint8_t *)run + run->io.data_offset, cpu->data, len);
+	} else if (run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write) {
+		memcpy(run->mmio.data, cpu->data, run->mmio.len);
+	}
+}
+
+static void
+nvmm_x86_exit_cache(struct nvmm_cpu *cpu, uint64_t flags)
+{
+	struct nvmm_comm_page *comm = cpu->comm;
+
+	if (nvmm_x86_state_from_exit(cpu, flags, &comm->state) == 0)
+		comm->state_cached |= flags;
+}
+
+#define NVMM_X86_ACCESS_STATE (NVMM_X64_STATE_GPRS | NVMM_X64_STATE_SEGS | \
+    NVMM_X64_STATE_CRS | NVMM_X64_STATE_MSRS)
+
+/*
+ * Finishes the pending access.  Unless the emulator handled it or set the
+ * GPRs, the instruction is undone (its registers put back) so that the
+ * guest executes it again, as on NetBSD.  EAGAIN: KVM reported another
+ * access of the same instruction, now pending in turn.
+ */
+static int
+nvmm_x86_pending_complete(struct nvmm_cpu *cpu, bool handled)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	struct kvm_run *run = xcpu->run;
+	uint64_t commit;
+	int error = 0;
+
+	switch (xcpu->pending) {
+	case NVMM_X86_PENDING_NONE:
+		return 0;
+	case NVMM_X86_PENDING_IO:
+	case NVMM_X86_PENDING_MMIO:
+		nvmm_x86_access_load(cpu);
+		break;
+	case NVMM_X86_PENDING_MSR:
+		/* The emulator answers MSRs through the GPRs it commits. */
+		run->msr.error = 0;
+		run->msr.data = 0;
+		break;
+	case NVMM_X86_PENDING_DONE:
+		break;
+	}
+	cpu->access->pending = 0;
+	if (xcpu->pending != NVMM_X86_PENDING_DONE) {
+		xcpu->pending = NVMM_X86_PENDING_NONE;
+		error = nvmm_x86_kvm_finish(cpu);
+		if (error == EAGAIN) {
+			xcpu->pending = NVMM_X86_PENDING_MMIO;
+			if (run->exit_reason == KVM_EXIT_IO)
+				xcpu->pending = NVMM_X86_PENDING_IO;
+			return nvmm_x86_access_record(cpu) ? EIO : EAGAIN;
+		}
+	}
+	xcpu->pending = NVMM_X86_PENDING_NONE;
+	if (error)
+		return error;
+
+	commit = NVMM_READ_ONCE(cpu->comm->state_commit);
+	if (!handled && !(commit & NVMM_X64_STATE_GPRS) &&
+	    ioctl(xcpu->fd, KVM_SET_REGS, &xcpu->exit_regs) == -1)
+		return errno;
+	return 0;
+}
+
+/* Before registers are read or written outside a run. */
+int
+nvmm_x86_pending_finish(struct nvmm_cpu *cpu)
+{
+	int error;
+
+	error = nvmm_x86_pending_complete(cpu,
+	    NVMM_READ_ONCE(cpu->access->handled) != 0);
+	/* A further access of the instruction stays pending for the run. */
+	return error == EAGAIN ? 0 : error;
+}
+
+int
+nvmm_x86_vcpu_complete(struct nvmm_cpu *cpu, bool *done)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	int error;
+
+	*done = true;
+	if (xcpu->pending == NVMM_X86_PENDING_NONE)
+		return 0;
+	error = nvmm_x86_pending_complete(cpu, true);
+	if (error == EAGAIN) {
+		*done = false;
+		return 0;
+	}
+	if (error)
+		return error;
+	error = nvmm_x86_state_commit(cpu);
+	if (error)
+		return error;
+	/* The emulator now sees the instruction done. */
+	cpu->comm->state_cached &= ~NVMM_X86_ACCESS_STATE;
+	error = nvmm_x86_state_get(cpu, NVMM_X86_ACCESS_STATE,
+	    &cpu->comm->state);
+	if (error == 0)
+		cpu->comm->state_cached |= NVMM_X86_ACCESS_STATE;
+	return error;
+}
+
+/* -------------------------------------------------------------------------- */
+
+/* NetBSD's rules for an injected event (reference §3.8). */
+static bool
+nvmm_x86_event_valid(const struct nvmm_vcpu_event *ev)
+{
+	switch (ev->type) {
+	case NVMM_VCPU_EVENT_EXCP:
+		return ev->vector != 0 && ev->vector != 2 && ev->vector != 3 &&
+		    ev->vector < 32;
+	case NVMM_VCPU_EVENT_INTR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+nvmm_x86_excp_has_error(uint8_t vector)
+{
+	switch (vector) {
+	case 8: case 10: case 11: case 12: case 13: case 14: case 17:
+	case 21: case 30:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int
+nvmm_x86_event_inject(struct nvmm_cpu *cpu, const struct nvmm_vcpu_event *ev)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	struct kvm_vcpu_events kev;
+	struct kvm_interrupt irq;
+
+	if (!nvmm_x86_event_valid(ev))
+		return EINVAL;
+	if (ev->type == NVMM_VCPU_EVENT_INTR && ev->vector == 2)
+		return ioctl(xcpu->fd, KVM_NMI) == -1 ? EINVAL : 0;
+	if (ev->type == NVMM_VCPU_EVENT_INTR) {
+		irq.irq = ev->vector;
+		if (ioctl(xcpu->fd, KVM_INTERRUPT, &irq) == -1)
+			return EINVAL;
+		xcpu->irq_queued = true;
+		return 0;
+	}
+	if (ioctl(xcpu->fd, KVM_GET_VCPU_EVENTS, &kev) == -1)
+		return EINVAL;
+	kev.flags = 0;
+	kev.exception.injected = 1;
+	kev.exception.pending = 0;
+	kev.exception.nr = ev->vector;
+	kev.exception.has_error_code = nvmm_x86_excp_has_error(ev->vector);
+	kev.exception.error_code = (uint32_t)ev->u.excp.error;
+	if (ioctl(xcpu->fd, KVM_SET_VCPU_EVENTS, &kev) == -1)
+		return EINVAL;
+	return 0;
+}
+
+/* The event in the comm page, taken once. */
+static int
+nvmm_x86_event_commit(struct nvmm_cpu *cpu)
+{
+	struct nvmm_vcpu_event ev;
+
+	memcpy(&ev, (const void *)&cpu->comm->event, sizeof(ev));
+	NVMM_WRITE_ONCE(cpu->comm->event_commit, false);
+	return nvmm_x86_event_inject(cpu, &ev);
+}
+
+int
+nvmm_x86_vcpu_inject(struct nvmm_cpu *cpu)
+{
+	int error;
+
+	error = nvmm_x86_pending_finish(cpu);
+	if (error)
+		return error;
+	return nvmm_x86_event_commit(cpu);
+}
+
+/* -------------------------------------------------------------------------- */
+
+static void
+nvmm_x86_exitstate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	const struct kvm_run *run = xcpu->run;
+	const struct kvm_vcpu_events *ev = &run->s.regs.events;
+
+	if (run->ready_for_interrupt_injection)
+		xcpu->irq_queued = false;
+	exit->exitstate.rflags = run->s.regs.regs.rflags;
+	exit->exitstate.cr8 = run->cr8;
+	exit->exitstate.int_shadow = ev->interrupt.shadow != 0;
+	exit->exitstate.int_window_exiting = xcpu->int_window_exiting;
+	exit->exitstate.nmi_window_exiting = xcpu->nmi_window_exiting;
+	exit->exitstate.evt_pending = ev->exception.injected ||
+	    ev->exception.pending || ev->interrupt.injected ||
+	    ev->nmi.injected || ev->nmi.pending || xcpu->irq_queued;
+}
+
+static enum nvmm_x86_verdict
+nvmm_x86_exit_msr(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	const struct kvm_run *run = xcpu->run;
+	const struct kvm_sregs *sregs = &run->s.regs.sregs;
+	uint64_t rip = run->s.regs.regs.rip;
+	uint8_t bytes[15];
+	size_t n, len;
+
+	n = nvmm_x86_fetch(cpu, sregs, rip, bytes, sizeof(bytes));
+	len = nvmm_x86_decode_msr_len(bytes, n, nvmm_x86_longmode(sregs));
+	if (len == 0)
+		len = 2;
+	if (run->exit_reason == KVM_EXIT_X86_RDMSR) {
+		exit->reason = NVMM_VCPU_EXIT_RDMSR;
+		exit->u.rdmsr.msr = run->msr.index;
+		exit->u.rdmsr.npc = rip + len;
+	} else {
+		exit->reason = NVMM_VCPU_EXIT_WRMSR;
+		exit->u.wrmsr.msr = run->msr.index;
+		exit->u.wrmsr.val = run->msr.data;
+		exit->u.wrmsr.npc = rip + len;
+	}
+	xcpu->pending = NVMM_X86_PENDING_MSR;
+	nvmm_x86_exit_cache(cpu, NVMM_X64_STATE_GPRS);
+	return NVMM_X86_RETURN;
+}
+
+static enum nvmm_x86_verdict
+nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	const struct kvm_run *run = xcpu->run;
+
+	if (nvmm_x86_access_record(cpu) != 0) {
+		exit->reason = NVMM_VCPU_EXIT_INVALID;
+		exit->u.inv.hwcode = run->exit_reason;
+		return NVMM_X86_RETURN;
+	}
+	if (run->exit_reason == KVM_EXIT_IO) {
+		xcpu->pending = NVMM_X86_PENDING_IO;
+		nvmm_x86_exit_io(cpu, exit);
+	} else {
+		xcpu->pending = NVMM_X86_PENDING_MMIO;
+		exit->reason = NVMM_VCPU_EXIT_MEMORY;
+		exit->u.mem.prot = run->mmio.is_write ? PROT_WRITE : PROT_READ;
+		exit->u.mem.gpa = run->mmio.phys_addr;
+		exit->u.mem.inst_len = 0;
+	}
+	nvmm_x86_exit_cache(cpu, NVMM_X86_ACCESS_STATE);
+	return NVMM_X86_RETURN;
+}
+
+static enum nvmm_x86_verdict
+nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	const struct kvm_run *run = xcpu->run;
+
+	memcpy(&xcpu->exit_regs, &run->s.regs.regs, sizeof(xcpu->exit_regs));
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+	case KVM_EXIT_MMIO:
+		return nvmm_x86_exit_access(cpu, exit);
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		return nvmm_x86_exit_msr(cpu, exit);
+	case KVM_EXIT_HLT:
+		/* As NetBSD: a halt with interrupts on ends the window wait. */
+		if (run->s.regs.regs.rflags & X86_RFLAGS_IF)
+			xcpu->int_window_exiting = false;
+		exit->reason = NVMM_VCPU_EXIT_HALTED;
+		return NVMM_X86_RETURN;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+		xcpu->int_window_exiting = false;
+		exit->reason = NVMM_VCPU_EXIT_INT_READY;
+		return NVMM_X86_RETURN;
+	case KVM_EXIT_SET_TPR:
+		if (!xcpu->tpr_exit_changed)
+			return NVMM_X86_REENTER;
+		exit->reason = NVMM_VCPU_EXIT_TPR_CHANGED;
+		return NVMM_X86_RETURN;
+	case KVM_EXIT_SHUTDOWN:
+		exit->reason = NVMM_VCPU_EXIT_SHUTDOWN;
+		return NVMM_X86_RETURN;
+	case KVM_EXIT_FAIL_ENTRY:
+		exit->reason = NVMM_VCPU_EXIT_INVALID;
+		exit->u.inv.hwcode =
+		    run->fail_entry.hardware_entry_failure_reason;
+		return NVMM_X86_RETURN;
+	default:
+		exit->reason = NVMM_VCPU_EXIT_INVALID;
+		exit->u.inv.hwcode = run->exit_reason;
+		return NVMM_X86_RETURN;
+	}
+}
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * KVM has no NMI-window exit: NMI_READY is given when a run starts with
+ * NMIs unmasked, which is when the guest could take one.
+ */
+static bool
+nvmm_x86_nmi_window_open(struct nvmm_cpu *cpu)
+{
+	struct kvm_vcpu_events ev;
+
+	if (ioctl(nvmm_x86_cpu(cpu)->fd, KVM_GET_VCPU_EVENTS, &ev) == -1)
+		return false;
+	return !ev.nmi.masked && !ev.nmi.injected && !ev.nmi.pending;
+}
+
+/*
+ * Everything the emulator left for this run: the pending access, state
+ * commits, an event.  Returns EAGAIN when finishing the access brought a
+ * further one, which is then the exit of this run.
+ */
+static int
+nvmm_x86_run_prepare(struct nvmm_cpu *cpu)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	struct nvmm_comm_page *comm = cpu->comm;
+	bool handled = NVMM_READ_ONCE(cpu->access->handled) != 0;
+	uint64_t commit = NVMM_READ_ONCE(comm->state_commit);
+	bool event = NVMM_READ_ONCE(comm->event_commit);
+	int error;
+
+	if ((xcpu->pending == NVMM_X86_PENDING_IO ||
+	    xcpu->pending == NVMM_X86_PENDING_MMIO) && handled &&
+	    !(commit & NVMM_X64_STATE_ALL) && !event) {
+		/* The common case: KVM finishes it as it enters the guest. */
+		nvmm_x86_access_load(cpu);
+		cpu->access->pending = 0;
+		xcpu->pending = NVMM_X86_PENDING_NONE;
+		return 0;
+	}
+	error = nvmm_x86_pending_complete(cpu, handled);
+	if (error)
+		return error;
+	error = nvmm_x86_state_commit(cpu);
+	if (error)
+		return error;
+	if (event)
+		error = nvmm_x86_event_commit(cpu);
+	return error;
+}
+
+int
+nvmm_x86_vcpu_run(struct nvmm_machine *mach, struct nvmm_cpu *cpu,
+    struct nvmm_vcpu_exit *exit)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	struct nvmm_comm_page *comm = cpu->comm;
+	int error;
+
+	memset(exit, 0, sizeof(*exit));
+	error = nvmm_x86_run_prepare(cpu);
+	if (error == EAGAIN) {
+		/* Finishing the last access brought the next: report it. */
+		comm->state_cached = 0;
+		(void)nvmm_x86_exit_translate(cpu, exit);
+		goto out;
+	}
+	if (error)
+		return EINVAL;
+	comm->state_cached = 0;
+
+	for (;;) {
+		if (atomic_load(&mach->dying))
+			return ENOENT;
+		if (__atomic_load_n(&comm->stop, __ATOMIC_SEQ_CST)) {
+			exit->reason = NVMM_VCPU_EXIT_STOPPED;
+			break;
+		}
+		if (xcpu->nmi_window_exiting && nvmm_x86_nmi_window_open(cpu)) {
+			xcpu->nmi_window_exiting = false;
+			exit->reason = NVMM_VCPU_EXIT_NMI_READY;
+			break;
+		}
+		xcpu->run->request_interrupt_window = xcpu->int_window_exiting;
+		error = nvmm_x86_kvm_run(cpu);
+		if (error == EINTR || error == EAGAIN) {
+			/* A signal or a kick: never an error, as NetBSD. */
+			if (atomic_load(&mach->dying))
+				return ENOENT;
+			if (__atomic_load_n(&comm->stop, __ATOMIC_SEQ_CST))
+				exit->reason = NVMM_VCPU_EXIT_STOPPED;
+			else
+				exit->reason = NVMM_VCPU_EXIT_NONE;
+			break;
+		}
+		if (error) {
+			exit->reason = NVMM_VCPU_EXIT_INVALID;
+			exit->u.inv.hwcode = (uint64_t)error;
+			break;
+		}
+		if (nvmm_x86_exit_translate(cpu, exit) == NVMM_X86_RETURN)
+			break;
+	}
+out:
+	nvmm_x86_exitstate(cpu, exit);
+	return 0;
+}

@@ -1,0 +1,314 @@
+/*
+ * Test harness for kernel/ in-process; see h_vm.h.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h_vm.h"
+
+#define PTE_P	0x001ULL
+#define PTE_W	0x002ULL
+#define PTE_PS	0x080ULL
+
+#define CR0_PE	0x00000001ULL
+#define CR0_ET	0x00000010ULL
+#define CR0_NE	0x00000020ULL
+#define CR0_PG	0x80000000ULL
+#define CR4_PAE	0x00000020ULL
+#define CR4_OSFXSR	0x00000200ULL
+#define EFER_SCE	0x001ULL
+#define EFER_LME	0x100ULL
+#define EFER_LMA	0x400ULL
+
+int
+tvm_memfd(size_t size)
+{
+	int fd;
+
+	fd = memfd_create("tvm", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ATF_REQUIRE_MSG(fd != -1, "memfd_create: %s", strerror(errno));
+	ATF_REQUIRE(ftruncate(fd, (off_t)size) == 0);
+	ATF_REQUIRE(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
+	return fd;
+}
+
+void
+tvm_create(struct tvm *vm, size_t ramsize)
+{
+	int error;
+
+	memset(vm, 0, sizeof(*vm));
+	error = nvmm_kern_open(&vm->owner, getpid(), false);
+	ATF_REQUIRE_EQ_MSG(error, 0, "nvmm_kern_open: %s", strerror(error));
+	error = nvmm_kern_machine_create(vm->owner, &vm->machid);
+	ATF_REQUIRE_EQ_MSG(error, 0, "machine_create: %s", strerror(error));
+
+	vm->ramsize = ramsize;
+	vm->memfd = tvm_memfd(ramsize);
+	vm->ram = mmap(NULL, ramsize, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    vm->memfd, 0);
+	ATF_REQUIRE(vm->ram != MAP_FAILED);
+	error = nvmm_kern_hva_map(vm->owner, vm->machid, (uintptr_t)vm->ram,
+	    ramsize, vm->memfd, 0);
+	ATF_REQUIRE_EQ_MSG(error, 0, "hva_map: %s", strerror(error));
+	error = nvmm_kern_gpa_map(vm->owner, vm->machid, (uintptr_t)vm->ram,
+	    0, ramsize, PROT_READ | PROT_WRITE | PROT_EXEC);
+	ATF_REQUIRE_EQ_MSG(error, 0, "gpa_map: %s", strerror(error));
+}
+
+void
+tvm_destroy(struct tvm *vm)
+{
+	nvmm_kern_close(vm->owner);
+	munmap(vm->ram, vm->ramsize);
+	close(vm->memfd);
+}
+
+void
+tvm_vcpu_create(struct tvm *vm, nvmm_cpuid_t cpuid, struct tvcpu *vcpu)
+{
+	int error;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->cpuid = cpuid;
+	error = nvmm_kern_vcpu_create(vm->owner, vm->machid, cpuid);
+	ATF_REQUIRE_EQ_MSG(error, 0, "vcpu_create: %s", strerror(error));
+	error = nvmm_kern_vcpu_comm(vm->owner, vm->machid, cpuid, &vcpu->comm,
+	    &vcpu->access, &vcpu->data);
+	ATF_REQUIRE_EQ(error, 0);
+}
+
+void
+tvm_load(struct tvm *vm, gpaddr_t gpa, const void *start, const void *end)
+{
+	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)start);
+
+	ATF_REQUIRE(gpa + len <= vm->ramsize);
+	memcpy(vm->ram + gpa, start, len);
+}
+
+/* -------------------------------------------------------------------------- */
+
+static void
+tvm_pagetables(struct tvm *vm)
+{
+	uint64_t *pml4 = (uint64_t *)(vm->ram + TVM_PT_GPA);
+	uint64_t *pdpt = (uint64_t *)(vm->ram + TVM_PT_GPA + 0x1000);
+	uint64_t *pd = (uint64_t *)(vm->ram + TVM_PT_GPA + 0x2000);
+	uint64_t i;
+
+	memset(pml4, 0, 3 * 0x1000);
+	pml4[0] = (TVM_PT_GPA + 0x1000) | PTE_P | PTE_W;
+	pdpt[0] = (TVM_PT_GPA + 0x2000) | PTE_P | PTE_W;
+	for (i = 0; i < 512; i++)
+		pd[i] = (i << 21) | PTE_P | PTE_W | PTE_PS;
+}
+
+static void
+tvm_gdt(struct tvm *vm)
+{
+	uint64_t *gdt = (uint64_t *)(vm->ram + TVM_GDT_GPA);
+
+	gdt[0] = 0;
+	gdt[1] = 0x00AF9B000000FFFFULL;	/* 64-bit code, DPL 0 */
+	gdt[2] = 0x00CF93000000FFFFULL;	/* data, DPL 0 */
+}
+
+static void
+tvm_seg(struct nvmm_x64_state_seg *seg, uint16_t sel, unsigned type,
+    bool l, bool def)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->selector = sel;
+	seg->limit = 0xFFFFFFFF;
+	seg->attrib.type = type;
+	seg->attrib.s = 1;
+	seg->attrib.p = 1;
+	seg->attrib.l = l;
+	seg->attrib.def = def;
+	seg->attrib.g = 1;
+}
+
+void
+tvm_setup_longmode(struct tvcpu *vcpu, uint64_t rip)
+{
+	struct nvmm_x64_state *st;
+	size_t i;
+
+	tvm_pagetables(vcpu->vm);
+	tvm_gdt(vcpu->vm);
+
+	st = tvm_getstate(vcpu, NVMM_X64_STATE_ALL);
+	tvm_seg(&st->segs[NVMM_X64_SEG_CS], TVM_SEL_CODE64, 0xB, true, false);
+	for (i = 0; i < NVMM_X64_NSEG; i++) {
+		if (i == NVMM_X64_SEG_CS || i == NVMM_X64_SEG_GDT ||
+		    i == NVMM_X64_SEG_IDT || i == NVMM_X64_SEG_LDT ||
+		    i == NVMM_X64_SEG_TR)
+			continue;
+		tvm_seg(&st->segs[i], TVM_SEL_DATA, 0x3, false, true);
+	}
+	st->segs[NVMM_X64_SEG_GDT].base = TVM_GDT_GPA;
+	st->segs[NVMM_X64_SEG_GDT].limit = 3 * 8 - 1;
+	st->segs[NVMM_X64_SEG_IDT].base = TVM_IDT_GPA;
+	st->segs[NVMM_X64_SEG_IDT].limit = 0xFFF;
+	st->segs[NVMM_X64_SEG_TR].attrib.type = 0xB;	/* busy 64-bit TSS */
+	st->segs[NVMM_X64_SEG_TR].attrib.p = 1;
+	st->segs[NVMM_X64_SEG_TR].limit = 0x67;
+
+	st->crs[NVMM_X64_CR_CR0] = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+	st->crs[NVMM_X64_CR_CR3] = TVM_PT_GPA;
+	st->crs[NVMM_X64_CR_CR4] = CR4_PAE | CR4_OSFXSR;
+	st->msrs[NVMM_X64_MSR_EFER] = EFER_LME | EFER_LMA | EFER_SCE;
+
+	memset(st->gprs, 0, sizeof(st->gprs));
+	st->gprs[NVMM_X64_GPR_RIP] = rip;
+	st->gprs[NVMM_X64_GPR_RSP] = TVM_STACK_TOP;
+	st->gprs[NVMM_X64_GPR_RFLAGS] = 0x2;
+	tvm_setstate(vcpu, NVMM_X64_STATE_SEGS | NVMM_X64_STATE_CRS |
+	    NVMM_X64_STATE_MSRS | NVMM_X64_STATE_GPRS);
+}
+
+/* -------------------------------------------------------------------------- */
+
+struct nvmm_x64_state *
+tvm_getstate(struct tvcpu *vcpu, uint64_t flags)
+{
+	struct nvmm_comm_page *comm = vcpu->comm;
+	int error;
+
+	if ((comm->state_cached & flags) != flags) {
+		comm->state_wanted = flags & ~comm->state_cached;
+		error = nvmm_kern_vcpu_getstate(vcpu->vm->owner,
+		    vcpu->vm->machid, vcpu->cpuid);
+		ATF_REQUIRE_EQ_MSG(error, 0, "getstate: %s", strerror(error));
+	}
+	ATF_REQUIRE_EQ((comm->state_cached & flags), flags);
+	return &comm->state;
+}
+
+void
+tvm_setstate(struct tvcpu *vcpu, uint64_t flags)
+{
+	vcpu->comm->state_commit |= flags;
+	vcpu->comm->state_cached |= flags;
+}
+
+void
+tvm_inject(struct tvcpu *vcpu, unsigned type, uint8_t vector, uint64_t error)
+{
+	memset(&vcpu->comm->event, 0, sizeof(vcpu->comm->event));
+	vcpu->comm->event.type = type;
+	vcpu->comm->event.vector = vector;
+	vcpu->comm->event.u.excp.error = error;
+	vcpu->comm->event_commit = true;
+}
+
+int
+tvm_run(struct tvcpu *vcpu)
+{
+	return nvmm_kern_vcpu_run(vcpu->vm->owner, vcpu->vm->machid,
+	    vcpu->cpuid, &vcpu->exit);
+}
+
+uint64_t
+tvm_run_reason(struct tvcpu *vcpu)
+{
+	int error;
+
+	error = tvm_run(vcpu);
+	ATF_REQUIRE_EQ_MSG(error, 0, "run: %s", strerror(error));
+	return vcpu->exit.reason;
+}
+
+void
+tvm_assist(struct tvcpu *vcpu, tvm_access_cb cb, void *arg)
+{
+	struct nvmm_kern_access *acc = vcpu->access;
+	bool done = false;
+	uint32_t i;
+	int error;
+
+	while (!done) {
+		ATF_REQUIRE_MSG(acc->pending, "no access pending");
+		ATF_REQUIRE(acc->size * acc->count <= NVMM_KERN_ACCESS_DATA_MAX);
+		for (i = 0; i < acc->count; i++)
+			cb(vcpu, acc->is_io, acc->write, acc->addr,
+			    vcpu->data + i * acc->size, acc->size, arg);
+		acc->handled = 1;
+		error = nvmm_kern_vcpu_complete(vcpu->vm->owner,
+		    vcpu->vm->machid, vcpu->cpuid, &done);
+		ATF_REQUIRE_EQ_MSG(error, 0, "complete: %s", strerror(error));
+	}
+}
+
+/* -------------------------------------------------------------------------- */
+
+void
+tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
+    uint8_t *data, size_t size, void *arg)
+{
+	struct tdev *dev = arg;
+	struct tdev_log *log;
+	uint64_t off = addr - TVM_MMIO_GPA;
+	size_t i;
+
+	(void)vcpu;
+	ATF_REQUIRE(size <= 8);
+	if (!is_io)
+		ATF_REQUIRE_MSG(addr >= TVM_MMIO_GPA && off + size <= 256,
+		    "MMIO access at %#jx outside the device", (uintmax_t)addr);
+	if (write) {
+		ATF_REQUIRE(dev->nlog < TDEV_MAX_LOG);
+		log = &dev->log[dev->nlog++];
+		log->is_io = is_io;
+		log->addr = addr;
+		log->size = size;
+		log->value = 0;
+		memcpy(&log->value, data, size);
+		if (!is_io)
+			memcpy(&dev->mmio[off], data, size);
+		return;
+	}
+	for (i = 0; i < size; i++)
+		data[i] = is_io ? (uint8_t)(addr + i) : dev->mmio[off + i];
+}
+
+void
+tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev, unsigned max_exits)
+{
+	unsigned n;
+	uint64_t reason;
+
+	for (n = 0; n < max_exits; n++) {
+		reason = tvm_run_reason(vcpu);
+		switch (reason) {
+		case NVMM_VCPU_EXIT_HALTED:
+			return;
+		case NVMM_VCPU_EXIT_IO:
+		case NVMM_VCPU_EXIT_MEMORY:
+			tvm_assist(vcpu, tdev_access, dev);
+			break;
+		case NVMM_VCPU_EXIT_NONE:
+			break;
+		default:
+			atf_tc_fail("unexpected exit %#jx", (uintmax_t)reason);
+		}
+	}
+	atf_tc_fail("no HLT after %u exits", max_exits);
+}
+
+const struct tdev_log *
+tdev_find(const struct tdev *dev, uint64_t addr, size_t index)
+{
+	size_t i;
+
+	for (i = 0; i < dev->nlog; i++)
+		if (dev->log[i].addr == addr && index-- == 0)
+			return &dev->log[i];
+	atf_tc_fail("no access %zu at %#jx", index, (uintmax_t)addr);
+	return NULL;
+}

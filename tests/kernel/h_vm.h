@@ -1,0 +1,129 @@
+/*
+ * Test harness for kernel/ in-process: a machine with RAM, VCPUs, guest
+ * code loaded from tests/kernel/guests.S, 64-bit set-up, state access with
+ * the comm-page protocol, and an in-process assist for the data phase.
+ * Every helper fails the test case (ATF_REQUIRE) when something it needs
+ * does not work, so test bodies stay about what they test.
+ */
+#ifndef H_VM_H
+#define H_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <atf-c.h>
+
+#include <nvmm.h>
+#include "nvmm_kern.h"
+
+/* Guest physical layout used by the 64-bit set-up. */
+#define TVM_CODE_GPA	0x1000ULL
+#define TVM_DATA_GPA	0x8000ULL
+#define TVM_PT_GPA	0x10000ULL	/* PML4, PDPT, PD: 1 GiB of 2 MiB pages */
+#define TVM_GDT_GPA	0x14000ULL
+#define TVM_IDT_GPA	0x15000ULL
+#define TVM_STACK_TOP	0x80000ULL
+#define TVM_MMIO_GPA	0x10000000ULL	/* no slot: every access exits */
+#define TVM_RAM_SIZE	(4UL << 20)
+
+#define TVM_SEL_CODE64	0x08
+#define TVM_SEL_DATA	0x10
+
+struct tvm {
+	struct nvmm_owner *owner;
+	nvmm_machid_t machid;
+	uint8_t *ram;		/* the test's view; also the HVA key */
+	size_t ramsize;
+	int memfd;
+};
+
+struct tvcpu {
+	struct tvm *vm;
+	nvmm_cpuid_t cpuid;
+	struct nvmm_comm_page *comm;
+	struct nvmm_kern_access *access;
+	uint8_t *data;
+	struct nvmm_vcpu_exit exit;
+};
+
+/* Metadata for test cases that run guests: root and /dev/kvm. */
+#define TVM_TC_NEEDS_KVM(tc) do {					\
+	atf_tc_set_md_var(tc, "require.user", "root");			\
+	atf_tc_set_md_var(tc, "require.files", "/dev/kvm");		\
+} while (0)
+
+/* A sealed memfd of size bytes, as a client would hand over. */
+int	tvm_memfd(size_t size);
+
+/* A machine owned by a new owner (pid getpid()), RAM mapped RWX at 0. */
+void	tvm_create(struct tvm *vm, size_t ramsize);
+void	tvm_destroy(struct tvm *vm);
+
+void	tvm_vcpu_create(struct tvm *vm, nvmm_cpuid_t cpuid, struct tvcpu *vcpu);
+
+/* Copies [start, end) of guest code into RAM at gpa. */
+void	tvm_load(struct tvm *vm, gpaddr_t gpa, const void *start,
+	    const void *end);
+
+/* Page tables, GDT and 64-bit state: the VCPU starts at rip. */
+void	tvm_setup_longmode(struct tvcpu *vcpu, uint64_t rip);
+
+/* The comm-page protocol, as libnvmm does it. */
+struct nvmm_x64_state *tvm_getstate(struct tvcpu *vcpu, uint64_t flags);
+void	tvm_setstate(struct tvcpu *vcpu, uint64_t flags);
+void	tvm_inject(struct tvcpu *vcpu, unsigned type, uint8_t vector,
+	    uint64_t error);
+
+/* One run; returns kernel/'s error, the exit is in vcpu->exit. */
+int	tvm_run(struct tvcpu *vcpu);
+/* Runs, requiring success, and returns the exit reason. */
+uint64_t tvm_run_reason(struct tvcpu *vcpu);
+
+/*
+ * The data phase of the pending access, in-process: cb is called for
+ * every element (OUT and writes give data, IN and reads take it), then
+ * KVM finishes the instruction; repeated while the instruction makes
+ * further accesses.
+ */
+typedef void (*tvm_access_cb)(struct tvcpu *vcpu, bool is_io, bool write,
+    uint64_t addr, uint8_t *data, size_t size, void *arg);
+void	tvm_assist(struct tvcpu *vcpu, tvm_access_cb cb, void *arg);
+
+/*
+ * A device model for the tests: OUTs and MMIO writes are logged, IN data
+ * is the port number plus the byte index, MMIO reads and writes go to a
+ * 256-byte array at TVM_MMIO_GPA.
+ */
+#define TDEV_MAX_LOG	64
+
+struct tdev_log {
+	bool is_io;
+	uint64_t addr;
+	uint64_t value;
+	size_t size;
+};
+
+struct tdev {
+	struct tdev_log log[TDEV_MAX_LOG];	/* OUTs and MMIO writes */
+	size_t nlog;
+	uint8_t mmio[256];
+};
+
+void	tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
+	    uint8_t *data, size_t size, void *arg);
+/* Runs, assisting IO and MEMORY exits, until HLT (or max_exits fails). */
+void	tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev,
+	    unsigned max_exits);
+/* The index-th logged access to addr, required to exist. */
+const struct tdev_log *tdev_find(const struct tdev *dev, uint64_t addr,
+	    size_t index);
+
+/* Guest code: begin/end symbols of each snippet in guests.S. */
+#define TVM_GUEST(name)						\
+	extern const uint8_t guest_##name##_begin[];			\
+	extern const uint8_t guest_##name##_end[]
+#define TVM_LOAD(vm, gpa, name)						\
+	tvm_load(vm, gpa, guest_##name##_begin, guest_##name##_end)
+
+#endif /* H_VM_H */

@@ -1,0 +1,11 @@
+# tests/kernel/: kernel/ in-process, with real guests.
+TESTS_KERN_SOURCES = tests/kernel/h_vm.c tests/kernel/h_vm.h \
+	tests/kernel/guests.S
+TESTS_KERN_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/kernel \
+	-I$(top_srcdir)/tests/kernel $(LIBBSD_CFLAGS)
+TESTS_KERN_LIBS = kernel/libnvmmkern.la $(TESTS_ATF_LIBS) -lpthread
+
+check_PROGRAMS += tests/kernel/t_run_io
+tests_kernel_t_run_io_SOURCES = tests/kernel/t_run_io.c $(TESTS_KERN_SOURCES)
+tests_kernel_t_run_io_CFLAGS = $(TESTS_KERN_CFLAGS)
+tests_kernel_t_run_io_LDADD = $(TESTS_KERN_LIBS)
