@@ -1,6 +1,6 @@
 # The test suite: Kyua runs the ATF programs listed by tests/Kyuafile.
 # Test programs are built by 'make check' and run from the build tree.
-EXTRA_DIST += tests/Kyuafile tests/header/Kyuafile
+EXTRA_DIST += tests/Kyuafile tests/header/Kyuafile tests/kernel/Kyuafile
 
 TESTS_ATF_CFLAGS = $(AM_CFLAGS) $(ATF_C_CFLAGS)
 TESTS_ATF_LIBS = $(ATF_C_LIBS)

@@ -13,6 +13,7 @@
 	.globl guest_msr_begin, guest_msr_end
 	.globl guest_excp_begin, guest_excp_handler, guest_excp_end
 	.globl guest_intr_begin, guest_intr_handler, guest_intr_end
+	.globl guest_nmi_begin, guest_nmi_handler, guest_nmi_end
 	.globl guest_spin_begin, guest_spin_end
 	.globl guest_ud2_begin, guest_ud2_end
 	.globl guest_count_begin, guest_count_end
@@ -171,6 +172,16 @@ guest_intr_handler:
 	out	%al, $0x71
 	hlt
 guest_intr_end:
+
+/* Reports with interrupts off and spins so; the handler reports on 0x71. */
+guest_nmi_begin:
+	cli
+	out	%al, $0x72
+1:	jmp	1b
+guest_nmi_handler:
+	out	%al, $0x71
+	hlt
+guest_nmi_end:
 
 guest_spin_begin:
 1:	jmp	1b
