@@ -434,14 +434,13 @@ nvmm_kern_machine_configure(struct nvmm_owner *owner, nvmm_machid_t machid,
 	uint64_t mdop = NVMM_MACH_CONF_MD(op);
 	int error;
 
+	/* As NetBSD: the op first; one below the MD range wraps around. */
+	if (mdop >= nvmm_impl->mach_conf_max)
+		return EINVAL;
 	error = nvmm_machine_get(owner, machid, true, &mach);
 	if (error)
 		return error;
-	/* An op below the MD range wraps around and is refused here. */
-	if (mdop >= nvmm_impl->mach_conf_max)
-		error = EINVAL;
-	else
-		error = nvmm_impl->machine_configure(mach, mdop, conf);
+	error = nvmm_impl->machine_configure(mach, mdop, conf);
 	nvmm_machine_put(mach);
 	return error;
 }
@@ -520,16 +519,15 @@ nvmm_kern_vcpu_configure(struct nvmm_owner *owner, nvmm_machid_t machid,
 	uint64_t mdop = NVMM_VCPU_CONF_MD(op);
 	int error;
 
+	if (mdop >= nvmm_impl->vcpu_conf_max)
+		return EINVAL;
 	error = nvmm_machine_get(owner, machid, false, &mach);
 	if (error)
 		return error;
 	error = nvmm_vcpu_get(mach, cpuid, &cpu);
 	if (error)
 		goto out;
-	if (mdop >= nvmm_impl->vcpu_conf_max)
-		error = EINVAL;
-	else
-		error = nvmm_impl->vcpu_configure(cpu, mdop, conf);
+	error = nvmm_impl->vcpu_configure(cpu, mdop, conf);
 	nvmm_vcpu_put(cpu);
 out:
 	nvmm_machine_put(mach);

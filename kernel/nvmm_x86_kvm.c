@@ -84,21 +84,28 @@ nvmm_x86_supported_leaf(uint32_t leaf, uint32_t subleaf)
 	return NULL;
 }
 
-/* The guest FPU state NVMM carries is the FXSAVE area: x87, SSE, AVX. */
+/*
+ * The guest FPU state NVMM carries is the FXSAVE area: x87, SSE, AVX at
+ * most, and only what the guest can turn on: without XSAVE in its CPUID
+ * XCR0 stays x87.
+ */
 static void
 nvmm_x86_masks_compute(void)
 {
-	const struct kvm_cpuid_entry2 *leaf;
+	const struct kvm_cpuid_entry2 *leaf1, *leafd;
 	uint8_t fxsave[512] __attribute__((aligned(16)));
+	uint64_t allowed = X86_XCR0_X87 | X86_XCR0_SSE;
 	uint32_t mask;
 
 	nvmm_x86_xcr0_mask = X86_XCR0_X87;
-	leaf = nvmm_x86_supported_leaf(0xD, 0);
-	if (leaf != NULL)
-		nvmm_x86_xcr0_mask = (leaf->eax |
-		    ((uint64_t)leaf->edx << 32)) &
-		    (X86_XCR0_X87 | X86_XCR0_SSE | X86_XCR0_AVX);
-	nvmm_x86_xcr0_mask |= X86_XCR0_X87;
+	leaf1 = nvmm_x86_supported_leaf(0x1, 0);
+	leafd = nvmm_x86_supported_leaf(0xD, 0);
+	if (leaf1 != NULL && leafd != NULL && (leaf1->ecx & (1U << 26))) {
+		if (leaf1->ecx & (1U << 28))
+			allowed |= X86_XCR0_AVX;
+		nvmm_x86_xcr0_mask |= (leafd->eax |
+		    ((uint64_t)leafd->edx << 32)) & allowed;
+	}
 
 	memset(fxsave, 0, sizeof(fxsave));
 	__asm__ volatile("fxsave %0" : "=m" (fxsave));
@@ -142,8 +149,12 @@ static void
 nvmm_x86_capability(struct nvmm_capability *cap)
 {
 	cap->arch.mach_conf_support = 0;
-	cap->arch.vcpu_conf_support =
-	    NVMM_CAP_ARCH_VCPU_CONF_CPUID | NVMM_CAP_ARCH_VCPU_CONF_TPR;
+	/*
+	 * No TPR: NVMM exits on every CR8 write, KVM reports only a lowered
+	 * TPR and some hosts (PVM) not even that.  As NetBSD's SVM backend,
+	 * the capability says so and NVMM_VCPU_CONF_TPR is refused.
+	 */
+	cap->arch.vcpu_conf_support = NVMM_CAP_ARCH_VCPU_CONF_CPUID;
 	cap->arch.xcr0_mask = nvmm_x86_xcr0_mask;
 	cap->arch.mxcsr_mask = nvmm_x86_mxcsr_mask;
 	cap->arch.conf_cpuid_maxops = NVMM_X86_CPUID_MAXCONF;
@@ -245,7 +256,7 @@ nvmm_x86_vcpu_fd(struct nvmm_machine *mach, nvmm_cpuid_t cpuid)
 
 	if (xmach->parked[cpuid] != -1) {
 		fd = xmach->parked[cpuid];
-		xmach->parked[cpuid] = 0;
+		xmach->parked[cpuid] = -1;
 		return fd;
 	}
 	fd = ioctl(xmach->vmfd, KVM_CREATE_VCPU, (unsigned long)cpuid);
@@ -314,18 +325,11 @@ nvmm_x86_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 static int
 nvmm_x86_vcpu_configure(struct nvmm_cpu *cpu, uint64_t op, const void *conf)
 {
-	const struct nvmm_vcpu_conf_tpr *tpr;
-
 	switch (op) {
 	case NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_CPUID):
 		return nvmm_x86_cpuid_configure(cpu, conf);
-	case NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_TPR):
-		tpr = conf;
-		if (tpr->rsvd != 0)
-			return EINVAL;
-		nvmm_x86_cpu(cpu)->tpr_exit_changed = tpr->exit_changed;
-		return 0;
 	default:
+		/* NVMM_VCPU_CONF_TPR included: see nvmm_x86_capability(). */
 		return EINVAL;
 	}
 }

@@ -82,9 +82,6 @@ struct nvmm_x86_cpu {
 	struct nvmm_vcpu_conf_cpuid cpuidconf[NVMM_X86_CPUID_MAXCONF];
 	bool cpuid_dirty;	/* reload KVM's table before the next run */
 
-	/* NVMM_VCPU_CONF_TPR */
-	bool tpr_exit_changed;
-
 	/* Window exits armed through the INTR state. */
 	bool int_window_exiting;
 	bool nmi_window_exiting;

@@ -593,10 +593,8 @@ nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 		exit->reason = NVMM_VCPU_EXIT_INT_READY;
 		return NVMM_X86_RETURN;
 	case KVM_EXIT_SET_TPR:
-		if (!xcpu->tpr_exit_changed)
-			return NVMM_X86_REENTER;
-		exit->reason = NVMM_VCPU_EXIT_TPR_CHANGED;
-		return NVMM_X86_RETURN;
+		/* NVMM_VCPU_CONF_TPR is refused, so nobody waits for this. */
+		return NVMM_X86_REENTER;
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = NVMM_VCPU_EXIT_SHUTDOWN;
 		return NVMM_X86_RETURN;

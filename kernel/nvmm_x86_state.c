@@ -533,7 +533,14 @@ nvmm_x86_sregs_set(struct nvmm_cpu *cpu, uint64_t flags,
 		nvmm_x86_crs_to_sregs(state, &sregs);
 	if (flags & NVMM_X64_STATE_MSRS)
 		sregs.efer = state->msrs[NVMM_X64_MSR_EFER];
-	return nvmm_x86_ioctl(cpu, KVM_SET_SREGS, &sregs);
+	error = nvmm_x86_ioctl(cpu, KVM_SET_SREGS, &sregs);
+	/*
+	 * Without an in-kernel LAPIC, KVM_RUN loads CR8 from the run
+	 * structure at every entry: it must hold the new TPR too.
+	 */
+	if (error == 0 && (flags & NVMM_X64_STATE_CRS))
+		nvmm_x86_cpu(cpu)->run->cr8 = sregs.cr8;
+	return error;
 }
 
 int

@@ -15,6 +15,7 @@
 	.globl guest_intr_begin, guest_intr_handler, guest_intr_end
 	.globl guest_nmi_begin, guest_nmi_handler, guest_nmi_end
 	.globl guest_spin_begin, guest_spin_end
+	.globl guest_tpr_begin, guest_tpr_end
 	.globl guest_ud2_begin, guest_ud2_end
 	.globl guest_count_begin, guest_count_end
 	.globl guest_poke_begin, guest_poke_end
@@ -182,6 +183,15 @@ guest_nmi_handler:
 	out	%al, $0x71
 	hlt
 guest_nmi_end:
+
+/* Raises the TPR, then lowers it, then halts. */
+guest_tpr_begin:
+	mov	$8, %rax
+	mov	%rax, %cr8
+	mov	$2, %rax
+	mov	%rax, %cr8
+	hlt
+guest_tpr_end:
 
 guest_spin_begin:
 1:	jmp	1b

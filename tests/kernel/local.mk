@@ -15,3 +15,18 @@ tests_kernel_t_run_events_SOURCES = tests/kernel/t_run_events.c \
 	$(TESTS_KERN_SOURCES)
 tests_kernel_t_run_events_CFLAGS = $(TESTS_KERN_CFLAGS)
 tests_kernel_t_run_events_LDADD = $(TESTS_KERN_LIBS)
+
+check_PROGRAMS += tests/kernel/t_state
+tests_kernel_t_state_SOURCES = tests/kernel/t_state.c $(TESTS_KERN_SOURCES)
+tests_kernel_t_state_CFLAGS = $(TESTS_KERN_CFLAGS)
+tests_kernel_t_state_LDADD = $(TESTS_KERN_LIBS)
+
+check_PROGRAMS += tests/kernel/t_owner
+tests_kernel_t_owner_SOURCES = tests/kernel/t_owner.c $(TESTS_KERN_SOURCES)
+tests_kernel_t_owner_CFLAGS = $(TESTS_KERN_CFLAGS)
+tests_kernel_t_owner_LDADD = $(TESTS_KERN_LIBS)
+
+check_PROGRAMS += tests/kernel/t_mem
+tests_kernel_t_mem_SOURCES = tests/kernel/t_mem.c $(TESTS_KERN_SOURCES)
+tests_kernel_t_mem_CFLAGS = $(TESTS_KERN_CFLAGS)
+tests_kernel_t_mem_LDADD = $(TESTS_KERN_LIBS)

@@ -17,6 +17,7 @@ TVM_GUEST(excp);
 extern const uint8_t guest_excp_handler[];
 extern const uint8_t guest_intr_handler[];
 TVM_GUEST(nmi);
+TVM_GUEST(tpr);
 extern const uint8_t guest_nmi_handler[];
 TVM_GUEST(intr);
 TVM_GUEST(spin);
@@ -615,8 +616,41 @@ ATF_TC_BODY(eight_vcpus, tc)
 	tvm_destroy(&vm);
 }
 
+/*
+ * NVMM exits on every CR8 write; KVM reports at most a lowered TPR, and
+ * this host not even that.  The TPR configuration is refused rather than
+ * accepted and never honoured, and CR8 writes stay in the guest.
+ */
+ATF_TC(tpr_refused);
+ATF_TC_HEAD(tpr_refused, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "NVMM_VCPU_CONF_TPR is not in the "
+	    "capability and is refused; CR8 writes take effect in the guest");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(tpr_refused, tc)
+{
+	struct nvmm_vcpu_conf_tpr tpr = { .exit_changed = 1 };
+	struct nvmm_capability cap;
+	struct tvcpu vcpu;
+	struct tvm vm;
+
+	setup_guest(&vm, &vcpu, guest_tpr_begin, guest_tpr_end);
+	ATF_REQUIRE_EQ(nvmm_kern_capability(vm.owner, &cap), 0);
+	ATF_CHECK_EQ(cap.arch.vcpu_conf_support & NVMM_CAP_ARCH_VCPU_CONF_TPR,
+	    0);
+	ATF_CHECK_EQ(nvmm_kern_vcpu_configure(vm.owner, vm.machid, 0,
+	    NVMM_VCPU_CONF_TPR, &tpr), EINVAL);
+	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
+	ATF_CHECK_EQ(vcpu.exit.exitstate.cr8, 2);
+	ATF_CHECK_EQ(tvm_getstate(&vcpu, NVMM_X64_STATE_CRS)->
+	    crs[NVMM_X64_CR_CR8], 2);
+	tvm_destroy(&vm);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, tpr_refused);
 	ATF_TP_ADD_TC(tp, exception_with_error_code);
 	ATF_TP_ADD_TC(tp, event_invalid);
 	ATF_TP_ADD_TC(tp, interrupt_window);
