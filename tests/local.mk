@@ -4,9 +4,10 @@ EXTRA_DIST += tests/Kyuafile tests/header/Kyuafile tests/kernel/Kyuafile
 
 TESTS_ATF_CFLAGS = $(AM_CFLAGS) $(ATF_C_CFLAGS)
 TESTS_ATF_LIBS = $(ATF_C_LIBS)
+TESTS_LSAN_SOURCES = tests/lsan_suppressions.c
 
 check_PROGRAMS += tests/header/t_sizes
-tests_header_t_sizes_SOURCES = tests/header/t_sizes.c
+tests_header_t_sizes_SOURCES = tests/header/t_sizes.c $(TESTS_LSAN_SOURCES)
 tests_header_t_sizes_CFLAGS = $(TESTS_ATF_CFLAGS)
 tests_header_t_sizes_LDADD = $(TESTS_ATF_LIBS)
 

@@ -1,6 +1,6 @@
 # tests/kernel/: kernel/ in-process, with real guests.
 TESTS_KERN_SOURCES = tests/kernel/h_vm.c tests/kernel/h_vm.h \
-	tests/kernel/guests.S
+	tests/kernel/guests.S $(TESTS_LSAN_SOURCES)
 TESTS_KERN_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/kernel \
 	-I$(top_srcdir)/tests/kernel $(LIBBSD_CFLAGS)
 TESTS_KERN_LIBS = kernel/libnvmmkern.la $(TESTS_ATF_LIBS) -lpthread
