@@ -709,9 +709,11 @@ nvmm_kern_machine_comm_fd(struct nvmm_owner *owner, nvmm_machid_t machid,
 
 /* -------------------------------------------------------------------------- */
 
-int
-nvmm_kern_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
-    uintptr_t hva, size_t size, int memfd, off_t offset)
+/* The memory calls differ only in what they do with the machine held. */
+static int
+nvmm_machine_mem(struct nvmm_owner *owner, nvmm_machid_t machid,
+    int (*fn)(struct nvmm_machine *, const struct nvmm_mem_req *),
+    const struct nvmm_mem_req *req)
 {
 	struct nvmm_machine *mach;
 	int error;
@@ -719,54 +721,49 @@ nvmm_kern_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = nvmm_machine_get(owner, machid, false, &mach);
 	if (error)
 		return error;
-	error = nvmm_mem_hva_map(mach, hva, size, memfd, offset);
+	error = fn(mach, req);
 	nvmm_machine_put(mach);
 	return error;
+}
+
+int
+nvmm_kern_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
+    uintptr_t hva, size_t size, int memfd, off_t offset)
+{
+	const struct nvmm_mem_req req = {
+		.hva = hva, .size = size, .memfd = memfd, .offset = offset,
+	};
+
+	return nvmm_machine_mem(owner, machid, nvmm_mem_hva_map, &req);
 }
 
 int
 nvmm_kern_hva_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
     uintptr_t hva, size_t size)
 {
-	struct nvmm_machine *mach;
-	int error;
+	const struct nvmm_mem_req req = { .hva = hva, .size = size };
 
-	error = nvmm_machine_get(owner, machid, false, &mach);
-	if (error)
-		return error;
-	error = nvmm_mem_hva_unmap(mach, hva, size);
-	nvmm_machine_put(mach);
-	return error;
+	return nvmm_machine_mem(owner, machid, nvmm_mem_hva_unmap, &req);
 }
 
 int
 nvmm_kern_gpa_map(struct nvmm_owner *owner, nvmm_machid_t machid,
     uintptr_t hva, gpaddr_t gpa, size_t size, int prot)
 {
-	struct nvmm_machine *mach;
-	int error;
+	const struct nvmm_mem_req req = {
+		.hva = hva, .gpa = gpa, .size = size, .prot = prot,
+	};
 
-	error = nvmm_machine_get(owner, machid, false, &mach);
-	if (error)
-		return error;
-	error = nvmm_mem_gpa_map(mach, hva, gpa, size, prot);
-	nvmm_machine_put(mach);
-	return error;
+	return nvmm_machine_mem(owner, machid, nvmm_mem_gpa_map, &req);
 }
 
 int
 nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
     gpaddr_t gpa, size_t size)
 {
-	struct nvmm_machine *mach;
-	int error;
+	const struct nvmm_mem_req req = { .gpa = gpa, .size = size };
 
-	error = nvmm_machine_get(owner, machid, false, &mach);
-	if (error)
-		return error;
-	error = nvmm_mem_gpa_unmap(mach, gpa, size);
-	nvmm_machine_put(mach);
-	return error;
+	return nvmm_machine_mem(owner, machid, nvmm_mem_gpa_unmap, &req);
 }
 
 /* -------------------------------------------------------------------------- */

@@ -133,14 +133,22 @@ struct nvmm_impl {
 extern const struct nvmm_impl nvmm_x86_kvm;
 extern const struct nvmm_impl *const nvmm_impl;	/* the one in use */
 
-/* nvmm_mem.c */
+/* nvmm_mem.c: the arguments of the four memory calls, each using some. */
+struct nvmm_mem_req {
+	uintptr_t hva;
+	gpaddr_t gpa;
+	size_t size;
+	int memfd;
+	off_t offset;
+	int prot;
+};
+
 void	nvmm_mem_init(struct nvmm_machine *);
 void	nvmm_mem_fini(struct nvmm_machine *);
-int	nvmm_mem_hva_map(struct nvmm_machine *, uintptr_t, size_t, int, off_t);
-int	nvmm_mem_hva_unmap(struct nvmm_machine *, uintptr_t, size_t);
-int	nvmm_mem_gpa_map(struct nvmm_machine *, uintptr_t, gpaddr_t, size_t,
-	    int);
-int	nvmm_mem_gpa_unmap(struct nvmm_machine *, gpaddr_t, size_t);
+int	nvmm_mem_hva_map(struct nvmm_machine *, const struct nvmm_mem_req *);
+int	nvmm_mem_hva_unmap(struct nvmm_machine *, const struct nvmm_mem_req *);
+int	nvmm_mem_gpa_map(struct nvmm_machine *, const struct nvmm_mem_req *);
+int	nvmm_mem_gpa_unmap(struct nvmm_machine *, const struct nvmm_mem_req *);
 uint64_t nvmm_mem_nram(struct nvmm_machine *);
 size_t	nvmm_mem_read(struct nvmm_machine *, gpaddr_t, void *, size_t);
 

@@ -173,9 +173,10 @@ nvmm_hmap_free_index(struct nvmm_machine *mach, size_t *indexp)
 }
 
 int
-nvmm_mem_hva_map(struct nvmm_machine *mach, uintptr_t hva, size_t size,
-    int memfd, off_t offset)
+nvmm_mem_hva_map(struct nvmm_machine *mach, const struct nvmm_mem_req *req)
 {
+	const uintptr_t hva = req->hva;
+	const size_t size = req->size;
 	struct nvmm_hmapping *hm;
 	size_t index;
 	void *uva;
@@ -188,7 +189,7 @@ nvmm_mem_hva_map(struct nvmm_machine *mach, uintptr_t hva, size_t size,
 	error = nvmm_hmap_free_index(mach, &index);
 	if (error)
 		goto out;
-	error = nvmm_memfd_validate(memfd, offset, size);
+	error = nvmm_memfd_validate(req->memfd, req->offset, size);
 	if (error)
 		goto out;
 
@@ -197,8 +198,8 @@ nvmm_mem_hva_map(struct nvmm_machine *mach, uintptr_t hva, size_t size,
 		error = ENOMEM;
 		goto out;
 	}
-	uva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd,
-	    offset);
+	uva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, req->memfd,
+	    req->offset);
 	if (uva == MAP_FAILED) {
 		free(hm);
 		error = ENOMEM;
@@ -216,8 +217,10 @@ out:
 }
 
 int
-nvmm_mem_hva_unmap(struct nvmm_machine *mach, uintptr_t hva, size_t size)
+nvmm_mem_hva_unmap(struct nvmm_machine *mach, const struct nvmm_mem_req *req)
 {
+	const uintptr_t hva = req->hva;
+	const size_t size = req->size;
 	struct nvmm_hmapping *hm;
 	size_t i;
 	int error = ENOENT;
@@ -353,9 +356,12 @@ nvmm_gpa_validate(gpaddr_t gpa, size_t size)
 }
 
 int
-nvmm_mem_gpa_map(struct nvmm_machine *mach, uintptr_t hva, gpaddr_t gpa,
-    size_t size, int prot)
+nvmm_mem_gpa_map(struct nvmm_machine *mach, const struct nvmm_mem_req *req)
 {
+	const uintptr_t hva = req->hva;
+	const gpaddr_t gpa = req->gpa;
+	const size_t size = req->size;
+	const int prot = req->prot;
 	struct nvmm_hmapping *hm;
 	int error;
 
@@ -389,8 +395,10 @@ out:
 }
 
 int
-nvmm_mem_gpa_unmap(struct nvmm_machine *mach, gpaddr_t gpa, size_t size)
+nvmm_mem_gpa_unmap(struct nvmm_machine *mach, const struct nvmm_mem_req *req)
 {
+	const gpaddr_t gpa = req->gpa;
+	const size_t size = req->size;
 	int error;
 
 	error = nvmm_gpa_validate(gpa, size);

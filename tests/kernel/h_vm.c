@@ -172,6 +172,16 @@ tvm_setup_longmode(struct tvcpu *vcpu, uint64_t rip)
 	    NVMM_X64_STATE_MSRS | NVMM_X64_STATE_GPRS);
 }
 
+void
+tvm_setup_guest(struct tvm *vm, struct tvcpu *vcpu, const uint8_t *begin,
+    const uint8_t *end)
+{
+	tvm_create(vm, TVM_RAM_SIZE);
+	tvm_load(vm, TVM_CODE_GPA, begin, end);
+	tvm_vcpu_create(vm, 0, vcpu);
+	tvm_setup_longmode(vcpu, TVM_CODE_GPA);
+}
+
 /* -------------------------------------------------------------------------- */
 
 struct nvmm_x64_state *

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include <atf-c.h>
 
@@ -26,6 +28,22 @@
 #define TVM_STACK_TOP	0x80000ULL
 #define TVM_MMIO_GPA	0x10000000ULL	/* no slot: every access exits */
 #define TVM_RAM_SIZE	(4UL << 20)
+
+#define RWX		(PROT_READ | PROT_WRITE | PROT_EXEC)
+#define RX		(PROT_READ | PROT_EXEC)
+
+/* HVA keys: kernel/ maps the memfd itself, these are only compared. */
+#define HVA_A		((uintptr_t)0x7e0000000000ULL)
+#define HVA_B		((uintptr_t)0x7e0100000000ULL)
+
+/* Compares kernel/'s return value with the exact errno expected. */
+#define ERR_IS(atf, want, call) do {					\
+	int error_ = (call);						\
+	atf(error_ == (want), "%s: got %d (%s), want %d (%s)", #call,	\
+	    error_, strerror(error_), (want), strerror(want));		\
+} while (0)
+#define CHECK_ERR(want, call)	ERR_IS(ATF_CHECK_MSG, want, call)
+#define REQUIRE_ERR(want, call)	ERR_IS(ATF_REQUIRE_MSG, want, call)
 
 #define TVM_SEL_CODE64	0x08
 #define TVM_SEL_DATA	0x10
@@ -74,6 +92,10 @@ struct nvmm_x64_state *tvm_getstate(struct tvcpu *vcpu, uint64_t flags);
 void	tvm_setstate(struct tvcpu *vcpu, uint64_t flags);
 void	tvm_inject(struct tvcpu *vcpu, unsigned type, uint8_t vector,
 	    uint64_t error);
+
+/* tvm_create, the code at TVM_CODE_GPA, VCPU 0 in long mode there. */
+void	tvm_setup_guest(struct tvm *vm, struct tvcpu *vcpu,
+	    const uint8_t *begin, const uint8_t *end);
 
 /* One run; returns kernel/'s error, the exit is in vcpu->exit. */
 int	tvm_run(struct tvcpu *vcpu);

@@ -19,21 +19,6 @@
 #define MAX_VCPUS	256
 #define CPUID_MAXOPS	32
 
-#define RWX		(PROT_READ | PROT_WRITE | PROT_EXEC)
-#define RX		(PROT_READ | PROT_EXEC)
-
-/* HVA keys: kernel/ maps the memfd itself, these are only compared. */
-#define HVA_A		((uintptr_t)0x7e0000000000ULL)
-#define HVA_B		((uintptr_t)0x7e0100000000ULL)
-
-/* Compares kernel/'s return value with the exact errno expected. */
-#define ERR_IS(atf, want, call) do {					\
-	int error_ = (call);						\
-	atf(error_ == (want), "%s: got %d (%s), want %d (%s)", #call,	\
-	    error_, strerror(error_), (want), strerror(want));		\
-} while (0)
-#define CHECK_ERR(want, call)	ERR_IS(ATF_CHECK_MSG, want, call)
-#define REQUIRE_ERR(want, call)	ERR_IS(ATF_REQUIRE_MSG, want, call)
 
 #define CHECK_VAL(what, got, want)					\
 	ATF_CHECK_MSG((uint64_t)(got) == (uint64_t)(want),		\

@@ -28,16 +28,6 @@ TVM_GUEST(poke);
 #define GUEST_ADDR(name, sym) \
 	(TVM_CODE_GPA + (uint64_t)(sym - guest_##name##_begin))
 
-static void
-setup_guest(struct tvm *vm, struct tvcpu *vcpu, const uint8_t *begin,
-    const uint8_t *end)
-{
-	tvm_create(vm, TVM_RAM_SIZE);
-	tvm_load(vm, TVM_CODE_GPA, begin, end);
-	tvm_vcpu_create(vm, 0, vcpu);
-	tvm_setup_longmode(vcpu, TVM_CODE_GPA);
-}
-
 /* A 64-bit interrupt gate, DPL 0, to handler. */
 static void
 idt_gate(struct tvm *vm, unsigned vector, uint64_t handler)
@@ -81,7 +71,7 @@ ATF_TC_BODY(exception_with_error_code, tc)
 	struct tdev dev;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_excp_begin, guest_excp_end);
+	tvm_setup_guest(&vm, &vcpu, guest_excp_begin, guest_excp_end);
 	idt_gate(&vm, 13, GUEST_ADDR(excp, guest_excp_handler));
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
 
@@ -119,7 +109,7 @@ ATF_TC_BODY(event_invalid, tc)
 	struct tvm vm;
 	size_t i;
 
-	setup_guest(&vm, &vcpu, guest_excp_begin, guest_excp_end);
+	tvm_setup_guest(&vm, &vcpu, guest_excp_begin, guest_excp_end);
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tvm_inject(&vcpu, bad[i].type, bad[i].vector, 0);
@@ -152,7 +142,7 @@ ATF_TC_BODY(interrupt_window, tc)
 	uint64_t reason;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_intr_begin, guest_intr_end);
+	tvm_setup_guest(&vm, &vcpu, guest_intr_begin, guest_intr_end);
 	idt_gate(&vm, 0x20, GUEST_ADDR(intr, guest_intr_handler));
 
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_IO);
@@ -193,7 +183,7 @@ ATF_TC_BODY(interrupt_held_until_if, tc)
 	unsigned n;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_intr_begin, guest_intr_end);
+	tvm_setup_guest(&vm, &vcpu, guest_intr_begin, guest_intr_end);
 	idt_gate(&vm, 0x20, GUEST_ADDR(intr, guest_intr_handler));
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_IO);
 	ATF_REQUIRE_EQ(vcpu.exit.u.io.port, 0x72);
@@ -227,7 +217,7 @@ ATF_TC_BODY(nmi, tc)
 	struct tdev dev;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_nmi_begin, guest_nmi_end);
+	tvm_setup_guest(&vm, &vcpu, guest_nmi_begin, guest_nmi_end);
 	idt_gate(&vm, 2, GUEST_ADDR(nmi, guest_nmi_handler));
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_IO);
 	ATF_REQUIRE_EQ(vcpu.exit.u.io.port, 0x72);
@@ -273,7 +263,7 @@ ATF_TC_BODY(stop_from_thread, tc)
 	pthread_t t;
 	int i;
 
-	setup_guest(&vm, &vcpu, guest_spin_begin, guest_spin_end);
+	tvm_setup_guest(&vm, &vcpu, guest_spin_begin, guest_spin_end);
 	for (i = 0; i < 5; i++) {
 		s.vcpu = &vcpu;
 		s.delay_ms = 20 + 10 * i;
@@ -298,7 +288,7 @@ ATF_TC_BODY(stop_before_run, tc)
 	struct tvcpu vcpu;
 	struct tvm vm;
 
-	setup_guest(&vm, &vcpu, guest_count_begin, guest_count_end);
+	tvm_setup_guest(&vm, &vcpu, guest_count_begin, guest_count_end);
 	vcpu.comm->stop = 1;
 	ATF_CHECK_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_STOPPED);
 	ATF_CHECK_EQ(vcpu.comm->stop, 0);
@@ -332,7 +322,7 @@ ATF_TC_BODY(signal_is_exit_none, tc)
 	struct tvm vm;
 	pthread_t t;
 
-	setup_guest(&vm, &vcpu, guest_spin_begin, guest_spin_end);
+	tvm_setup_guest(&vm, &vcpu, guest_spin_begin, guest_spin_end);
 	s.vcpu = &vcpu;
 	s.delay_ms = 20;
 	ATF_REQUIRE_EQ(pthread_create(&t, NULL, kicker_main, &s), 0);
@@ -371,7 +361,7 @@ ATF_TC_BODY(destroy_while_running, tc)
 	struct tvm vm;
 	pthread_t t;
 
-	setup_guest(&vm, &vcpu, guest_spin_begin, guest_spin_end);
+	tvm_setup_guest(&vm, &vcpu, guest_spin_begin, guest_spin_end);
 	k.vm = &vm;
 	ATF_REQUIRE_EQ(pthread_create(&t, NULL, killer_main, &k), 0);
 	ATF_CHECK_EQ(tvm_run(&vcpu), ENOENT);
@@ -399,7 +389,7 @@ ATF_TC_BODY(triple_fault, tc)
 	struct tvcpu vcpu;
 	struct tvm vm;
 
-	setup_guest(&vm, &vcpu, guest_ud2_begin, guest_ud2_end);
+	tvm_setup_guest(&vm, &vcpu, guest_ud2_begin, guest_ud2_end);
 	st = tvm_getstate(&vcpu, NVMM_X64_STATE_SEGS);
 	st->segs[NVMM_X64_SEG_IDT].limit = 0;
 	tvm_setstate(&vcpu, NVMM_X64_STATE_SEGS);
@@ -418,7 +408,7 @@ ATF_TC_BODY(halt_rip_past, tc)
 	struct tvcpu vcpu;
 	struct tvm vm;
 
-	setup_guest(&vm, &vcpu, guest_excp_begin, guest_excp_end);
+	tvm_setup_guest(&vm, &vcpu, guest_excp_begin, guest_excp_end);
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
 	ATF_CHECK_EQ(tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS)->
 	    gprs[NVMM_X64_GPR_RIP], TVM_CODE_GPA + 1);
@@ -473,7 +463,7 @@ ATF_TC_BODY(readonly_mapping, tc)
 	int fd;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_poke_begin, guest_poke_end);
+	tvm_setup_guest(&vm, &vcpu, guest_poke_begin, guest_poke_end);
 	fd = map_page(&vm, PROT_READ | PROT_EXEC, gpa, &page);
 	memcpy(page, "readonly", 8);
 	poke(&vcpu, gpa, 0x4242);
@@ -510,7 +500,7 @@ ATF_TC_BODY(remap_replaces, tc)
 	uint64_t v;
 	int fa, fb;
 
-	setup_guest(&vm, &vcpu, guest_poke_begin, guest_poke_end);
+	tvm_setup_guest(&vm, &vcpu, guest_poke_begin, guest_poke_end);
 	fa = map_page(&vm, (int)rwx, gpa, &a);
 	poke(&vcpu, gpa + 8, 0x1111);
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
@@ -635,7 +625,7 @@ ATF_TC_BODY(tpr_refused, tc)
 	struct tvcpu vcpu;
 	struct tvm vm;
 
-	setup_guest(&vm, &vcpu, guest_tpr_begin, guest_tpr_end);
+	tvm_setup_guest(&vm, &vcpu, guest_tpr_begin, guest_tpr_end);
 	ATF_REQUIRE_EQ(nvmm_kern_capability(vm.owner, &cap), 0);
 	ATF_CHECK_EQ(cap.arch.vcpu_conf_support & NVMM_CAP_ARCH_VCPU_CONF_TPR,
 	    0);

@@ -158,16 +158,6 @@ check_io_results(struct tvcpu *vcpu)
 	    GUEST_ADDR(io, guest_io_end));
 }
 
-static void
-setup_guest(struct tvm *vm, struct tvcpu *vcpu, const uint8_t *begin,
-    const uint8_t *end)
-{
-	tvm_create(vm, TVM_RAM_SIZE);
-	tvm_load(vm, TVM_CODE_GPA, begin, end);
-	tvm_vcpu_create(vm, 0, vcpu);
-	tvm_setup_longmode(vcpu, TVM_CODE_GPA);
-}
-
 ATF_TC(io_every_form_assisted);
 ATF_TC_HEAD(io_every_form_assisted, tc)
 {
@@ -183,7 +173,7 @@ ATF_TC_BODY(io_every_form_assisted, tc)
 	size_t i;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_io_begin, guest_io_end);
+	tvm_setup_guest(&vm, &vcpu, guest_io_begin, guest_io_end);
 	for (i = 0; i < NIO; i++) {
 		ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
 		check_io_exit(&vcpu, i);
@@ -218,7 +208,7 @@ ATF_TC_BODY(io_every_form_manual, tc)
 	uint64_t mask, data;
 	size_t i, b;
 
-	setup_guest(&vm, &vcpu, guest_io_begin, guest_io_end);
+	tvm_setup_guest(&vm, &vcpu, guest_io_begin, guest_io_end);
 	for (i = 0; i < NIO; i++) {
 		ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
 		check_io_exit(&vcpu, i);
@@ -264,7 +254,7 @@ ATF_TC_BODY(io_rep_string, tc)
 	size_t i;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_repio_begin, guest_repio_end);
+	tvm_setup_guest(&vm, &vcpu, guest_repio_begin, guest_repio_end);
 	memcpy(vm.ram + 0x8000, "ABCDE", 5);
 	memcpy(vm.ram + 0x8010, words, sizeof(words));
 	vm.ram[0x8020] = 'Z';
@@ -323,7 +313,7 @@ ATF_TC_BODY(mmio_read_write_rmw_movs, tc)
 	unsigned n;
 
 	memset(&dev, 0, sizeof(dev));
-	setup_guest(&vm, &vcpu, guest_mmio_begin, guest_mmio_end);
+	tvm_setup_guest(&vm, &vcpu, guest_mmio_begin, guest_mmio_end);
 	v32 = 0x44332211;
 	memcpy(&dev.mmio[0], &v32, 4);
 	v32 = 0x0000ABCD;
@@ -373,7 +363,7 @@ ATF_TC_BODY(msr_unknown, tc)
 	struct tvcpu vcpu;
 	struct tvm vm;
 
-	setup_guest(&vm, &vcpu, guest_msr_begin, guest_msr_end);
+	tvm_setup_guest(&vm, &vcpu, guest_msr_begin, guest_msr_end);
 
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_RDMSR);
 	ATF_CHECK_EQ(vcpu.exit.u.rdmsr.msr, 0x1234);
@@ -420,7 +410,7 @@ ATF_TC_BODY(msr_not_emulated_reexecutes, tc)
 	struct tvm vm;
 	uint64_t rip;
 
-	setup_guest(&vm, &vcpu, guest_msr_begin, guest_msr_end);
+	tvm_setup_guest(&vm, &vcpu, guest_msr_begin, guest_msr_end);
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_RDMSR);
 	rip = gpr(&vcpu, NVMM_X64_GPR_RIP);
 	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_RDMSR);
