@@ -427,6 +427,18 @@ nvmm_kern_close(struct nvmm_owner *owner)
 }
 
 int
+nvmm_kern_machine_access(struct nvmm_owner *owner, nvmm_machid_t machid)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error == 0)
+		nvmm_machine_put(mach);
+	return error;
+}
+
+int
 nvmm_kern_machine_configure(struct nvmm_owner *owner, nvmm_machid_t machid,
     uint64_t op, const void *conf)
 {

@@ -25,9 +25,6 @@
  */
 #define NVMM_MAX_GSLOTS		1024
 
-/* A client's value, read exactly once from memory it can rewrite. */
-#define NVMM_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
-#define NVMM_WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
 
 struct nvmm_owner {
 	pid_t pid;

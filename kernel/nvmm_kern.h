@@ -20,6 +20,13 @@
 struct nvmm_owner;
 
 /*
+ * A value in memory another process can rewrite at any moment (the comm
+ * pages): read exactly once, then only the copy is used.
+ */
+#define NVMM_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#define NVMM_WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+
+/*
  * The signal that kicks a VCPU thread out of KVM_RUN.  kernel/ installs a
  * no-op handler for it; a process using kernel/ must leave it alone.
  */
@@ -61,6 +68,9 @@ int	nvmm_kern_capability(struct nvmm_owner *owner,
 int	nvmm_kern_machine_create(struct nvmm_owner *owner,
 	    nvmm_machid_t *machidp);
 int	nvmm_kern_machine_destroy(struct nvmm_owner *owner,
+	    nvmm_machid_t machid);
+/* 0 if owner may operate the machine, else what any call would say. */
+int	nvmm_kern_machine_access(struct nvmm_owner *owner,
 	    nvmm_machid_t machid);
 int	nvmm_kern_machine_configure(struct nvmm_owner *owner,
 	    nvmm_machid_t machid, uint64_t op, const void *conf);

@@ -1,0 +1,289 @@
+/*
+ * The VCPU calls: what NetBSD's comm page makes free stays free here
+ * (setstate, inject, stop and a cached getstate touch only shared memory),
+ * and what needs the kernel rings the VCPU's doorbell (run, getstate,
+ * configuration, the assists' completion).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvmmc.h"
+#include "nvmm_futex.h"
+
+/* How long to spin for the daemon's answer before sleeping on it. */
+#define NVMMC_SPIN_NS		200000L
+/* How often a sleeping wait checks that the daemon is still there. */
+#define NVMMC_SLEEP_NS		100000000L
+
+static uint64_t
+nvmmc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static bool
+nvmmc_answered(struct nvmm_doorbell *db, uint32_t seq)
+{
+	return __atomic_load_n(&db->ack, __ATOMIC_ACQUIRE) == seq ||
+	    __atomic_load_n(&db->dead, __ATOMIC_ACQUIRE);
+}
+
+static bool
+nvmmc_spin(struct nvmm_doorbell *db, uint32_t seq)
+{
+	uint64_t end = nvmmc_now_ns() + NVMMC_SPIN_NS;
+	unsigned i;
+
+	for (;;) {
+		for (i = 0; i < 64; i++) {
+			if (nvmmc_answered(db, seq))
+				return true;
+			__builtin_ia32_pause();
+		}
+		if (nvmmc_now_ns() >= end)
+			return false;
+	}
+}
+
+/* A signal woke the wait: a stop it asked for is passed on at once. */
+static void
+nvmmc_kick_if_stopped(struct nvmm_machine *mach, struct nvmmc_vcpu *v,
+    nvmm_cpuid_t cpuid)
+{
+	Nvmm__Request req = NVMM__REQUEST__INIT;
+	Nvmm__Kick op = NVMM__KICK__INIT;
+	Nvmm__Reply *reply;
+
+	if (!__atomic_load_n(&v->comm->stop, __ATOMIC_SEQ_CST))
+		return;
+	op.machid = mach->machid;
+	op.cpuid = cpuid;
+	req.op_case = NVMM__REQUEST__OP_KICK;
+	req.kick = &op;
+	if (nvmmc_request(&req, -1, &reply, NULL) == 0)
+		nvmm__reply__free_unpacked(reply, NULL);
+}
+
+/*
+ * Waits for the answer to request seq.  Signals do not end the wait:
+ * nvmm_vcpu_run never fails with EINTR.
+ */
+static int
+nvmmc_wait(struct nvmm_machine *mach, struct nvmmc_vcpu *v,
+    nvmm_cpuid_t cpuid, uint32_t seq)
+{
+	const struct timespec slice = { 0, NVMMC_SLEEP_NS };
+	struct nvmm_doorbell *db = v->db;
+	uint32_t ack;
+	int ret;
+
+	if (nvmmc_spin(db, seq))
+		goto answered;
+	for (;;) {
+		__atomic_store_n(&db->client_waits, 1, __ATOMIC_SEQ_CST);
+		ack = __atomic_load_n(&db->ack, __ATOMIC_SEQ_CST);
+		if (ack == seq || __atomic_load_n(&db->dead, __ATOMIC_SEQ_CST))
+			break;
+		ret = nvmm_futex_wait(&db->ack, ack, &slice);
+		__atomic_store_n(&db->client_waits, 0, __ATOMIC_SEQ_CST);
+		if (nvmmc_answered(db, seq))
+			goto answered;
+		if (ret == -1 && errno == EINTR)
+			nvmmc_kick_if_stopped(mach, v, cpuid);
+		else if (ret == -1 && errno == ETIMEDOUT && !nvmmc_connected())
+			return ENXIO;
+	}
+	__atomic_store_n(&db->client_waits, 0, __ATOMIC_SEQ_CST);
+answered:
+	if (__atomic_load_n(&db->ack, __ATOMIC_ACQUIRE) != seq)
+		return ENOENT;		/* the VCPU or its machine is gone */
+	return db->error;
+}
+
+/* A configuration travels with its CONFIGURE request, under one lock. */
+struct nvmmc_conf {
+	uint64_t op;
+	const void *data;
+	size_t size;
+};
+
+static int
+nvmmc_ring_with(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
+    enum nvmm_doorbell_op op, const struct nvmmc_conf *conf)
+{
+	struct nvmmc_vcpu *v;
+	struct nvmm_doorbell *db;
+	uint32_t seq;
+	int error;
+
+	error = nvmmc_check_machine(mach);
+	if (error)
+		return error;
+	if (vcpu->cpuid >= NVMMC_MAX_VCPUS)
+		return EINVAL;
+	v = nvmmc_vcpu(mach, vcpu);
+	if (!v->present)
+		return ENOENT;
+	db = v->db;
+
+	pthread_mutex_lock(&v->lock);
+	if (__atomic_load_n(&db->dead, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_unlock(&v->lock);
+		return ENOENT;
+	}
+	db->op = op;
+	if (conf != NULL) {
+		db->conf_op = conf->op;
+		memset(db->conf, 0, sizeof(db->conf));
+		memcpy(db->conf, conf->data, conf->size);
+	}
+	seq = __atomic_load_n(&db->ack, __ATOMIC_RELAXED) + 1;
+	__atomic_store_n(&db->seq, seq, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&db->wake, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&db->daemon_waits, __ATOMIC_SEQ_CST))
+		nvmm_futex_wake(&db->wake);
+	error = nvmmc_wait(mach, v, vcpu->cpuid, seq);
+	pthread_mutex_unlock(&v->lock);
+	return error;
+}
+
+int
+nvmmc_ring(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
+    enum nvmm_doorbell_op op)
+{
+	return nvmmc_ring_with(mach, vcpu, op, NULL);
+}
+
+/* The comm page of a VCPU this process created, or NULL. */
+static struct nvmm_comm_page *
+nvmmc_comm(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu, int *errorp)
+{
+	*errorp = nvmmc_check_machine(mach);
+	if (*errorp)
+		return NULL;
+	if (vcpu->cpuid >= NVMMC_MAX_VCPUS ||
+	    mach->pages[vcpu->cpuid] == NULL) {
+		*errorp = ENOENT;
+		return NULL;
+	}
+	return mach->pages[vcpu->cpuid];
+}
+
+/* -------------------------------------------------------------------------- */
+
+int
+nvmm_vcpu_setstate(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
+    uint64_t flags)
+{
+	struct nvmm_comm_page *comm;
+	int error;
+
+	comm = nvmmc_comm(mach, vcpu, &error);
+	if (comm == NULL)
+		return nvmmc_result(error);
+	comm->state_commit |= flags;
+	comm->state_cached |= flags;
+	return 0;
+}
+
+int
+nvmm_vcpu_getstate(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
+    uint64_t flags)
+{
+	struct nvmm_comm_page *comm;
+	int error;
+
+	comm = nvmmc_comm(mach, vcpu, &error);
+	if (comm == NULL)
+		return nvmmc_result(error);
+	if ((comm->state_cached & flags) == flags)
+		return 0;
+	comm->state_wanted = flags & ~comm->state_cached;
+	return nvmmc_result(nvmmc_ring(mach, vcpu, NVMM_DOORBELL_GETSTATE));
+}
+
+int
+nvmm_vcpu_inject(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
+{
+	struct nvmm_comm_page *comm;
+	int error;
+
+	comm = nvmmc_comm(mach, vcpu, &error);
+	if (comm == NULL)
+		return nvmmc_result(error);
+	comm->event_commit = true;
+	return 0;
+}
+
+int
+nvmm_vcpu_run(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
+{
+	struct nvmmc_vcpu *v;
+	int error;
+
+	error = nvmmc_ring(mach, vcpu, NVMM_DOORBELL_RUN);
+	if (error)
+		return nvmmc_result(error);
+	v = nvmmc_vcpu(mach, vcpu);
+	memcpy(vcpu->exit, &v->db->exit, sizeof(*vcpu->exit));
+	return 0;
+}
+
+/* Async-signal-safe: one store, as on NetBSD. */
+int
+nvmm_vcpu_stop(struct nvmm_vcpu *vcpu)
+{
+	__atomic_store_n(vcpu->stop, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int
+nvmmc_complete(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu, bool *done)
+{
+	int error;
+
+	error = nvmmc_ring(mach, vcpu, NVMM_DOORBELL_COMPLETE);
+	*done = error == 0 && nvmmc_vcpu(mach, vcpu)->db->done;
+	return error;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static size_t
+nvmmc_conf_size(uint64_t op)
+{
+	switch (op) {
+	case NVMM_VCPU_CONF_CPUID:
+		return sizeof(struct nvmm_vcpu_conf_cpuid);
+	case NVMM_VCPU_CONF_TPR:
+		return sizeof(struct nvmm_vcpu_conf_tpr);
+	default:
+		return 0;	/* the daemon refuses the op */
+	}
+}
+
+int
+nvmm_vcpu_configure(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
+    uint64_t op, void *conf)
+{
+	struct nvmmc_conf c;
+	int error;
+
+	error = nvmmc_check_machine(mach);
+	if (error)
+		return nvmmc_result(error);
+	if (op == NVMM_VCPU_CONF_CALLBACKS) {
+		memcpy(&vcpu->cbs, conf, sizeof(vcpu->cbs));
+		return 0;
+	}
+	c.op = op;
+	c.data = conf;
+	c.size = nvmmc_conf_size(op);
+	return nvmmc_result(nvmmc_ring_with(mach, vcpu,
+	    NVMM_DOORBELL_CONFIGURE, &c));
+}

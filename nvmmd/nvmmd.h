@@ -1,0 +1,126 @@
+/*
+ * nvmmd: the daemon that owns the NVMM driver (kernel/) and serves it to
+ * unprivileged emulators over a Unix socket.
+ *   main.c      options, signals, the event loop
+ *   log.c       syslog, or stderr in the foreground
+ *   listener.c  the socket, peer credentials, who may connect as what
+ *   session.c   one connection: hello, packets in, replies out
+ *   ops.c       the requests, and the role table that admits them
+ *   vcpu.c      machines' VCPU threads and the doorbell they answer
+ *   watcher.c   turns a stop written in a comm page into a kick
+ */
+#ifndef NVMMD_H
+#define NVMMD_H
+
+#include <sys/types.h>
+#include <bsd/sys/queue.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "nvmm_kern.h"
+#include "nvmm_doorbell.h"
+#include "nvmm_wire.h"
+
+#define NVMMD_MAX_MACHINES	128
+#define NVMMD_MAX_VCPUS		256
+
+/* What the command line sets. */
+struct nvmmd_config {
+	const char *socket_path;
+	const char *user_group;		/* may create and drive machines */
+	const char *admin_group;	/* may also act as the root owner */
+	const char *monitor_group;	/* may only look */
+	bool foreground;
+	bool debug;
+};
+
+extern struct nvmmd_config nvmmd_config;
+extern struct event_base *nvmmd_base;
+
+/* Who is at the other end of a connection. */
+struct nvmmd_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	bool may_user;
+	bool may_admin;
+	bool may_monitor;
+};
+
+struct nvmmd_session {
+	TAILQ_ENTRY(nvmmd_session) link;
+	int fd;
+	struct event *ev;
+	struct nvmmd_peer peer;
+	Nvmm__Role role;		/* ROLE_NONE until the hello */
+	struct nvmm_owner *owner;	/* kernel/'s owner for this role */
+};
+
+/* A VCPU and the thread that alone runs it. */
+struct nvmmd_vcpu {
+	nvmm_machid_t machid;
+	nvmm_cpuid_t cpuid;
+	struct nvmm_owner *owner;
+	struct nvmm_comm_page *comm;
+	struct nvmm_doorbell *db;
+	pthread_t thread;
+	atomic_bool quit;
+	LIST_ENTRY(nvmmd_vcpu) running;	/* on the watcher's list */
+	bool on_watch;
+};
+
+/* What the daemon keeps of a machine beside kernel/'s own record. */
+struct nvmmd_machine {
+	bool present;
+	struct nvmm_owner *owner;
+	struct nvmmd_vcpu *vcpus[NVMMD_MAX_VCPUS];
+};
+
+/* log.c */
+void	log_init(bool foreground, bool debug);
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* listener.c */
+int	listener_open(const char *path);
+void	listener_close(void);
+int	peer_identify(int fd, struct nvmmd_peer *peer);
+
+/* session.c */
+void	session_new(int fd, const struct nvmmd_peer *peer);
+void	session_close_all(void);
+
+/* What a reply points into; it lives until the reply is sent. */
+struct nvmmd_scratch {
+	uint8_t bytes[256];
+	Nvmm__CapabilityResult capability;
+	Nvmm__MachineCreateResult machine_create;
+	Nvmm__CtlResult ctl;
+};
+
+/* ops.c: handles one request; false when the connection must close. */
+bool	ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req,
+	    int fd, Nvmm__Reply *reply, int *reply_fd,
+	    struct nvmmd_scratch *scratch);
+void	ops_session_end(struct nvmmd_session *s);
+
+/* vcpu.c */
+int	vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+void	vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid);
+void	machine_record(nvmm_machid_t machid, struct nvmm_owner *owner);
+void	machine_stop_vcpus(nvmm_machid_t machid);
+void	machine_forget(nvmm_machid_t machid);
+void	machines_stop_owned(struct nvmm_owner *owner);
+
+/* watcher.c */
+int	watcher_start(void);
+void	watcher_add(struct nvmmd_vcpu *v);
+void	watcher_remove(struct nvmmd_vcpu *v);
+
+#endif /* NVMMD_H */

@@ -1,0 +1,191 @@
+/*
+ * One connection: the hello that fixes its role, then one request per
+ * packet and one reply each.  Every packet is validated at the door: a
+ * malformed, oversized or unexpected one closes this connection and
+ * touches nothing else.  Replies are sent without blocking; a client that
+ * does not read them is disconnected rather than allowed to stall the
+ * daemon.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvmmd.h"
+
+static TAILQ_HEAD(, nvmmd_session) sessions =
+    TAILQ_HEAD_INITIALIZER(sessions);
+
+static void session_read(evutil_socket_t, short, void *);
+
+void
+session_new(int fd, const struct nvmmd_peer *peer)
+{
+	struct nvmmd_session *s;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		log_warnx("out of memory for pid %d", (int)peer->pid);
+		close(fd);
+		return;
+	}
+	s->fd = fd;
+	s->peer = *peer;
+	s->role = NVMM__ROLE__ROLE_NONE;
+	s->ev = event_new(nvmmd_base, fd, EV_READ | EV_PERSIST, session_read,
+	    s);
+	if (s->ev == NULL || event_add(s->ev, NULL) == -1) {
+		log_warnx("cannot watch the connection of pid %d",
+		    (int)peer->pid);
+		if (s->ev != NULL)
+			event_free(s->ev);
+		close(fd);
+		free(s);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&sessions, s, link);
+	log_debug("pid %d uid %u connected", (int)peer->pid,
+	    (unsigned)peer->uid);
+}
+
+static void
+session_close(struct nvmmd_session *s, const char *why)
+{
+	log_debug("pid %d: closing: %s", (int)s->peer.pid, why);
+	event_free(s->ev);
+	ops_session_end(s);
+	close(s->fd);
+	TAILQ_REMOVE(&sessions, s, link);
+	free(s);
+}
+
+void
+session_close_all(void)
+{
+	struct nvmmd_session *s;
+
+	while ((s = TAILQ_FIRST(&sessions)) != NULL)
+		session_close(s, "shutting down");
+}
+
+/* -------------------------------------------------------------------------- */
+
+static int
+session_role_error(const struct nvmmd_session *s, const Nvmm__Hello *hello)
+{
+	if (hello->version != NVMM_PROTO_VERSION)
+		return EPROGMISMATCH;
+	switch (hello->role) {
+	case NVMM__ROLE__ROLE_USER:
+		return s->peer.may_user ? 0 : EACCES;
+	case NVMM__ROLE__ROLE_ADMIN:
+		return s->peer.may_admin ? 0 : EACCES;
+	case NVMM__ROLE__ROLE_MONITOR:
+		return (s->peer.may_monitor || s->peer.may_user) ? 0 : EACCES;
+	default:
+		return EINVAL;
+	}
+}
+
+/* The kernel owner of a role: its own for a user, the root owner else. */
+static int
+session_open_owner(struct nvmmd_session *s, Nvmm__Role role)
+{
+	return nvmm_kern_open(&s->owner, s->peer.pid,
+	    role != NVMM__ROLE__ROLE_USER);
+}
+
+/* Returns false when the connection is to close. */
+static bool
+session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
+{
+	Nvmm__HelloReply reply = NVMM__HELLO_REPLY__INIT;
+	Nvmm__Hello *hello;
+	int error;
+
+	hello = nvmm__hello__unpack(NULL, len, buf);
+	if (hello == NULL) {
+		log_warnx("pid %d: malformed hello", (int)s->peer.pid);
+		return false;
+	}
+	error = session_role_error(s, hello);
+	if (error == 0)
+		error = session_open_owner(s, hello->role);
+	reply.version = NVMM_PROTO_VERSION;
+	reply.error = error;
+	if (error == 0) {
+		s->role = hello->role;
+		reply.role = hello->role;
+	} else {
+		log_warnx("pid %d uid %u: refused role %d: %s",
+		    (int)s->peer.pid, (unsigned)s->peer.uid, (int)hello->role,
+		    strerror(error));
+	}
+	nvmm__hello__free_unpacked(hello, NULL);
+	if (nvmm_wire_send(s->fd, &reply.base, -1, MSG_DONTWAIT) != 0)
+		return false;
+	return error == 0;
+}
+
+static bool
+session_request(struct nvmmd_session *s, const uint8_t *buf, size_t len,
+    int fd)
+{
+	Nvmm__Reply reply = NVMM__REPLY__INIT;
+	struct nvmmd_scratch scratch;
+	Nvmm__Request *req;
+	int reply_fd = -1;
+	bool ok;
+
+	req = nvmm__request__unpack(NULL, len, buf);
+	if (req == NULL) {
+		log_warnx("pid %d: malformed request", (int)s->peer.pid);
+		return false;
+	}
+	reply.id = req->id;
+	ok = ops_dispatch(s, req, fd, &reply, &reply_fd, &scratch);
+	if (ok && nvmm_wire_send(s->fd, &reply.base, reply_fd,
+	    MSG_DONTWAIT) != 0) {
+		log_warnx("pid %d: cannot reply; disconnecting",
+		    (int)s->peer.pid);
+		ok = false;
+	}
+	if (reply_fd != -1)
+		close(reply_fd);
+	nvmm__request__free_unpacked(req, NULL);
+	return ok;
+}
+
+static void
+session_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct nvmmd_session *s = arg;
+	uint8_t buf[NVMM_PROTO_MAX_MSG];
+	ssize_t n;
+	int rfd;
+	bool ok;
+
+	(void)what;
+	n = nvmm_wire_recv(fd, buf, &rfd, MSG_DONTWAIT);
+	if (n == -EAGAIN)
+		return;
+	if (n == 0) {
+		session_close(s, "end of connection");
+		return;
+	}
+	if (n < 0) {
+		log_warnx("pid %d: bad packet: %s", (int)s->peer.pid,
+		    strerror((int)-n));
+		session_close(s, "bad packet");
+		return;
+	}
+	if (s->role == NVMM__ROLE__ROLE_NONE) {
+		ok = rfd == -1 && session_hello(s, buf, (size_t)n);
+	} else {
+		ok = session_request(s, buf, (size_t)n, rfd);
+	}
+	if (rfd != -1)
+		close(rfd);
+	if (!ok)
+		session_close(s, "refused or malformed");
+}

@@ -1,0 +1,266 @@
+/*
+ * Machines and their VCPU threads.  Each VCPU has a thread that alone
+ * runs it and answers its doorbell (proto/nvmm_doorbell.h), so that no
+ * control request ever waits on a running guest.  The thread spins a
+ * little after each answer, since the next request of an emulator comes
+ * within microseconds, then sleeps on the doorbell: an idle VCPU costs
+ * nothing.
+ *
+ * The machine table belongs to the event loop; a VCPU thread only reads
+ * its own record.  Before kernel/ destroys a machine or a VCPU, its
+ * threads are stopped: they read the comm pages that go with it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvmmd.h"
+#include "nvmm_futex.h"
+
+/* How long a VCPU thread waits for the next request before sleeping. */
+#define VCPU_SPIN_NS	100000L
+
+static struct nvmmd_machine machines[NVMMD_MAX_MACHINES];
+
+static uint64_t
+vcpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* True when the doorbell moved within the spin budget. */
+static bool
+vcpu_spin(struct nvmm_doorbell *db, uint32_t wake)
+{
+	uint64_t end = vcpu_now_ns() + VCPU_SPIN_NS;
+	unsigned i;
+
+	for (;;) {
+		for (i = 0; i < 64; i++) {
+			if (__atomic_load_n(&db->wake, __ATOMIC_ACQUIRE) != wake)
+				return true;
+			__builtin_ia32_pause();
+		}
+		if (vcpu_now_ns() >= end)
+			return false;
+	}
+}
+
+static void
+vcpu_sleep(struct nvmmd_vcpu *v, uint32_t wake)
+{
+	struct nvmm_doorbell *db = v->db;
+
+	__atomic_store_n(&db->daemon_waits, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&db->wake, __ATOMIC_SEQ_CST) == wake &&
+	    !atomic_load(&v->quit))
+		nvmm_futex_wait(&db->wake, wake, NULL);
+	__atomic_store_n(&db->daemon_waits, 0, __ATOMIC_SEQ_CST);
+}
+
+static void
+vcpu_answer(struct nvmm_doorbell *db, uint32_t seq, int error, bool done)
+{
+	db->error = error;
+	db->done = done;
+	__atomic_store_n(&db->ack, seq, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&db->client_waits, __ATOMIC_SEQ_CST))
+		nvmm_futex_wake(&db->ack);
+}
+
+static int
+vcpu_run(struct nvmmd_vcpu *v)
+{
+	struct nvmm_vcpu_exit exit;
+	int error;
+
+	watcher_add(v);
+	error = nvmm_kern_vcpu_run(v->owner, v->machid, v->cpuid, &exit);
+	watcher_remove(v);
+	/* Killed while it ran: say so, rather than show an empty exit. */
+	if (atomic_load(&v->quit))
+		return ENOENT;
+	if (error == 0)
+		memcpy(&v->db->exit, &exit, sizeof(exit));
+	return error;
+}
+
+static int
+vcpu_configure(struct nvmmd_vcpu *v)
+{
+	uint8_t conf[NVMM_DOORBELL_CONF_MAX];
+	uint64_t op;
+
+	op = NVMM_READ_ONCE(v->db->conf_op);
+	memcpy(conf, v->db->conf, sizeof(conf));
+	return nvmm_kern_vcpu_configure(v->owner, v->machid, v->cpuid, op,
+	    conf);
+}
+
+/* One request; the op is read once, whatever the client writes after. */
+static void
+vcpu_serve(struct nvmmd_vcpu *v, uint32_t seq)
+{
+	struct nvmm_doorbell *db = v->db;
+	bool done = false;
+	int error;
+
+	switch (NVMM_READ_ONCE(db->op)) {
+	case NVMM_DOORBELL_RUN:
+		error = vcpu_run(v);
+		break;
+	case NVMM_DOORBELL_GETSTATE:
+		error = nvmm_kern_vcpu_getstate(v->owner, v->machid, v->cpuid);
+		break;
+	case NVMM_DOORBELL_COMPLETE:
+		error = nvmm_kern_vcpu_complete(v->owner, v->machid, v->cpuid,
+		    &done);
+		break;
+	case NVMM_DOORBELL_CONFIGURE:
+		error = vcpu_configure(v);
+		break;
+	default:
+		error = EINVAL;
+		break;
+	}
+	vcpu_answer(db, seq, error, done);
+}
+
+static void *
+vcpu_main(void *arg)
+{
+	struct nvmmd_vcpu *v = arg;
+	struct nvmm_doorbell *db = v->db;
+	uint32_t wake, seq, served = 0;
+
+	for (;;) {
+		wake = __atomic_load_n(&db->wake, __ATOMIC_SEQ_CST);
+		if (atomic_load(&v->quit))
+			break;
+		seq = __atomic_load_n(&db->seq, __ATOMIC_ACQUIRE);
+		if (seq != served) {
+			vcpu_serve(v, seq);
+			served = seq;
+			continue;
+		}
+		if (!vcpu_spin(db, wake))
+			vcpu_sleep(v, wake);
+	}
+	/* Nobody will answer from now on; a request in flight learns why. */
+	__atomic_store_n(&db->dead, 1, __ATOMIC_SEQ_CST);
+	seq = __atomic_load_n(&db->seq, __ATOMIC_SEQ_CST);
+	if (seq != served)
+		vcpu_answer(db, seq, ENOENT, false);
+	return NULL;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static int
+vcpu_thread_create(struct nvmmd_vcpu *v)
+{
+	sigset_t all, old;
+	int error;
+
+	/* Signals are the main thread's; only kicks reach VCPU threads. */
+	sigfillset(&all);
+	sigdelset(&all, NVMM_KERN_KICK_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	error = pthread_create(&v->thread, NULL, vcpu_main, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return error;
+}
+
+int
+vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	struct nvmmd_vcpu *v;
+	int error;
+
+	if (machid >= NVMMD_MAX_MACHINES || cpuid >= NVMMD_MAX_VCPUS ||
+	    !machines[machid].present)
+		return EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return ENOMEM;
+	v->owner = owner;
+	v->machid = machid;
+	v->cpuid = cpuid;
+	atomic_init(&v->quit, false);
+	error = nvmm_kern_vcpu_comm(owner, machid, cpuid, &v->comm, NULL, NULL);
+	if (error)
+		goto out;
+	v->db = nvmm_doorbell(v->comm);
+	error = vcpu_thread_create(v);
+	if (error)
+		goto out;
+	machines[machid].vcpus[cpuid] = v;
+	return 0;
+out:
+	free(v);
+	return error;
+}
+
+void
+vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
+{
+	struct nvmmd_vcpu *v;
+
+	if (machid >= NVMMD_MAX_MACHINES || cpuid >= NVMMD_MAX_VCPUS)
+		return;
+	v = machines[machid].vcpus[cpuid];
+	if (v == NULL)
+		return;
+	atomic_store(&v->quit, true);
+	__atomic_fetch_add(&v->db->wake, 1, __ATOMIC_SEQ_CST);
+	nvmm_futex_wake(&v->db->wake);
+	nvmm_kern_vcpu_kick(v->owner, machid, cpuid);
+	pthread_join(v->thread, NULL);
+	machines[machid].vcpus[cpuid] = NULL;
+	free(v);
+}
+
+void
+machine_record(nvmm_machid_t machid, struct nvmm_owner *owner)
+{
+	if (machid >= NVMMD_MAX_MACHINES)
+		return;
+	memset(&machines[machid], 0, sizeof(machines[machid]));
+	machines[machid].present = true;
+	machines[machid].owner = owner;
+}
+
+void
+machine_stop_vcpus(nvmm_machid_t machid)
+{
+	nvmm_cpuid_t cpuid;
+
+	for (cpuid = 0; cpuid < NVMMD_MAX_VCPUS; cpuid++)
+		vcpu_stop(machid, cpuid);
+}
+
+void
+machine_forget(nvmm_machid_t machid)
+{
+	if (machid >= NVMMD_MAX_MACHINES)
+		return;
+	machine_stop_vcpus(machid);
+	machines[machid].present = false;
+	machines[machid].owner = NULL;
+}
+
+void
+machines_stop_owned(struct nvmm_owner *owner)
+{
+	nvmm_machid_t machid;
+
+	for (machid = 0; machid < NVMMD_MAX_MACHINES; machid++)
+		if (machines[machid].present && machines[machid].owner == owner)
+			machine_forget(machid);
+}

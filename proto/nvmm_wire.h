@@ -1,0 +1,36 @@
+/*
+ * The framing of the nvmmd protocol, for both ends: one protobuf message
+ * per SOCK_SEQPACKET packet, at most NVMM_PROTO_MAX_MSG bytes, with at
+ * most one file descriptor.
+ */
+#ifndef NVMM_WIRE_H
+#define NVMM_WIRE_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "nvmm.pb-c.h"
+
+#define NVMM_PROTO_VERSION	1
+#define NVMM_PROTO_MAX_MSG	4096
+#define NVMM_DEFAULT_SOCKET	"/run/nvmmd.sock"
+#define NVMM_SOCKET_ENV		"NVMM_SOCKET"
+
+/*
+ * Sends msg as one packet, with fd (if >= 0) as SCM_RIGHTS.  flags go to
+ * sendmsg (MSG_DONTWAIT for the daemon).  Returns 0 or an errno value.
+ */
+int	nvmm_wire_send(int sock, const ProtobufCMessage *msg, int fd, int flags);
+
+/*
+ * Receives one packet into buf (NVMM_PROTO_MAX_MSG bytes).  Returns its
+ * length, 0 at end of file, or -errno: -EMSGSIZE for a packet larger than
+ * the bound, -EBADMSG for more than one descriptor or any other ancillary
+ * data.  *fdp is the descriptor received, or -1; none is leaked.
+ */
+ssize_t	nvmm_wire_recv(int sock, uint8_t *buf, int *fdp, int flags);
+
+#endif /* NVMM_WIRE_H */
