@@ -85,11 +85,15 @@ int	nvmmc_ring(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
  * Hands the data phase in the access page to KVM: *done when the
  * instruction finished (GPRS|SEGS|CRS|MSRS then show it done and are
  * cached), else the access page holds the instruction's next access.
+ * Returns 0 or an errno value, as nvmmc_ring; neither sets errno.
  */
 int	nvmmc_complete(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
 	    bool *done);
 
-/* nvmm_machine.c: the area containing gpa, with the bytes left in it. */
+/*
+ * nvmm_machine.c: the area containing gpa, with the bytes left in it.
+ * Returns 0 or ENOENT; takes the areas lock itself, makes no system call.
+ */
 int	nvmmc_area_lookup(struct nvmm_machine *mach, gpaddr_t gpa,
 	    uintptr_t *hva, nvmm_prot_t *prot, size_t *left);
 

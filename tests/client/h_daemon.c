@@ -1,0 +1,154 @@
+/*
+ * Test harness: a private nvmmd per test case; see h_daemon.h.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h_daemon.h"
+
+#define HD_PIDFILE	"nvmmd.pid"
+#define HD_LOG		"nvmmd.log"
+#define HD_MAX_ARGS	16
+
+static bool
+hd_connectable(void)
+{
+	struct sockaddr_un sun;
+	int fd, ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, HD_SOCKET);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return false;
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void
+hd_exec(const char *const *extra)
+{
+	const char *argv[HD_MAX_ARGS];
+	size_t n = 0;
+	int fd;
+
+	argv[n++] = NVMMD_PATH;
+	argv[n++] = "-f";
+	argv[n++] = "-d";
+	argv[n++] = "-s";
+	argv[n++] = HD_SOCKET;
+	while (extra != NULL && *extra != NULL && n < HD_MAX_ARGS - 1)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	fd = open(HD_LOG, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd != -1) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	execv(NVMMD_PATH, (char *const *)argv);
+	_exit(127);
+}
+
+pid_t
+hd_start(const char *const *extra)
+{
+	struct timespec ms = { 0, 1000000 };
+	char path[4096];
+	FILE *f;
+	pid_t pid;
+	int i;
+
+	pid = fork();
+	ATF_REQUIRE(pid != -1);
+	if (pid == 0)
+		hd_exec(extra);
+	f = fopen(HD_PIDFILE, "w");
+	ATF_REQUIRE(f != NULL);
+	fprintf(f, "%d\n", (int)pid);
+	fclose(f);
+	for (i = 0; i < 5000 && !hd_connectable(); i++) {
+		ATF_REQUIRE_MSG(waitpid(pid, NULL, WNOHANG) == 0,
+		    "nvmmd exited at start; see %s", HD_LOG);
+		nanosleep(&ms, NULL);
+	}
+	ATF_REQUIRE_MSG(hd_connectable(), "nvmmd does not listen");
+	ATF_REQUIRE(getcwd(path, sizeof(path) - sizeof(HD_SOCKET) - 1) !=
+	    NULL);
+	strcat(path, "/" HD_SOCKET);
+	setenv("NVMM_SOCKET", path, 1);
+	return pid;
+}
+
+void
+hd_stop(pid_t pid)
+{
+	int status;
+
+	ATF_REQUIRE(kill(pid, SIGTERM) == 0);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "nvmmd did not exit cleanly: status %#x", status);
+	ATF_CHECK_MSG(access(HD_SOCKET, F_OK) == -1 && errno == ENOENT,
+	    "nvmmd left its socket behind");
+	unlink(HD_PIDFILE);
+}
+
+void
+hd_cleanup(void)
+{
+	FILE *f;
+	int pid;
+
+	f = fopen(HD_PIDFILE, "r");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%d", &pid) == 1 && pid > 0)
+		kill(pid, SIGKILL);
+	fclose(f);
+}
+
+int
+hd_fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	ATF_REQUIRE(d != NULL);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+bool
+hd_log_has(const char *text)
+{
+	char line[1024];
+	bool found = false;
+	FILE *f;
+
+	f = fopen(HD_LOG, "r");
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
