@@ -4,7 +4,6 @@
  * descriptor, this file does with a socket.
  */
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "nvmmc.h"
+#include "nvmm_conn.h"
 
 struct nvmm_capability nvmmc_cap;
 
@@ -52,67 +52,6 @@ nvmmc_check(void)
 /* -------------------------------------------------------------------------- */
 
 static int
-nvmmc_connect(int *fdp)
-{
-	struct sockaddr_un sun;
-	const char *path;
-	int fd, error;
-
-	path = secure_getenv(NVMM_SOCKET_ENV);
-	if (path == NULL || *path == '\0')
-		path = NVMM_DEFAULT_SOCKET;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		error = errno;
-		close(fd);
-		/* No daemon: as no /dev/nvmm node. */
-		return error == ECONNREFUSED ? ENOENT : error;
-	}
-	*fdp = fd;
-	return 0;
-}
-
-/* The daemon closes on a peer it refuses: as a denied open, EACCES. */
-static int
-nvmmc_hello(int fd, Nvmm__Role role)
-{
-	Nvmm__Hello hello = NVMM__HELLO__INIT;
-	uint8_t buf[NVMM_PROTO_MAX_MSG];
-	Nvmm__HelloReply *reply;
-	ssize_t n;
-	int error, rfd;
-
-	hello.version = NVMM_PROTO_VERSION;
-	hello.role = role;
-	error = nvmm_wire_send(fd, &hello.base, -1, 0);
-	if (error)
-		return error == EPIPE || error == ECONNRESET ? EACCES : error;
-	n = nvmm_wire_recv(fd, buf, &rfd, 0);
-	if (rfd != -1)
-		close(rfd);
-	if (n == 0 || n == -ECONNRESET)
-		return EACCES;
-	if (n < 0)
-		return (int)-n;
-	reply = nvmm__hello_reply__unpack(NULL, (size_t)n, buf);
-	if (reply == NULL)
-		return EPROTO;
-	error = reply->error;
-	if (error == 0 && reply->version != NVMM_PROTO_VERSION)
-		error = EPROGMISMATCH;
-	nvmm__hello_reply__free_unpacked(reply, NULL);
-	return error;
-}
-
-static int
 nvmmc_fetch_capability(void)
 {
 	Nvmm__Request req = NVMM__REQUEST__INIT;
@@ -151,12 +90,9 @@ nvmmc_open(Nvmm__Role role)
 		nvmmc_fd = -1;
 		nvmmc_forked = false;
 	}
-	error = nvmmc_connect(&fd);
+	error = nvmm_conn_open(nvmm_conn_path(), role, &fd);
 	if (error)
 		return error;
-	error = nvmmc_hello(fd, role);
-	if (error)
-		goto out;
 	nvmmc_fd = fd;
 	nvmmc_generation++;
 	error = nvmmc_fetch_capability();
@@ -165,7 +101,6 @@ nvmmc_open(Nvmm__Role role)
 	if (error == 0)
 		return 0;
 	nvmmc_fd = -1;
-out:
 	close(fd);
 	return error;
 }
@@ -184,33 +119,6 @@ nvmm_root_init(void)
 
 /* -------------------------------------------------------------------------- */
 
-static int
-nvmmc_recv_reply(uint64_t id, Nvmm__Reply **replyp, int *fdp)
-{
-	uint8_t buf[NVMM_PROTO_MAX_MSG];
-	Nvmm__Reply *reply;
-	ssize_t n;
-	int rfd;
-
-	n = nvmm_wire_recv(nvmmc_fd, buf, &rfd, 0);
-	if (n <= 0)
-		return n == 0 ? ENXIO : (int)-n;
-	reply = nvmm__reply__unpack(NULL, (size_t)n, buf);
-	if (reply == NULL || reply->id != id) {
-		if (reply != NULL)
-			nvmm__reply__free_unpacked(reply, NULL);
-		if (rfd != -1)
-			close(rfd);
-		return EPROTO;
-	}
-	if (fdp != NULL)
-		*fdp = rfd;
-	else if (rfd != -1)
-		close(rfd);
-	*replyp = reply;
-	return 0;
-}
-
 int
 nvmmc_request(Nvmm__Request *req, int fd, Nvmm__Reply **replyp, int *fdp)
 {
@@ -219,15 +127,9 @@ nvmmc_request(Nvmm__Request *req, int fd, Nvmm__Reply **replyp, int *fdp)
 	error = nvmmc_check();
 	if (error)
 		return error;
-	if (fdp != NULL)
-		*fdp = -1;
 	pthread_mutex_lock(&nvmmc_lock);
 	req->id = ++nvmmc_next_id;
-	error = nvmm_wire_send(nvmmc_fd, &req->base, fd, 0);
-	if (error == EPIPE || error == ECONNRESET)
-		error = ENXIO;
-	if (error == 0)
-		error = nvmmc_recv_reply(req->id, replyp, fdp);
+	error = nvmm_conn_call(nvmmc_fd, req, fd, replyp, fdp);
 	pthread_mutex_unlock(&nvmmc_lock);
 	return error;
 }

@@ -18,6 +18,9 @@ NVMM_SUBST_SH = sed \
 	-e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
 	-e 's|[@]CC[@]|$(CC)|g' \
 	-e 's|[@]CXX[@]|$(CXX)|g' \
+	-e 's|[@]prefix[@]|$(prefix)|g' \
+	-e 's|[@]libdir[@]|$(libdir)|g' \
+	-e 's|[@]includedir[@]|$(includedir)|g' \
 	-e '1s|^|\#! $(ATF_SH)\n|'
 .sh:
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(NVMM_SUBST_SH) $< >$@.tmp && chmod +x $@.tmp && mv $@.tmp $@

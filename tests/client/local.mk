@@ -15,3 +15,27 @@ tests_client_t_gva_CFLAGS = $(TESTS_CLIENT_CFLAGS)
 tests_client_t_gva_LDADD = $(TESTS_ATF_LIBS)
 
 EXTRA_DIST += tests/client/Kyuafile tests/client/h_calc.c
+
+# The kernel/ guest scenarios through libnvmmclient and a private nvmmd.
+check_PROGRAMS += tests/client/t_run
+tests_client_t_run_SOURCES = tests/client/t_run.c tests/client/h_client.c \
+	tests/client/h_client.h tests/common/h_longmode.c \
+	tests/common/h_longmode.h tests/kernel/guests.S $(TESTS_CLIENT_HARNESS)
+tests_client_t_run_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
+tests_client_t_run_LDADD = $(TESTS_CLIENT_LIBS)
+
+# Isolation, robustness and the hot path's promises.
+check_PROGRAMS += tests/client/t_daemon
+tests_client_t_daemon_SOURCES = tests/client/t_daemon.c \
+	tests/client/h_client.c tests/client/h_client.h \
+	tests/common/h_longmode.c tests/common/h_longmode.h \
+	tests/kernel/guests.S $(TESTS_CLIENT_HARNESS)
+tests_client_t_daemon_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
+	-I$(top_srcdir)/tests/common
+tests_client_t_daemon_LDADD = $(TESTS_CLIENT_LIBS) proto/libnvmmproto.la \
+	$(PROTOBUF_C_LIBS)
+
+# A program written only against NetBSD's API, built against the
+# installed library with -lnvmm and with pkg-config.
+check_SCRIPTS += tests/client/t_dropin
+EXTRA_DIST += tests/client/t_dropin.sh
