@@ -71,12 +71,21 @@ struct nvmmd_vcpu {
 	atomic_bool quit;
 	LIST_ENTRY(nvmmd_vcpu) running;	/* on the watcher's list */
 	bool on_watch;
+
+	/* Statistics, written by the VCPU thread, read by anyone. */
+	uint64_t nruns;
+	uint64_t run_ns;
+	uint64_t run_since;		/* start of the run under way, or 0 */
+	uint64_t exits[NVMM_CTL_STATS_NEXITS];
 };
 
 /* What the daemon keeps of a machine beside kernel/'s own record. */
 struct nvmmd_machine {
 	bool present;
 	struct nvmm_owner *owner;
+	uid_t uid;			/* who created it */
+	pid_t pid;
+	char comm[16];
 	struct nvmmd_vcpu *vcpus[NVMMD_MAX_VCPUS];
 };
 
@@ -113,10 +122,14 @@ void	ops_session_end(struct nvmmd_session *s);
 int	vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
 void	vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid);
-void	machine_record(nvmm_machid_t machid, struct nvmm_owner *owner);
+void	machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
+	    const struct nvmmd_peer *peer);
 void	machine_stop_vcpus(nvmm_machid_t machid);
 void	machine_forget(nvmm_machid_t machid);
 void	machines_stop_owned(struct nvmm_owner *owner);
+void	machine_list(struct nvmm_owner *owner, uint64_t machids[2]);
+int	machine_owner(struct nvmm_owner *owner, struct nvmm_ctl_mach_owner *);
+int	vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *);
 
 /* watcher.c */
 int	watcher_start(void);

@@ -1,8 +1,10 @@
 /*
- * The requests.  Which role may make which request is one table
- * (nvmmd_ops); a request outside its role's column gets EPERM and is
- * logged.  The handlers call kernel/ with the session's owner, which
- * checks ownership as NetBSD's driver does.
+ * The requests.  Which role may make which request, NVMM_CTL ops apart,
+ * is one table (nvmmd_ops); a request outside its role's column gets EPERM
+ * and is logged.  The handlers call kernel/ with the session's owner,
+ * which checks ownership as NetBSD's driver does: a user sees and touches
+ * only its own machines; admins and monitors hold the root owner and see
+ * all, and the table keeps monitors from changing anything.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,7 +20,10 @@
 #define R_ALL		(R_USER | R_ADMIN | R_MONITOR)
 
 /* Configuration and ctl data larger than any NVMM structure is refused. */
-#define OPS_DATA_MAX	64
+#define OPS_DATA_MAX	256
+
+/* A table row for every ctl op the others do not name. */
+#define OPS_CTL_ANY	(-1)
 
 struct ops_ctx {
 	struct nvmmd_session *s;
@@ -63,7 +68,7 @@ op_machine_create(struct ops_ctx *c)
 		nvmm_kern_machine_destroy(c->s->owner, machid);
 		return error;
 	}
-	machine_record(machid, c->s->owner);
+	machine_record(machid, c->s->owner, &c->s->peer);
 	nvmm__machine_create_result__init(result);
 	result->machid = machid;
 	c->reply->result_case = NVMM__REPLY__RESULT_MACHINE_CREATE;
@@ -166,10 +171,38 @@ op_gpa_unmap(struct ops_ctx *c)
 	return nvmm_kern_gpa_unmap(c->s->owner, m->machid, m->gpa, m->size);
 }
 
+/*
+ * The ctl data, copied once into scratch; its size must be the size of
+ * the op's structure, as NetBSD's driver demands.
+ */
 static int
-op_ctl(struct ops_ctx *c)
+ctl_data(struct ops_ctx *c, size_t size, void **datap)
+{
+	const Nvmm__Ctl *m = c->req->ctl;
+
+	if (m->data.len != size || size > sizeof(c->scratch->bytes))
+		return EINVAL;
+	memcpy(c->scratch->bytes, m->data.data, size);
+	*datap = c->scratch->bytes;
+	return 0;
+}
+
+static void
+ctl_reply(struct ops_ctx *c, size_t size)
 {
 	Nvmm__CtlResult *result = &c->scratch->ctl;
+
+	nvmm__ctl_result__init(result);
+	result->data.data = c->scratch->bytes;
+	result->data.len = size;
+	c->reply->result_case = NVMM__REPLY__RESULT_CTL;
+	c->reply->ctl = result;
+}
+
+/* NVMM_CTL_MACH_INFO and whatever kernel/ answers for unknown ops. */
+static int
+op_ctl_kernel(struct ops_ctx *c)
+{
 	const Nvmm__Ctl *m = c->req->ctl;
 	int error;
 
@@ -178,14 +211,74 @@ op_ctl(struct ops_ctx *c)
 	memcpy(c->scratch->bytes, m->data.data, m->data.len);
 	error = nvmm_kern_ctl(c->s->owner, m->op, c->scratch->bytes,
 	    m->data.len);
+	if (error == 0)
+		ctl_reply(c, m->data.len);
+	return error;
+}
+
+static int
+op_ctl_list(struct ops_ctx *c)
+{
+	struct nvmm_ctl_mach_list *list;
+	int error;
+
+	error = ctl_data(c, sizeof(*list), (void **)&list);
 	if (error)
 		return error;
-	nvmm__ctl_result__init(result);
-	result->data.data = c->scratch->bytes;
-	result->data.len = m->data.len;
-	c->reply->result_case = NVMM__REPLY__RESULT_CTL;
-	c->reply->ctl = result;
+	machine_list(c->s->owner, list->machids);
+	ctl_reply(c, sizeof(*list));
 	return 0;
+}
+
+static int
+op_ctl_owner(struct ops_ctx *c)
+{
+	struct nvmm_ctl_mach_owner *info;
+	int error;
+
+	error = ctl_data(c, sizeof(*info), (void **)&info);
+	if (error == 0)
+		error = machine_owner(c->s->owner, info);
+	if (error == 0)
+		ctl_reply(c, sizeof(*info));
+	return error;
+}
+
+static int
+op_ctl_stats(struct ops_ctx *c)
+{
+	struct nvmm_ctl_vcpu_stats *st;
+	int error;
+
+	error = ctl_data(c, sizeof(*st), (void **)&st);
+	if (error == 0)
+		error = vcpu_stats(c->s->owner, st);
+	if (error == 0)
+		ctl_reply(c, sizeof(*st));
+	return error;
+}
+
+/* As a machine_destroy by its owner, whoever the owner is. */
+static int
+op_ctl_kill(struct ops_ctx *c)
+{
+	struct nvmm_ctl_mach_kill *kill;
+	int error;
+
+	error = ctl_data(c, sizeof(*kill), (void **)&kill);
+	if (error)
+		return error;
+	error = nvmm_kern_machine_access(c->s->owner, kill->machid);
+	if (error)
+		return error;
+	machine_stop_vcpus(kill->machid);
+	error = nvmm_kern_machine_destroy(c->s->owner, kill->machid);
+	machine_forget(kill->machid);
+	if (error == 0)
+		log_info("pid %d uid %u killed machine %u", (int)c->s->peer.pid,
+		    (unsigned)c->s->peer.uid, (unsigned)kill->machid);
+	ctl_reply(c, sizeof(*kill));
+	return error;
 }
 
 static int
@@ -198,43 +291,69 @@ op_kick(struct ops_ctx *c)
 
 /* -------------------------------------------------------------------------- */
 
-/* Who may do what: the one place that says it. */
+/*
+ * Who may do what: the one place that says it.  Users drive their own
+ * machines; admins drive and kill any; monitors only look.
+ */
 static const struct nvmmd_op {
 	Nvmm__Request__OpCase op;
+	int ctl;		/* for OP_CTL: the NVMM_CTL op, or OPS_CTL_ANY */
 	const char *name;
 	unsigned roles;
 	bool takes_fd;
 	int (*handler)(struct ops_ctx *);
 } nvmmd_ops[] = {
-	{ NVMM__REQUEST__OP_CAPABILITY, "capability", R_ALL, false,
+	{ NVMM__REQUEST__OP_CAPABILITY, 0, "capability", R_ALL, false,
 	    op_capability },
-	{ NVMM__REQUEST__OP_MACHINE_CREATE, "machine_create", R_DRIVE, false,
-	    op_machine_create },
-	{ NVMM__REQUEST__OP_MACHINE_DESTROY, "machine_destroy", R_DRIVE, false,
-	    op_machine_destroy },
-	{ NVMM__REQUEST__OP_MACHINE_CONFIGURE, "machine_configure", R_DRIVE,
-	    false, op_machine_configure },
-	{ NVMM__REQUEST__OP_VCPU_CREATE, "vcpu_create", R_DRIVE, false,
+	{ NVMM__REQUEST__OP_MACHINE_CREATE, 0, "machine_create", R_DRIVE,
+	    false, op_machine_create },
+	{ NVMM__REQUEST__OP_MACHINE_DESTROY, 0, "machine_destroy", R_DRIVE,
+	    false, op_machine_destroy },
+	{ NVMM__REQUEST__OP_MACHINE_CONFIGURE, 0, "machine_configure",
+	    R_DRIVE, false, op_machine_configure },
+	{ NVMM__REQUEST__OP_VCPU_CREATE, 0, "vcpu_create", R_DRIVE, false,
 	    op_vcpu_create },
-	{ NVMM__REQUEST__OP_VCPU_DESTROY, "vcpu_destroy", R_DRIVE, false,
+	{ NVMM__REQUEST__OP_VCPU_DESTROY, 0, "vcpu_destroy", R_DRIVE, false,
 	    op_vcpu_destroy },
-	{ NVMM__REQUEST__OP_HVA_MAP, "hva_map", R_DRIVE, true, op_hva_map },
-	{ NVMM__REQUEST__OP_HVA_UNMAP, "hva_unmap", R_DRIVE, false,
+	{ NVMM__REQUEST__OP_HVA_MAP, 0, "hva_map", R_DRIVE, true,
+	    op_hva_map },
+	{ NVMM__REQUEST__OP_HVA_UNMAP, 0, "hva_unmap", R_DRIVE, false,
 	    op_hva_unmap },
-	{ NVMM__REQUEST__OP_GPA_MAP, "gpa_map", R_DRIVE, false, op_gpa_map },
-	{ NVMM__REQUEST__OP_GPA_UNMAP, "gpa_unmap", R_DRIVE, false,
+	{ NVMM__REQUEST__OP_GPA_MAP, 0, "gpa_map", R_DRIVE, false,
+	    op_gpa_map },
+	{ NVMM__REQUEST__OP_GPA_UNMAP, 0, "gpa_unmap", R_DRIVE, false,
 	    op_gpa_unmap },
-	{ NVMM__REQUEST__OP_CTL, "ctl", R_ALL, false, op_ctl },
-	{ NVMM__REQUEST__OP_KICK, "kick", R_DRIVE, false, op_kick },
+	{ NVMM__REQUEST__OP_KICK, 0, "kick", R_DRIVE, false, op_kick },
+	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_LIST, "ctl mach_list", R_ALL,
+	    false, op_ctl_list },
+	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_OWNER, "ctl mach_owner", R_ALL,
+	    false, op_ctl_owner },
+	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_VCPU_STATS, "ctl vcpu_stats", R_ALL,
+	    false, op_ctl_stats },
+	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_KILL, "ctl mach_kill", R_ADMIN,
+	    false, op_ctl_kill },
+	/* NVMM_CTL_MACH_INFO, and EINVAL from kernel/ for unknown ops. */
+	{ NVMM__REQUEST__OP_CTL, OPS_CTL_ANY, "ctl", R_ALL, false,
+	    op_ctl_kernel },
 };
 
+static bool
+ops_matches(const struct nvmmd_op *op, const Nvmm__Request *req)
+{
+	if (op->op != req->op_case)
+		return false;
+	if (op->op != NVMM__REQUEST__OP_CTL)
+		return true;
+	return op->ctl == OPS_CTL_ANY || op->ctl == req->ctl->op;
+}
+
 static const struct nvmmd_op *
-ops_lookup(Nvmm__Request__OpCase op)
+ops_lookup(const Nvmm__Request *req)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(nvmmd_ops) / sizeof(nvmmd_ops[0]); i++)
-		if (nvmmd_ops[i].op == op)
+		if (ops_matches(&nvmmd_ops[i], req))
 			return &nvmmd_ops[i];
 	return NULL;
 }
@@ -246,7 +365,7 @@ ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req, int fd,
 	const struct nvmmd_op *op;
 	struct ops_ctx c;
 
-	op = ops_lookup(req->op_case);
+	op = ops_lookup(req);
 	if (op == NULL) {
 		log_warnx("pid %d: unknown request %d", (int)s->peer.pid,
 		    (int)req->op_case);

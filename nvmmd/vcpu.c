@@ -11,7 +11,10 @@
  * threads are stopped: they read the comm pages that go with it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,14 +76,62 @@ vcpu_answer(struct nvmm_doorbell *db, uint32_t seq, int error, bool done)
 		nvmm_futex_wake(&db->ack);
 }
 
+/* NVMM's exit reason, as an index of the statistics. */
+static unsigned
+vcpu_exit_index(uint64_t reason)
+{
+	switch (reason) {
+	case NVMM_VCPU_EXIT_NONE: return NVMM_CTL_STATS_EXIT_NONE;
+	case NVMM_VCPU_EXIT_MEMORY: return NVMM_CTL_STATS_EXIT_MEMORY;
+	case NVMM_VCPU_EXIT_IO: return NVMM_CTL_STATS_EXIT_IO;
+	case NVMM_VCPU_EXIT_SHUTDOWN: return NVMM_CTL_STATS_EXIT_SHUTDOWN;
+	case NVMM_VCPU_EXIT_INT_READY: return NVMM_CTL_STATS_EXIT_INT_READY;
+	case NVMM_VCPU_EXIT_NMI_READY: return NVMM_CTL_STATS_EXIT_NMI_READY;
+	case NVMM_VCPU_EXIT_HALTED: return NVMM_CTL_STATS_EXIT_HALTED;
+	case NVMM_VCPU_EXIT_TPR_CHANGED: return NVMM_CTL_STATS_EXIT_TPR_CHANGED;
+	case NVMM_VCPU_EXIT_RDMSR: return NVMM_CTL_STATS_EXIT_RDMSR;
+	case NVMM_VCPU_EXIT_WRMSR: return NVMM_CTL_STATS_EXIT_WRMSR;
+	case NVMM_VCPU_EXIT_MONITOR: return NVMM_CTL_STATS_EXIT_MONITOR;
+	case NVMM_VCPU_EXIT_MWAIT: return NVMM_CTL_STATS_EXIT_MWAIT;
+	case NVMM_VCPU_EXIT_CPUID: return NVMM_CTL_STATS_EXIT_CPUID;
+	case NVMM_VCPU_EXIT_STOPPED: return NVMM_CTL_STATS_EXIT_STOPPED;
+	default: return NVMM_CTL_STATS_EXIT_INVALID;
+	}
+}
+
+static void
+vcpu_account(struct nvmmd_vcpu *v, uint64_t start, uint64_t reason)
+{
+	__atomic_fetch_add(&v->nruns, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&v->run_ns, vcpu_now_ns() - start, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&v->exits[vcpu_exit_index(reason)], 1,
+	    __ATOMIC_RELAXED);
+}
+
+/* Guest time so far, the run under way included. */
+static uint64_t
+vcpu_run_ns(const struct nvmmd_vcpu *v)
+{
+	uint64_t since = __atomic_load_n(&v->run_since, __ATOMIC_RELAXED);
+	uint64_t ns = __atomic_load_n(&v->run_ns, __ATOMIC_RELAXED);
+
+	return since != 0 ? ns + (vcpu_now_ns() - since) : ns;
+}
+
 static int
 vcpu_run(struct nvmmd_vcpu *v)
 {
 	struct nvmm_vcpu_exit exit;
+	uint64_t start;
 	int error;
 
 	watcher_add(v);
+	start = vcpu_now_ns();
+	__atomic_store_n(&v->run_since, start, __ATOMIC_RELAXED);
 	error = nvmm_kern_vcpu_run(v->owner, v->machid, v->cpuid, &exit);
+	__atomic_store_n(&v->run_since, 0, __ATOMIC_RELAXED);
+	if (error == 0)
+		vcpu_account(v, start, exit.reason);
 	watcher_remove(v);
 	/* Killed while it ran: say so, rather than show an empty exit. */
 	if (atomic_load(&v->quit))
@@ -226,14 +277,40 @@ vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
 	free(v);
 }
 
-void
-machine_record(nvmm_machid_t machid, struct nvmm_owner *owner)
+/* The command name of a process, from /proc; empty if it is gone. */
+static void
+machine_comm(pid_t pid, char comm[16])
 {
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	memset(comm, 0, 16);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	n = read(fd, comm, 15);
+	close(fd);
+	if (n > 0 && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
+}
+
+void
+machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
+    const struct nvmmd_peer *peer)
+{
+	struct nvmmd_machine *m;
+
 	if (machid >= NVMMD_MAX_MACHINES)
 		return;
-	memset(&machines[machid], 0, sizeof(machines[machid]));
-	machines[machid].present = true;
-	machines[machid].owner = owner;
+	m = &machines[machid];
+	memset(m, 0, sizeof(*m));
+	m->present = true;
+	m->owner = owner;
+	m->uid = peer->uid;
+	m->pid = peer->pid;
+	machine_comm(peer->pid, m->comm);
 }
 
 void
@@ -263,4 +340,56 @@ machines_stop_owned(struct nvmm_owner *owner)
 	for (machid = 0; machid < NVMMD_MAX_MACHINES; machid++)
 		if (machines[machid].present && machines[machid].owner == owner)
 			machine_forget(machid);
+}
+
+/* -------------------------------------------------------------------------- */
+
+void
+machine_list(struct nvmm_owner *owner, uint64_t machids[2])
+{
+	nvmm_machid_t machid;
+
+	machids[0] = machids[1] = 0;
+	for (machid = 0; machid < NVMMD_MAX_MACHINES; machid++)
+		if (machines[machid].present &&
+		    nvmm_kern_machine_access(owner, machid) == 0)
+			machids[machid / 64] |= 1ULL << (machid % 64);
+}
+
+int
+machine_owner(struct nvmm_owner *owner, struct nvmm_ctl_mach_owner *info)
+{
+	const struct nvmmd_machine *m;
+	int error;
+
+	error = nvmm_kern_machine_access(owner, info->machid);
+	if (error)
+		return error;
+	m = &machines[info->machid];
+	info->uid = m->uid;
+	info->pid = m->pid;
+	memcpy(info->comm, m->comm, sizeof(info->comm));
+	return 0;
+}
+
+int
+vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *st)
+{
+	const struct nvmmd_vcpu *v;
+	size_t i;
+	int error;
+
+	error = nvmm_kern_machine_access(owner, st->machid);
+	if (error)
+		return error;
+	if (st->cpuid >= NVMMD_MAX_VCPUS)
+		return EINVAL;
+	v = machines[st->machid].vcpus[st->cpuid];
+	if (v == NULL)
+		return ENOENT;
+	st->nruns = __atomic_load_n(&v->nruns, __ATOMIC_RELAXED);
+	st->run_ns = vcpu_run_ns(v);
+	for (i = 0; i < NVMM_CTL_STATS_NEXITS; i++)
+		st->exits[i] = __atomic_load_n(&v->exits[i], __ATOMIC_RELAXED);
+	return 0;
 }

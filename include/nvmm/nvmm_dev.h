@@ -110,4 +110,68 @@ struct nvmm_ctl_mach_info {
 	time_t time;			/* creation, seconds since the Epoch */
 };
 
+/*
+ * nvmmd's extensions of nvmm_ctl(), not in NetBSD.  Their op numbers start
+ * at 0x100 so that ops NetBSD may add cannot collide with them.  As with
+ * NVMM_CTL_MACH_INFO, `size' must be the size of the structure.  A normal
+ * owner (nvmm_init) sees only its own machines; the root owner
+ * (nvmm_root_init) and monitors see every machine; only the root owner
+ * may kill.
+ */
+
+/* Every machine the caller may see, as a bitmap: bit n is machine n. */
+#define NVMM_CTL_MACH_LIST		0x100
+
+struct nvmm_ctl_mach_list {
+	uint64_t machids[2];		/* out */
+};
+
+/*
+ * Destroys a machine, whoever owns it.  Its owner's nvmm_vcpu_run() in
+ * progress returns -1 with ENOENT at once; its other machines live on.
+ */
+#define NVMM_CTL_MACH_KILL		0x101
+
+struct nvmm_ctl_mach_kill {
+	nvmm_machid_t machid;		/* in */
+};
+
+/* Who created a machine. */
+#define NVMM_CTL_MACH_OWNER		0x102
+
+struct nvmm_ctl_mach_owner {
+	nvmm_machid_t machid;		/* in */
+	uid_t uid;			/* out */
+	pid_t pid;			/* out */
+	char comm[16];			/* out: its command name */
+};
+
+/* What a VCPU has done: runs, time in the guest, exits by reason. */
+#define NVMM_CTL_VCPU_STATS		0x103
+
+#define NVMM_CTL_STATS_EXIT_NONE	0
+#define NVMM_CTL_STATS_EXIT_MEMORY	1
+#define NVMM_CTL_STATS_EXIT_IO		2
+#define NVMM_CTL_STATS_EXIT_SHUTDOWN	3
+#define NVMM_CTL_STATS_EXIT_INT_READY	4
+#define NVMM_CTL_STATS_EXIT_NMI_READY	5
+#define NVMM_CTL_STATS_EXIT_HALTED	6
+#define NVMM_CTL_STATS_EXIT_TPR_CHANGED	7
+#define NVMM_CTL_STATS_EXIT_RDMSR	8
+#define NVMM_CTL_STATS_EXIT_WRMSR	9
+#define NVMM_CTL_STATS_EXIT_MONITOR	10
+#define NVMM_CTL_STATS_EXIT_MWAIT	11
+#define NVMM_CTL_STATS_EXIT_CPUID	12
+#define NVMM_CTL_STATS_EXIT_STOPPED	13
+#define NVMM_CTL_STATS_EXIT_INVALID	14
+#define NVMM_CTL_STATS_NEXITS		16
+
+struct nvmm_ctl_vcpu_stats {
+	nvmm_machid_t machid;		/* in */
+	nvmm_cpuid_t cpuid;		/* in */
+	uint64_t nruns;			/* out: runs */
+	uint64_t run_ns;		/* out: nanoseconds inside runs */
+	uint64_t exits[NVMM_CTL_STATS_NEXITS];	/* out: by reason */
+};
+
 #endif /* !_NVMM_NVMM_DEV_H_ */

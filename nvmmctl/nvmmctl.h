@@ -1,0 +1,40 @@
+/*
+ * nvmmctl: what its files share.
+ *   nvmmctl.c  commands, talking to nvmmd
+ *   output.c   how machines are shown: text and JSON
+ */
+#ifndef NVMMCTL_H
+#define NVMMCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <nvmm.h>
+
+/* Everything nvmmctl shows of one machine. */
+struct machine_view {
+	struct nvmm_ctl_mach_info info;
+	struct nvmm_ctl_mach_owner owner;
+};
+
+/* nvmmctl.c */
+int	ctl_call(int fd, int op, void *data, size_t size);
+void	format_bits(char *buf, size_t size, uint64_t value,
+	    const char *const *names);
+void	format_size(char *buf, size_t size, uint64_t bytes);
+void	format_time(char *buf, size_t size, time_t t);
+const char *user_name(uid_t uid, char *buf, size_t size);
+
+/* output.c */
+void	print_identify_json(const struct nvmm_capability *cap);
+void	json_list_begin(void);
+void	json_list_machine(const struct machine_view *m);
+void	json_list_end(void);
+void	print_info_text(const struct machine_view *m,
+	    const struct nvmm_ctl_vcpu_stats *stats, size_t n);
+void	print_info_json(const struct machine_view *m,
+	    const struct nvmm_ctl_vcpu_stats *stats, size_t n);
+
+#endif /* NVMMCTL_H */
