@@ -36,16 +36,23 @@ static const int nvmm_x86_required_caps[] = {
 	KVM_CAP_EXT_CPUID,
 };
 
-/* The MSRs NVMM's kernel handles itself: the guest reaches them directly. */
+/*
+ * The MSRs NVMM's kernel handles itself.  The guest reads them directly;
+ * its writes to those in NVMM's state exit to kernel/ (which does them
+ * and keeps its shadows right, see nvmm_x86_kvm.h), the others go direct.
+ */
 static const struct {
 	uint32_t base;
 	uint32_t count;
+	uint32_t direct;	/* KVM_MSR_FILTER_* the guest has without us */
 } nvmm_x86_kernel_msrs[] = {
-	{ MSR_X86_TSC, 1 },
-	{ MSR_X86_SYSENTER_CS, 3 },
-	{ MSR_X86_PAT, 1 },
-	{ MSR_X86_EFER, 5 },		/* EFER, STAR, LSTAR, CSTAR, SFMASK */
-	{ MSR_X86_FSBASE, 3 },		/* FSBASE, GSBASE, KERNELGSBASE */
+	{ MSR_X86_TSC, 1, KVM_MSR_FILTER_READ },
+	{ MSR_X86_SYSENTER_CS, 3, KVM_MSR_FILTER_READ },
+	{ MSR_X86_PAT, 1, KVM_MSR_FILTER_READ },
+	{ MSR_X86_EFER, 1, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE },
+	{ MSR_X86_STAR, 4, KVM_MSR_FILTER_READ },	/* to SFMASK */
+	{ MSR_X86_FSBASE, 2, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE },
+	{ MSR_X86_KERNELGSBASE, 1, KVM_MSR_FILTER_READ },
 };
 
 static int
@@ -181,8 +188,7 @@ nvmm_x86_msr_filter_install(int vmfd)
 	filter.flags = KVM_MSR_FILTER_DEFAULT_DENY;
 	for (i = 0; i < sizeof(nvmm_x86_kernel_msrs) /
 	    sizeof(nvmm_x86_kernel_msrs[0]); i++) {
-		filter.ranges[i].flags =
-		    KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE;
+		filter.ranges[i].flags = nvmm_x86_kernel_msrs[i].direct;
 		filter.ranges[i].base = nvmm_x86_kernel_msrs[i].base;
 		filter.ranges[i].nmsrs = nvmm_x86_kernel_msrs[i].count;
 		filter.ranges[i].bitmap = allow;
@@ -294,6 +300,8 @@ nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 	/* NVMM's RESET state, loaded and already cached for the emulator. */
 	nvmm_x86_state_reset(&cpu->comm->state);
 	error = nvmm_x86_state_set(cpu, NVMM_X64_STATE_ALL, &cpu->comm->state);
+	if (error == 0)
+		error = nvmm_x86_tsc_calibrate(cpu);
 	if (error)
 		goto out_run;
 	cpu->comm->state_cached = NVMM_X64_STATE_ALL;

@@ -35,6 +35,7 @@
 #define X86_XCR0_AVX		0x4ULL
 
 #define X86_RFLAGS_IF		0x200ULL
+#define X86_CR4_OSXSAVE		0x40000ULL
 
 struct nvmm_x86_mach {
 	int vmfd;
@@ -89,6 +90,17 @@ struct nvmm_x86_cpu {
 	/* The TSC getstate last reported: writing it back is a no-op. */
 	uint64_t tsc_last;
 
+	/*
+	 * What KVM does not sync at an exit, kept here so that an IO or MMIO
+	 * exit costs no extra ioctl (each costs as much as the exit on some
+	 * hosts).  The guest cannot change these unseen: its writes to the
+	 * MSRs exit to us (the MSR filter), XCR0 can move only while
+	 * CR4.OSXSAVE is set, and then it is read from KVM.
+	 */
+	uint64_t shadow_msrs[NVMM_X64_NMSR];	/* EFER and TSC unused */
+	uint64_t shadow_xcr0;
+	int64_t tsc_offset;			/* guest TSC - host TSC */
+
 	enum nvmm_x86_pending pending;
 	/*
 	 * GPRs at the exit: unless the emulator handled the access or set
@@ -125,6 +137,9 @@ int	nvmm_x86_state_get(struct nvmm_cpu *, uint64_t flags,
 int	nvmm_x86_state_set(struct nvmm_cpu *, uint64_t flags,
 	    const struct nvmm_x64_state *);
 int	nvmm_x86_state_commit(struct nvmm_cpu *);
+int	nvmm_x86_tsc_calibrate(struct nvmm_cpu *);
+bool	nvmm_x86_msr_shadowed(uint32_t msr);
+int	nvmm_x86_msr_write(struct nvmm_cpu *, uint32_t msr, uint64_t value);
 
 /* nvmm_x86_run.c */
 int	nvmm_x86_vcpu_run(struct nvmm_machine *, struct nvmm_cpu *,

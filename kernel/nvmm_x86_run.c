@@ -542,6 +542,17 @@ nvmm_x86_exit_msr(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	return NVMM_X86_RETURN;
 }
 
+/* NVMM handles these MSRs in its kernel; so does this one. */
+static enum nvmm_x86_verdict
+nvmm_x86_wrmsr_inkernel(struct nvmm_cpu *cpu)
+{
+	struct kvm_run *run = nvmm_x86_cpu(cpu)->run;
+
+	run->msr.error = nvmm_x86_msr_write(cpu, run->msr.index,
+	    run->msr.data) != 0;
+	return NVMM_X86_REENTER;
+}
+
 static enum nvmm_x86_verdict
 nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 {
@@ -579,8 +590,11 @@ nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	case KVM_EXIT_IO:
 	case KVM_EXIT_MMIO:
 		return nvmm_x86_exit_access(cpu, exit);
-	case KVM_EXIT_X86_RDMSR:
 	case KVM_EXIT_X86_WRMSR:
+		if (nvmm_x86_msr_shadowed(run->msr.index))
+			return nvmm_x86_wrmsr_inkernel(cpu);
+		return nvmm_x86_exit_msr(cpu, exit);
+	case KVM_EXIT_X86_RDMSR:
 		return nvmm_x86_exit_msr(cpu, exit);
 	case KVM_EXIT_HLT:
 		/* As NetBSD: a halt with interrupts on ends the window wait. */

@@ -283,6 +283,7 @@ nvmm_x86_xcr0_get(struct nvmm_cpu *cpu, uint64_t *xcr0)
 	for (i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
 		if (xcrs.xcrs[i].xcr == 0)
 			*xcr0 = xcrs.xcrs[i].value;
+	nvmm_x86_cpu(cpu)->shadow_xcr0 = *xcr0;
 	return 0;
 }
 
@@ -299,7 +300,28 @@ nvmm_x86_xcr0_set(struct nvmm_cpu *cpu, uint64_t xcr0)
 	xcrs.nr_xcrs = 1;
 	xcrs.xcrs[0].xcr = 0;
 	xcrs.xcrs[0].value = xcr0;
-	return nvmm_x86_ioctl(cpu, KVM_SET_XCRS, &xcrs);
+	if (nvmm_x86_ioctl(cpu, KVM_SET_XCRS, &xcrs) != 0)
+		return EINVAL;
+	nvmm_x86_cpu(cpu)->shadow_xcr0 = xcr0;
+	return 0;
+}
+
+/* The guest TSC as the host's, moved by the offset KVM applies. */
+static uint64_t
+nvmm_x86_tsc_now(const struct nvmm_x86_cpu *xcpu)
+{
+	return __builtin_ia32_rdtsc() + (uint64_t)xcpu->tsc_offset;
+}
+
+/* MSR values KVM just gave: the shadows, the TSC offset, the last TSC. */
+static void
+nvmm_x86_msrs_remember(struct nvmm_x86_cpu *xcpu, const uint64_t *msrs)
+{
+	uint64_t host = __builtin_ia32_rdtsc();
+
+	memcpy(xcpu->shadow_msrs, msrs, sizeof(xcpu->shadow_msrs));
+	xcpu->tsc_offset = (int64_t)(msrs[NVMM_X64_MSR_TSC] - host);
+	xcpu->tsc_last = msrs[NVMM_X64_MSR_TSC];
 }
 
 static int
@@ -318,7 +340,7 @@ nvmm_x86_msrs_get(struct nvmm_cpu *cpu, struct nvmm_x64_state *state)
 	for (i = 0, n = 0; i < NVMM_X64_NMSR; i++)
 		if (nvmm_x86_msr_numbers[i] != 0)
 			state->msrs[i] = msrs.entries[n++].data;
-	nvmm_x86_cpu(cpu)->tsc_last = state->msrs[NVMM_X64_MSR_TSC];
+	nvmm_x86_msrs_remember(nvmm_x86_cpu(cpu), state->msrs);
 	return 0;
 }
 
@@ -347,7 +369,46 @@ nvmm_x86_msrs_set(struct nvmm_cpu *cpu, const struct nvmm_x64_state *state)
 	msrs.hdr.nmsrs = (uint32_t)n;
 	if (ioctl(nvmm_x86_cpu(cpu)->fd, KVM_SET_MSRS, &msrs) != (int)n)
 		return EINVAL;
-	return 0;
+	/* KVM may have adjusted what it took (the TSC): ask it. */
+	return nvmm_x86_tsc_calibrate(cpu);
+}
+
+int
+nvmm_x86_tsc_calibrate(struct nvmm_cpu *cpu)
+{
+	struct nvmm_x64_state state;
+
+	return nvmm_x86_msrs_get(cpu, &state);
+}
+
+/* Is msr one whose guest writes come to us (the MSR filter)? */
+bool
+nvmm_x86_msr_shadowed(uint32_t msr)
+{
+	size_t i;
+
+	for (i = 0; i < NVMM_X64_NMSR; i++)
+		if (nvmm_x86_msr_numbers[i] == msr && msr != 0)
+			return true;
+	return false;
+}
+
+/*
+ * A guest write to one of NVMM's in-kernel MSRs, done for it as NVMM's
+ * kernel does: EINVAL when KVM refuses the value (the guest gets #GP).
+ */
+int
+nvmm_x86_msr_write(struct nvmm_cpu *cpu, uint32_t msr, uint64_t value)
+{
+	struct nvmm_x86_msrs msrs;
+
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 1;
+	msrs.entries[0].index = msr;
+	msrs.entries[0].data = value;
+	if (ioctl(nvmm_x86_cpu(cpu)->fd, KVM_SET_MSRS, &msrs) != 1)
+		return EINVAL;
+	return nvmm_x86_tsc_calibrate(cpu);
 }
 
 static int
@@ -587,7 +648,8 @@ int
 nvmm_x86_state_from_exit(struct nvmm_cpu *cpu, uint64_t flags,
     struct nvmm_x64_state *state)
 {
-	const struct kvm_sync_regs *sync = &nvmm_x86_cpu(cpu)->run->s.regs;
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	const struct kvm_sync_regs *sync = &xcpu->run->s.regs;
 	int error;
 
 	if (flags & NVMM_X64_STATE_GPRS)
@@ -597,15 +659,19 @@ nvmm_x86_state_from_exit(struct nvmm_cpu *cpu, uint64_t flags,
 		nvmm_x86_segs_from_sregs(&sync->sregs, state);
 	if (flags & NVMM_X64_STATE_CRS) {
 		nvmm_x86_crs_from_sregs(&sync->sregs, state);
-		error = nvmm_x86_xcr0_get(cpu, &state->crs[NVMM_X64_CR_XCR0]);
-		if (error)
-			return error;
+		state->crs[NVMM_X64_CR_XCR0] = xcpu->shadow_xcr0;
+		if (sync->sregs.cr4 & X86_CR4_OSXSAVE) {
+			error = nvmm_x86_xcr0_get(cpu,
+			    &state->crs[NVMM_X64_CR_XCR0]);
+			if (error)
+				return error;
+		}
 	}
 	if (flags & NVMM_X64_STATE_MSRS) {
-		error = nvmm_x86_msrs_get(cpu, state);
-		if (error)
-			return error;
+		memcpy(state->msrs, xcpu->shadow_msrs, sizeof(state->msrs));
 		state->msrs[NVMM_X64_MSR_EFER] = sync->sregs.efer;
+		state->msrs[NVMM_X64_MSR_TSC] = nvmm_x86_tsc_now(xcpu);
+		xcpu->tsc_last = state->msrs[NVMM_X64_MSR_TSC];
 	}
 	return 0;
 }
