@@ -116,11 +116,15 @@ image_check(const struct demo_header *h, size_t filesize, size_t ramsize,
 		    "MiB", (h->min_ram + (1U << 20) - 1) >> 20, ramsize >> 20);
 }
 
-/* Reads the image into guest RAM, after checking it fits and is one. */
-static void
-image_load(const char *path)
+/*
+ * Reads and checks the image, before anything else is set up, so that a
+ * bad one is reported whatever the state of the daemon.
+ */
+static uint8_t *
+image_read(const char *path)
 {
 	struct stat st;
+	uint8_t *image;
 	ssize_t n;
 	int fd;
 
@@ -131,14 +135,18 @@ image_load(const char *path)
 		err(1, "%s", path);
 	if (!S_ISREG(st.st_mode) || st.st_size > 0x10000)
 		errx(1, "%s: not a demo image (not a small regular file)", path);
-	n = pread(fd, &demo.hdr, sizeof(demo.hdr), 0);
-	if (n == -1)
+	image = malloc((size_t)st.st_size + 1);
+	if (image == NULL)
 		err(1, "%s", path);
-	image_check(&demo.hdr, (size_t)st.st_size, demo.ramsize, path);
-	n = pread(fd, demo.ram + demo.hdr.load, demo.hdr.size, 0);
-	if (n != (ssize_t)demo.hdr.size)
+	n = read(fd, image, (size_t)st.st_size);
+	if (n != st.st_size)
 		errx(1, "%s: short read", path);
 	close(fd);
+	memset(&demo.hdr, 0, sizeof(demo.hdr));
+	memcpy(&demo.hdr, image, (size_t)n < sizeof(demo.hdr) ?
+	    (size_t)n : sizeof(demo.hdr));
+	image_check(&demo.hdr, (size_t)n, demo.ramsize, path);
+	return image;
 }
 
 /* -------------------------------------------------------------------------- */
@@ -323,6 +331,7 @@ main(int argc, char **argv)
 {
 	pthread_t threads[DEMO_MAX_VCPUS];
 	unsigned long mib = 16;
+	uint8_t *image;
 	unsigned i;
 	int ch, status;
 
@@ -354,8 +363,10 @@ main(int argc, char **argv)
 	if (demo.ramsize == 0)
 		errx(1, "too little memory: 0 MiB");
 
+	image = image_read(optind < argc ? argv[optind] : DEMO_IMAGE);
 	machine_setup();
-	image_load(optind < argc ? argv[optind] : DEMO_IMAGE);
+	memcpy(demo.ram + demo.hdr.load, image, demo.hdr.size);
+	free(image);
 	for (i = 0; i < demo.nvcpus; i++)
 		vcpu_setup(i);
 	signals_setup();

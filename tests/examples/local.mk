@@ -1,0 +1,3 @@
+# tests/examples/: nvmm-demo and its guest.
+check_SCRIPTS += tests/examples/t_demo
+EXTRA_DIST += tests/examples/t_demo.sh tests/examples/Kyuafile
