@@ -1,0 +1,3 @@
+# man/: mdoc pages.
+dist_man3_MANS = man/libnvmm.3
+dist_man8_MANS = man/nvmmd.8 man/nvmmctl.8
