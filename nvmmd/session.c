@@ -13,6 +13,9 @@
 
 #include "nvmmd.h"
 
+/* A peer that does not say hello within this is disconnected. */
+#define SESSION_HELLO_TIMEOUT_S	10
+
 static TAILQ_HEAD(, nvmmd_session) sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
 
@@ -21,6 +24,7 @@ static void session_read(evutil_socket_t, short, void *);
 void
 session_new(int fd, const struct nvmmd_peer *peer)
 {
+	const struct timeval hello_timeout = { SESSION_HELLO_TIMEOUT_S, 0 };
 	struct nvmmd_session *s;
 
 	s = calloc(1, sizeof(*s));
@@ -34,7 +38,7 @@ session_new(int fd, const struct nvmmd_peer *peer)
 	s->role = NVMM__ROLE__ROLE_NONE;
 	s->ev = event_new(nvmmd_base, fd, EV_READ | EV_PERSIST, session_read,
 	    s);
-	if (s->ev == NULL || event_add(s->ev, NULL) == -1) {
+	if (s->ev == NULL || event_add(s->ev, &hello_timeout) == -1) {
 		log_warnx("cannot watch the connection of pid %d",
 		    (int)peer->pid);
 		if (s->ev != NULL)
@@ -124,6 +128,9 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 	nvmm__hello__free_unpacked(hello, NULL);
 	if (nvmm_wire_send(s->fd, &reply.base, -1, MSG_DONTWAIT) != 0)
 		return false;
+	/* The deadline was for the hello; requests may come any time. */
+	if (error == 0 && event_add(s->ev, NULL) == -1)
+		return false;
 	return error == 0;
 }
 
@@ -165,7 +172,12 @@ session_read(evutil_socket_t fd, short what, void *arg)
 	int rfd;
 	bool ok;
 
-	(void)what;
+	if (what & EV_TIMEOUT) {
+		log_warnx("pid %d: no hello in %d s", (int)s->peer.pid,
+		    SESSION_HELLO_TIMEOUT_S);
+		session_close(s, "no hello");
+		return;
+	}
 	n = nvmm_wire_recv(fd, buf, &rfd, MSG_DONTWAIT);
 	if (n == -EAGAIN)
 		return;
