@@ -22,7 +22,6 @@
 const struct nvmm_impl *const nvmm_impl = &nvmm_x86_kvm;
 
 static struct nvmm_machine machines[NVMM_MAX_MACHINES];
-static struct nvmm_owner root_owner = { .pid = 0, .root = true };
 
 static pthread_once_t nvmm_once = PTHREAD_ONCE_INIT;
 static int nvmm_init_error;
@@ -188,14 +187,17 @@ nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root)
 	if (nvmm_init_error != 0)
 		return nvmm_init_error;
 
-	if (root) {
-		*ownerp = &root_owner;
-		return 0;
-	}
+	/*
+	 * NetBSD has one root owner, shared by every root descriptor, so
+	 * that closing any of them destroys what all of them created.  Here
+	 * each root opener is an owner of its own with the root owner's
+	 * rights: an administrator's nvmmctl ending takes nothing with it.
+	 */
 	owner = calloc(1, sizeof(*owner));
 	if (owner == NULL)
 		return ENOMEM;
 	owner->pid = pid;
+	owner->root = root;
 	*ownerp = owner;
 	return 0;
 }
@@ -316,7 +318,11 @@ nvmm_machine_free(struct nvmm_machine *mach)
 	mach->present = false;
 }
 
-/* Takes the lowest free slot, returned write-locked. */
+/*
+ * Takes the lowest free slot, returned write-locked.  Slots in use are
+ * passed over without their lock: a running VCPU holds it as a reader
+ * for as long as the guest runs.  Only brief lookups hold a free one.
+ */
 static struct nvmm_machine *
 nvmm_machine_alloc(void)
 {
@@ -325,8 +331,10 @@ nvmm_machine_alloc(void)
 
 	for (i = 0; i < NVMM_MAX_MACHINES; i++) {
 		mach = &machines[i];
+		if (atomic_load(&mach->present))
+			continue;
 		pthread_rwlock_wrlock(&mach->lock);
-		if (!mach->present)
+		if (!atomic_load(&mach->present))
 			return mach;
 		pthread_rwlock_unlock(&mach->lock);
 	}
@@ -422,8 +430,7 @@ nvmm_kern_close(struct nvmm_owner *owner)
 		else
 			pthread_rwlock_unlock(&mach->lock);
 	}
-	if (owner != &root_owner)
-		free(owner);
+	free(owner);
 }
 
 int
@@ -449,7 +456,8 @@ nvmm_kern_machine_configure(struct nvmm_owner *owner, nvmm_machid_t machid,
 	/* As NetBSD: the op first; one below the MD range wraps around. */
 	if (mdop >= nvmm_impl->mach_conf_max)
 		return EINVAL;
-	error = nvmm_machine_get(owner, machid, true, &mach);
+	/* A reader: configuring must not wait for the machine's guests. */
+	error = nvmm_machine_get(owner, machid, false, &mach);
 	if (error)
 		return error;
 	error = nvmm_impl->machine_configure(mach, mdop, conf);

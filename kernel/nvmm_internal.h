@@ -72,7 +72,8 @@ struct nvmm_cpu {
 
 struct nvmm_machine {
 	pthread_rwlock_t lock;	/* writer: create, destroy; reader: the rest */
-	bool present;
+	/* Written under the writer lock; read without it to find free slots. */
+	atomic_bool present;
 	nvmm_machid_t machid;
 	uint64_t gen;		/* tells one life of the slot from the next */
 	time_t time;

@@ -134,7 +134,10 @@ nvmmc_request(Nvmm__Request *req, int fd, Nvmm__Reply **replyp, int *fdp)
 	return error;
 }
 
-/* True while the daemon is still there (for waits on shared memory). */
+/*
+ * True while the daemon is still there (for waits on shared memory).  A
+ * reply waiting for another thread is data, not the end of the stream.
+ */
 bool
 nvmmc_connected(void)
 {
@@ -144,7 +147,13 @@ nvmmc_connected(void)
 	if (nvmmc_fd == -1)
 		return false;
 	n = recv(nvmmc_fd, &byte, sizeof(byte), MSG_PEEK | MSG_DONTWAIT);
-	return n == -1 && (errno == EAGAIN || errno == EINTR);
+	return n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR));
+}
+
+bool
+nvmmc_in_forked_child(void)
+{
+	return nvmmc_forked;
 }
 
 int

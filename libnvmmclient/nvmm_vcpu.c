@@ -238,6 +238,10 @@ nvmm_vcpu_run(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 int
 nvmm_vcpu_stop(struct nvmm_vcpu *vcpu)
 {
+	if (nvmmc_in_forked_child()) {
+		errno = EPERM;
+		return -1;
+	}
 	__atomic_store_n(vcpu->stop, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }

@@ -68,6 +68,8 @@ nvmmc_vcpu(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 extern struct nvmm_capability nvmmc_cap;
 extern uint64_t nvmmc_generation;	/* bumped by each new connection */
 bool	nvmmc_connected(void);
+/* A child forked after nvmm_init: its parent's comm pages are not mapped. */
+bool	nvmmc_in_forked_child(void);
 /* Sends req (its id set here) and waits for the reply; fd < 0: none. */
 int	nvmmc_request(Nvmm__Request *req, int fd, Nvmm__Reply **replyp,
 	    int *fdp);

@@ -396,14 +396,15 @@ ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req, int fd,
 }
 
 /*
- * A connection ends: as closing /dev/nvmm, its owner's machines go.  The
- * root owner is shared, as on NetBSD: an admin connection ending takes the
- * root owner's machines with it.  A monitor's ends with nothing.
+ * A connection ends: as closing /dev/nvmm, its owner's machines go.  Each
+ * connection is an owner of its own (kernel/ gives admins and monitors
+ * the root owner's rights, not one shared root owner), so only what this
+ * connection created goes with it.
  */
 void
 ops_session_end(struct nvmmd_session *s)
 {
-	if (s->owner == NULL || s->role == NVMM__ROLE__ROLE_MONITOR)
+	if (s->owner == NULL)
 		return;
 	machines_stop_owned(s->owner);
 	nvmm_kern_close(s->owner);

@@ -128,8 +128,12 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 	nvmm__hello__free_unpacked(hello, NULL);
 	if (nvmm_wire_send(s->fd, &reply.base, -1, MSG_DONTWAIT) != 0)
 		return false;
-	/* The deadline was for the hello; requests may come any time. */
-	if (error == 0 && event_add(s->ev, NULL) == -1)
+	/*
+	 * The deadline was for the hello; requests may come any time.  Only
+	 * a delete removes a timeout: an add without one keeps it.
+	 */
+	if (error == 0 && (event_del(s->ev) == -1 ||
+	    event_add(s->ev, NULL) == -1))
 		return false;
 	return error == 0;
 }
@@ -172,7 +176,7 @@ session_read(evutil_socket_t fd, short what, void *arg)
 	int rfd;
 	bool ok;
 
-	if (what & EV_TIMEOUT) {
+	if ((what & EV_TIMEOUT) && s->role == NVMM__ROLE__ROLE_NONE) {
 		log_warnx("pid %d: no hello in %d s", (int)s->peer.pid,
 		    SESSION_HELLO_TIMEOUT_S);
 		session_close(s, "no hello");
