@@ -18,16 +18,8 @@
 
 #include <nvmm.h>
 #include "nvmm_kern.h"
-
-/* Guest physical layout used by the 64-bit set-up. */
-#define TVM_CODE_GPA	0x1000ULL
-#define TVM_DATA_GPA	0x8000ULL
-#define TVM_PT_GPA	0x10000ULL	/* PML4, PDPT, PD: 1 GiB of 2 MiB pages */
-#define TVM_GDT_GPA	0x14000ULL
-#define TVM_IDT_GPA	0x15000ULL
-#define TVM_STACK_TOP	0x80000ULL
-#define TVM_MMIO_GPA	0x10000000ULL	/* no slot: every access exits */
-#define TVM_RAM_SIZE	(4UL << 20)
+/* The guest physical layout (TVM_*_GPA), TVM_GUEST, the 64-bit set-up. */
+#include "h_longmode.h"
 
 #define RWX		(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define RX		(PROT_READ | PROT_EXEC)
@@ -44,9 +36,6 @@
 } while (0)
 #define CHECK_ERR(want, call)	ERR_IS(ATF_CHECK_MSG, want, call)
 #define REQUIRE_ERR(want, call)	ERR_IS(ATF_REQUIRE_MSG, want, call)
-
-#define TVM_SEL_CODE64	0x08
-#define TVM_SEL_DATA	0x10
 
 struct tvm {
 	struct nvmm_owner *owner;
@@ -84,7 +73,7 @@ void	tvm_vcpu_create(struct tvm *vm, nvmm_cpuid_t cpuid, struct tvcpu *vcpu);
 void	tvm_load(struct tvm *vm, gpaddr_t gpa, const void *start,
 	    const void *end);
 
-/* Page tables, GDT and 64-bit state: the VCPU starts at rip. */
+/* Page tables, GDT and 64-bit state (h_longmode): the VCPU starts at rip. */
 void	tvm_setup_longmode(struct tvcpu *vcpu, uint64_t rip);
 
 /* The comm-page protocol, as libnvmm does it. */
@@ -141,10 +130,7 @@ void	tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev,
 const struct tdev_log *tdev_find(const struct tdev *dev, uint64_t addr,
 	    size_t index);
 
-/* Guest code: begin/end symbols of each snippet in guests.S. */
-#define TVM_GUEST(name)						\
-	extern const uint8_t guest_##name##_begin[];			\
-	extern const uint8_t guest_##name##_end[]
+/* Loads snippet name of guests.S (declared with TVM_GUEST) at gpa. */
 #define TVM_LOAD(vm, gpa, name)						\
 	tvm_load(vm, gpa, guest_##name##_begin, guest_##name##_end)
 

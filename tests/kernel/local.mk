@@ -1,8 +1,10 @@
 # tests/kernel/: kernel/ in-process, with real guests.
 TESTS_KERN_SOURCES = tests/kernel/h_vm.c tests/kernel/h_vm.h \
+	tests/common/h_longmode.c tests/common/h_longmode.h \
 	tests/kernel/guests.S $(TESTS_LSAN_SOURCES)
 TESTS_KERN_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/kernel \
-	-I$(top_srcdir)/tests/kernel $(LIBBSD_CFLAGS)
+	-I$(top_srcdir)/tests/kernel -I$(top_srcdir)/tests/common \
+	$(LIBBSD_CFLAGS)
 TESTS_KERN_LIBS = kernel/libnvmmkern.la $(TESTS_ATF_LIBS) -lpthread
 
 check_PROGRAMS += tests/kernel/t_run_io
