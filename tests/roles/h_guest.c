@@ -1,0 +1,167 @@
+/*
+ * h_guest: a guest for t_nvmmctl to look at, through NetBSD's API only.
+ *
+ *   h_guest cap   prints the capability, one "name value" a line, with
+ *                 the names of nvmmctl's JSON, and exits 0.
+ *   h_guest run   creates a machine with 2 VCPUs and H_RAM bytes of RAM,
+ *                 runs VCPU 1 once to a HLT, then prints what the machine
+ *                 is ("machid", "pid", "created", "nvcpus", "nram") and
+ *                 "ready", and spins VCPU 0 in a guest loop until
+ *                 nvmm_vcpu_run fails; then prints "run failed: <errno
+ *                 name>" and exits 0 for ENOENT (the machine was killed),
+ *                 1 otherwise.
+ *   h_guest root  with nvmm_root_init (the root owner), creates two
+ *                 machines with a VCPU and H_RAM bytes of RAM each, prints
+ *                 "machid A", "machid2 B" and "ready", and waits to be
+ *                 killed.
+ *
+ * The guest is real-mode code at the reset vector: the RAM is mapped so
+ * that it ends at 4 GiB, and a new VCPU starts at 0xFFFFFFF0.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nvmm.h>
+
+#define H_RAM		(2UL << 20)
+#define H_GPA		((1ULL << 32) - H_RAM)
+#define H_RESET_OFF	(H_RAM - 0x10)
+
+static void __attribute__((noreturn))
+fail(const char *what)
+{
+	fprintf(stderr, "h_guest: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static int
+cap_main(void)
+{
+	struct nvmm_capability cap;
+
+	if (nvmm_init() == -1)
+		fail("nvmm_init");
+	if (nvmm_capability(&cap) == -1)
+		fail("nvmm_capability");
+	printf("version %u\n", cap.version);
+	printf("state_size %u\n", cap.state_size);
+	printf("max_machines %u\n", cap.max_machines);
+	printf("max_vcpus %u\n", cap.max_vcpus);
+	printf("max_ram %ju\n", (uintmax_t)cap.max_ram);
+	printf("mach_conf_support %ju\n", (uintmax_t)cap.arch.mach_conf_support);
+	printf("vcpu_conf_support %ju\n", (uintmax_t)cap.arch.vcpu_conf_support);
+	printf("xcr0_mask %ju\n", (uintmax_t)cap.arch.xcr0_mask);
+	printf("mxcsr_mask %u\n", cap.arch.mxcsr_mask);
+	printf("conf_cpuid_maxops %u\n", cap.arch.conf_cpuid_maxops);
+	return 0;
+}
+
+static int
+run_main(void)
+{
+	static const uint8_t hlt_loop[] = { 0xF4, 0xEB, 0xFD };	/* hlt; jmp . - 1 */
+	static const uint8_t spin[] = { 0xEB, 0xFE };		/* jmp . */
+	struct nvmm_ctl_mach_info info;
+	struct nvmm_machine mach;
+	struct nvmm_vcpu vcpu0, vcpu1;
+	uint8_t *ram;
+	const char *name;
+	int error;
+
+	if (nvmm_init() == -1)
+		fail("nvmm_init");
+	if (nvmm_machine_create(&mach) == -1)
+		fail("nvmm_machine_create");
+	ram = mmap(NULL, H_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED)
+		fail("mmap");
+	if (nvmm_hva_map(&mach, (uintptr_t)ram, H_RAM) == -1)
+		fail("nvmm_hva_map");
+	if (nvmm_gpa_map(&mach, (uintptr_t)ram, H_GPA, H_RAM,
+	    PROT_READ | PROT_WRITE | PROT_EXEC) == -1)
+		fail("nvmm_gpa_map");
+	memcpy(ram + H_RESET_OFF, hlt_loop, sizeof(hlt_loop));
+	if (nvmm_vcpu_create(&mach, 0, &vcpu0) == -1 ||
+	    nvmm_vcpu_create(&mach, 1, &vcpu1) == -1)
+		fail("nvmm_vcpu_create");
+
+	/* VCPU 1 runs once, to its HLT: its statistics show one exit. */
+	if (nvmm_vcpu_run(&mach, &vcpu1) == -1)
+		fail("nvmm_vcpu_run (VCPU 1)");
+	if (vcpu1.exit->reason != NVMM_VCPU_EXIT_HALTED) {
+		fprintf(stderr, "h_guest: VCPU 1 exit %#jx, not HALTED\n",
+		    (uintmax_t)vcpu1.exit->reason);
+		return 2;
+	}
+
+	memset(&info, 0, sizeof(info));
+	info.machid = mach.machid;
+	if (nvmm_ctl(NVMM_CTL_MACH_INFO, &info, sizeof(info)) == -1)
+		fail("nvmm_ctl");
+	printf("machid %u\npid %d\ncreated %jd\nnvcpus %u\nnram %ju\n",
+	    mach.machid, (int)getpid(), (intmax_t)info.time, info.nvcpus,
+	    (uintmax_t)info.nram);
+	printf("ready\n");
+	fflush(stdout);
+
+	/* VCPU 0 spins, in one run that only a kill ends. */
+	memcpy(ram + H_RESET_OFF, spin, sizeof(spin));
+	while (nvmm_vcpu_run(&mach, &vcpu0) == 0)
+		continue;
+	error = errno;
+	name = strerrorname_np(error);
+	printf("run failed: %s\n", name != NULL ? name : "?");
+	fflush(stdout);
+	return error == ENOENT ? 0 : 1;
+}
+
+static void
+root_machine(struct nvmm_machine *mach)
+{
+	struct nvmm_vcpu vcpu;
+	uint8_t *ram;
+
+	if (nvmm_machine_create(mach) == -1)
+		fail("nvmm_machine_create");
+	ram = mmap(NULL, H_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED)
+		fail("mmap");
+	if (nvmm_hva_map(mach, (uintptr_t)ram, H_RAM) == -1)
+		fail("nvmm_hva_map");
+	if (nvmm_vcpu_create(mach, 0, &vcpu) == -1)
+		fail("nvmm_vcpu_create");
+}
+
+static int
+root_main(void)
+{
+	struct nvmm_machine a, b;
+
+	if (nvmm_root_init() == -1)
+		fail("nvmm_root_init");
+	root_machine(&a);
+	root_machine(&b);
+	printf("machid %u\nmachid2 %u\nready\n", a.machid, b.machid);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "cap") == 0)
+		return cap_main();
+	if (argc == 2 && strcmp(argv[1], "run") == 0)
+		return run_main();
+	if (argc == 2 && strcmp(argv[1], "root") == 0)
+		return root_main();
+	fprintf(stderr, "usage: h_guest cap|run|root\n");
+	return 2;
+}
