@@ -113,6 +113,12 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
+	if (limits_charge(peer.uid, NVMMD_LIMIT_CONNECTIONS, 1) != 0) {
+		log_warnx("refused pid %d uid %u: too many connections",
+		    (int)peer.pid, (unsigned)peer.uid);
+		close(fd);
+		return;
+	}
 	session_new(fd, &peer);
 }
 

@@ -8,7 +8,8 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/session.c \
 	nvmmd/ops.c \
 	nvmmd/vcpu.c \
-	nvmmd/watcher.c
+	nvmmd/watcher.c \
+	nvmmd/limits.c
 nvmmd_nvmmd_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBBSD_CFLAGS) -I$(top_srcdir)/kernel
 nvmmd_nvmmd_LDADD = kernel/libnvmmkern.la proto/libnvmmproto.la \

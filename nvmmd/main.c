@@ -24,12 +24,14 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: nvmmd [-dfh] [-s socket] [-g group] [-a admin-group] "
 	    "[-m monitor-group]\n"
+	    "             [-l connections=N,machines=N,vcpus=N,ram=SIZE]\n"
 	    "  -d  debug log (implies -f)\n"
 	    "  -f  stay in the foreground, log to stderr\n"
 	    "  -s  the socket (default %s)\n"
 	    "  -g  the group that may create and drive machines (default %s)\n"
 	    "  -a  the group that may act as root owner (default %s)\n"
-	    "  -m  the group that may only look (default %s)\n",
+	    "  -m  the group that may only look (default %s)\n"
+	    "  -l  what one uid other than root may hold (default: no limit)\n",
 	    NVMM_DEFAULT_SOCKET, "nvmm", "nvmm-admin", "nvmm-monitor");
 	exit(status);
 }
@@ -39,7 +41,7 @@ parse_options(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:dfg:hm:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:dfg:hl:m:s:")) != -1) {
 		switch (ch) {
 		case 'a':
 			nvmmd_config.admin_group = optarg;
@@ -56,6 +58,13 @@ parse_options(int argc, char **argv)
 			break;
 		case 'h':
 			usage(0);
+		case 'l':
+			if (!limits_parse(optarg)) {
+				fprintf(stderr, "nvmmd: bad limits: %s\n",
+				    optarg);
+				usage(2);
+			}
+			break;
 		case 'm':
 			nvmmd_config.monitor_group = optarg;
 			break;

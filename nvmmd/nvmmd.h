@@ -8,6 +8,7 @@
  *   ops.c       the requests, and the role table that admits them
  *   vcpu.c      machines' VCPU threads and the doorbell they answer
  *   watcher.c   turns a stop written in a comm page into a kick
+ *   limits.c    what one uid may hold
  */
 #ifndef NVMMD_H
 #define NVMMD_H
@@ -39,6 +40,21 @@ struct nvmmd_config {
 };
 
 extern struct nvmmd_config nvmmd_config;
+
+/* Per-uid limits; 0 is no limit. */
+enum nvmmd_limit {
+	NVMMD_LIMIT_CONNECTIONS,
+	NVMMD_LIMIT_MACHINES,
+	NVMMD_LIMIT_VCPUS,
+	NVMMD_LIMIT_RAM,
+	NVMMD_NLIMITS
+};
+
+struct nvmmd_limits {
+	uint64_t max[NVMMD_NLIMITS];
+};
+
+extern struct nvmmd_limits nvmmd_limits;
 extern struct event_base *nvmmd_base;
 
 /* Who is at the other end of a connection. */
@@ -83,9 +99,10 @@ struct nvmmd_vcpu {
 struct nvmmd_machine {
 	bool present;
 	struct nvmm_owner *owner;
-	uid_t uid;			/* who created it */
+	uid_t uid;			/* who created it, and is charged */
 	pid_t pid;
 	char comm[16];
+	uint64_t ram;			/* bytes of hva_map, for the limits */
 	struct nvmmd_vcpu *vcpus[NVMMD_MAX_VCPUS];
 };
 
@@ -122,14 +139,21 @@ void	ops_session_end(struct nvmmd_session *s);
 int	vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
 void	vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid);
-void	machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
+int	machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	    const struct nvmmd_peer *peer);
+int	machine_ram_charge(nvmm_machid_t machid, uint64_t size);
+void	machine_ram_refund(nvmm_machid_t machid, uint64_t size);
 void	machine_stop_vcpus(nvmm_machid_t machid);
 void	machine_forget(nvmm_machid_t machid);
 void	machines_stop_owned(struct nvmm_owner *owner);
 void	machine_list(struct nvmm_owner *owner, uint64_t machids[2]);
 int	machine_owner(struct nvmm_owner *owner, struct nvmm_ctl_mach_owner *);
 int	vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *);
+
+/* limits.c */
+int	limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount);
+void	limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount);
+bool	limits_parse(const char *arg);
 
 /* watcher.c */
 int	watcher_start(void);

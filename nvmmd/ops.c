@@ -64,11 +64,15 @@ op_machine_create(struct ops_ctx *c)
 	if (error)
 		return error;
 	error = nvmm_kern_machine_comm_fd(c->s->owner, machid, &fd);
+	if (error == 0) {
+		error = machine_record(machid, c->s->owner, &c->s->peer);
+		if (error)
+			close(fd);
+	}
 	if (error) {
 		nvmm_kern_machine_destroy(c->s->owner, machid);
 		return error;
 	}
-	machine_record(machid, c->s->owner, &c->s->peer);
 	nvmm__machine_create_result__init(result);
 	result->machid = machid;
 	c->reply->result_case = NVMM__REPLY__RESULT_MACHINE_CREATE;
@@ -140,18 +144,32 @@ op_hva_map(struct ops_ctx *c)
 {
 	const Nvmm__HvaMap *m = c->req->hva_map;
 
+	int error;
+
 	if (m->offset > INT64_MAX)
 		return EINVAL;
-	return nvmm_kern_hva_map(c->s->owner, m->machid, m->hva, m->size,
+	error = nvmm_kern_machine_access(c->s->owner, m->machid);
+	if (error == 0)
+		error = machine_ram_charge(m->machid, m->size);
+	if (error)
+		return error;
+	error = nvmm_kern_hva_map(c->s->owner, m->machid, m->hva, m->size,
 	    c->fd, (off_t)m->offset);
+	if (error)
+		machine_ram_refund(m->machid, m->size);
+	return error;
 }
 
 static int
 op_hva_unmap(struct ops_ctx *c)
 {
 	const Nvmm__HvaUnmap *m = c->req->hva_unmap;
+	int error;
 
-	return nvmm_kern_hva_unmap(c->s->owner, m->machid, m->hva, m->size);
+	error = nvmm_kern_hva_unmap(c->s->owner, m->machid, m->hva, m->size);
+	if (error == 0)
+		machine_ram_refund(m->machid, m->size);
+	return error;
 }
 
 static int

@@ -30,6 +30,7 @@ session_new(int fd, const struct nvmmd_peer *peer)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		log_warnx("out of memory for pid %d", (int)peer->pid);
+		limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
 		close(fd);
 		return;
 	}
@@ -43,6 +44,7 @@ session_new(int fd, const struct nvmmd_peer *peer)
 		    (int)peer->pid);
 		if (s->ev != NULL)
 			event_free(s->ev);
+		limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
 		close(fd);
 		free(s);
 		return;
@@ -58,6 +60,7 @@ session_close(struct nvmmd_session *s, const char *why)
 	log_debug("pid %d: closing: %s", (int)s->peer.pid, why);
 	event_free(s->ev);
 	ops_session_end(s);
+	limits_refund(s->peer.uid, NVMMD_LIMIT_CONNECTIONS, 1);
 	close(s->fd);
 	TAILQ_REMOVE(&sessions, s, link);
 	free(s);

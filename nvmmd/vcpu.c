@@ -248,9 +248,14 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	if (error)
 		goto out;
 	v->db = nvmm_doorbell(v->comm);
-	error = vcpu_thread_create(v);
+	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
 	if (error)
 		goto out;
+	error = vcpu_thread_create(v);
+	if (error) {
+		limits_refund(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
+		goto out;
+	}
 	machines[machid].vcpus[cpuid] = v;
 	return 0;
 out:
@@ -274,6 +279,7 @@ vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
 	nvmm_kern_vcpu_kick(v->owner, machid, cpuid);
 	pthread_join(v->thread, NULL);
 	machines[machid].vcpus[cpuid] = NULL;
+	limits_refund(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
 	free(v);
 }
 
@@ -296,14 +302,18 @@ machine_comm(pid_t pid, char comm[16])
 		comm[n - 1] = '\0';
 }
 
-void
+int
 machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
     const struct nvmmd_peer *peer)
 {
 	struct nvmmd_machine *m;
+	int error;
 
 	if (machid >= NVMMD_MAX_MACHINES)
-		return;
+		return EINVAL;
+	error = limits_charge(peer->uid, NVMMD_LIMIT_MACHINES, 1);
+	if (error)
+		return error;
 	m = &machines[machid];
 	memset(m, 0, sizeof(*m));
 	m->present = true;
@@ -311,6 +321,34 @@ machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	m->uid = peer->uid;
 	m->pid = peer->pid;
 	machine_comm(peer->pid, m->comm);
+	return 0;
+}
+
+/* Guest RAM is charged to the machine's creator, whoever maps it. */
+int
+machine_ram_charge(nvmm_machid_t machid, uint64_t size)
+{
+	int error;
+
+	if (machid >= NVMMD_MAX_MACHINES || !machines[machid].present)
+		return 0;
+	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_RAM, size);
+	if (error == 0)
+		machines[machid].ram += size;
+	return error;
+}
+
+void
+machine_ram_refund(nvmm_machid_t machid, uint64_t size)
+{
+	struct nvmmd_machine *m;
+
+	if (machid >= NVMMD_MAX_MACHINES || !machines[machid].present)
+		return;
+	m = &machines[machid];
+	size = size < m->ram ? size : m->ram;
+	m->ram -= size;
+	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
 }
 
 void
@@ -328,6 +366,10 @@ machine_forget(nvmm_machid_t machid)
 	if (machid >= NVMMD_MAX_MACHINES)
 		return;
 	machine_stop_vcpus(machid);
+	if (!machines[machid].present)
+		return;
+	machine_ram_refund(machid, machines[machid].ram);
+	limits_refund(machines[machid].uid, NVMMD_LIMIT_MACHINES, 1);
 	machines[machid].present = false;
 	machines[machid].owner = NULL;
 }

@@ -1,0 +1,181 @@
+# Per-uid limits of nvmmd (-l): a uid over a limit gets NVMM's errno for
+# it, another uid and root are not held back, and what is given back can
+# be taken again.  The clients are nvmm-demo under uids with no passwd
+# entry, in the daemon's user group `daemon'.
+
+DEMO=@abs_top_builddir@/examples/nvmm-demo
+IMAGE=@abs_top_builddir@/examples/demo-guest.img
+NVMMD=@abs_top_builddir@/nvmmd/nvmmd
+NVMMCTL=@abs_top_builddir@/nvmmctl/nvmmctl
+UID_A=47301
+UID_B=47302
+
+common_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.files" "/dev/kvm"
+	atf_set "require.progs" "setpriv"
+}
+
+# The socket lives where the unprivileged uids can reach it.
+start_daemon()
+{
+	dir=$(mktemp -d /tmp/t_limits.XXXXXX)
+	chmod 0711 "$dir"
+	echo "$dir" >sockdir
+	"$NVMMD" -f -g daemon -s "$dir/s.sock" -l "$1" 2>"$PWD/nvmmd.log" &
+	echo $! >nvmmd.pid
+	i=0
+	while [ ! -S "$dir/s.sock" ]; do
+		i=$((i + 1))
+		[ $i -le 200 ] || atf_fail "nvmmd did not start: $(cat nvmmd.log)"
+		sleep 0.05
+	done
+	export NVMM_SOCKET="$dir/s.sock"
+	chmod 0644 "$IMAGE" 2>/dev/null || true
+}
+
+stop_daemon()
+{
+	[ -f nvmmd.pid ] && kill -TERM "$(cat nvmmd.pid)" 2>/dev/null
+	[ -f sockdir ] && rm -rf "$(cat sockdir)"
+	rm -f nvmmd.pid sockdir
+}
+
+# Command prefixes that run as those uids, in group `daemon'.
+AS_A="setpriv --reuid=$UID_A --regid=daemon --clear-groups --"
+AS_B="setpriv --reuid=$UID_B --regid=daemon --clear-groups --"
+
+# Waits for a background demo to tick.
+wait_ticking()
+{
+	i=0
+	until grep -q 'tick 1' "$1"; do
+		i=$((i + 1))
+		[ $i -le 200 ] || atf_fail "the guest in $1 does not tick"
+		sleep 0.05
+	done
+}
+
+atf_test_case ram cleanup
+ram_head()
+{
+	atf_set "descr" "Guest RAM over the uid's limit: ENOMEM from" \
+	    "nvmm_hva_map; within it, the guest runs"
+	common_head
+}
+ram_body()
+{
+	start_daemon ram=1M
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_hva_map: Cannot allocate memory' \
+	    $AS_A "$DEMO" -m 2 -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $AS_A "$DEMO" -m 1 -t 1 "$IMAGE"
+	atf_check -o match:'uid 47301: over its ram limit' cat nvmmd.log
+}
+ram_cleanup()
+{
+	stop_daemon
+}
+
+atf_test_case machines cleanup
+machines_head()
+{
+	atf_set "descr" "A second machine of one uid is refused with ENOBUFS" \
+	    "while another uid and root get theirs; a machine given back" \
+	    "can be taken again"
+	common_head
+}
+machines_body()
+{
+	start_daemon machines=1
+	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
+	echo $! >a.pid
+	wait_ticking a.out
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_machine_create: No buffer space available' \
+	    $AS_A "$DEMO" -m 1 -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $AS_B "$DEMO" -m 1 -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    "$DEMO" -m 1 -t 1 "$IMAGE"
+	kill -INT "$(cat a.pid)"
+	wait "$(cat a.pid)" || atf_fail "the first guest did not power off"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $AS_A "$DEMO" -m 1 -t 1 "$IMAGE"
+}
+machines_cleanup()
+{
+	[ -f a.pid ] && kill -KILL "$(cat a.pid)" 2>/dev/null
+	stop_daemon
+}
+
+atf_test_case vcpus cleanup
+vcpus_head()
+{
+	atf_set "descr" "VCPUs over the uid's limit: ENOBUFS from" \
+	    "nvmm_vcpu_create"
+	common_head
+}
+vcpus_body()
+{
+	start_daemon vcpus=2
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_vcpu_create: No buffer space available' \
+	    $AS_A "$DEMO" -m 1 -c 3 -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $AS_A "$DEMO" -m 1 -c 2 -t 2 "$IMAGE"
+}
+vcpus_cleanup()
+{
+	stop_daemon
+}
+
+atf_test_case connections cleanup
+connections_head()
+{
+	atf_set "descr" "A connection over the uid's limit is refused at" \
+	    "connect and logged; root is not limited"
+	common_head
+}
+connections_body()
+{
+	start_daemon connections=1
+	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
+	echo $! >a.pid
+	wait_ticking a.out
+	atf_check -s exit:1 -o empty -e match:'Permission denied' \
+	    $AS_A "$NVMMCTL" list
+	atf_check -o match:'refused pid [0-9]+ uid 47301: too many connections' \
+	    cat nvmmd.log
+	atf_check -s exit:0 -o match:'nvmm-demo' -e empty "$NVMMCTL" list
+	atf_check -s exit:0 -o match:'^Machine ID' -e empty \
+	    $AS_B "$NVMMCTL" list
+}
+connections_cleanup()
+{
+	[ -f a.pid ] && kill -KILL "$(cat a.pid)" 2>/dev/null
+	stop_daemon
+}
+
+atf_test_case bad_limits
+bad_limits_head()
+{
+	atf_set "descr" "Malformed -l arguments are refused with the usage"
+}
+bad_limits_body()
+{
+	for arg in bogus=1 machines ram=lots vcpus=-1 machines=1,; do
+		atf_check -s exit:2 -e match:'bad limits' "$NVMMD" -l "$arg"
+	done
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case ram
+	atf_add_test_case machines
+	atf_add_test_case vcpus
+	atf_add_test_case connections
+	atf_add_test_case bad_limits
+}
