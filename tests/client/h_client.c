@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "h_client.h"
 
@@ -398,4 +399,59 @@ hc_run_to_halt(struct hc_vcpu *hv, unsigned max_exits)
 		}
 	}
 	atf_tc_fail("no HLT after %u exits", max_exits);
+}
+
+/* -------------------------------------------------------------------------- */
+
+void
+hc_ioloop(struct hc_ioloop *g, uint32_t count)
+{
+	const uint8_t code[] = {
+		0xB9, (uint8_t)count, (uint8_t)(count >> 8),
+		(uint8_t)(count >> 16), (uint8_t)(count >> 24),
+		0xE6, HC_IO_PORT,
+		0xE2, 0xFC,
+		0xF4,
+	};
+
+	_Static_assert(sizeof(code) == sizeof(g->code), "hc_ioloop");
+	memcpy(g->code, code, sizeof(code));
+}
+
+int
+hc_mach_info(nvmm_machid_t machid, struct nvmm_ctl_mach_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->machid = machid;
+	return nvmm_ctl(NVMM_CTL_MACH_INFO, info, sizeof(*info));
+}
+
+/* -------------------------------------------------------------------------- */
+
+pid_t
+hc_start_daemon(void)
+{
+	pid_t pid;
+
+	pid = hd_start(NULL);
+	hc_init();
+	return pid;
+}
+
+uint64_t
+hc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+hc_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
 }

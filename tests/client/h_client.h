@@ -7,7 +7,8 @@
  * the data phase of IO and MMIO exits with nvmm_assist_io and
  * nvmm_assist_mem.
  *
- * A daemon must be running first (h_daemon.h: hd_start), then hc_init().
+ * A daemon must be running first (h_daemon.h: hd_start), then hc_init();
+ * hc_start_daemon() does both, for the test cases HC_DAEMON_TC declares.
  *
  * Helpers whose name says nothing else fail the test case (ATF_REQUIRE)
  * when something they need does not work, so test bodies stay about what
@@ -29,9 +30,14 @@
 #include <atf-c.h>
 
 #include <nvmm.h>
+#include "h_daemon.h"
 #include "h_longmode.h"		/* TVM_*_GPA, TVM_GUEST, TVM_GUEST_ADDR */
 
 #define HC_RWX		(PROT_READ | PROT_WRITE | PROT_EXEC)
+
+/* The 64 KiB below 4 GiB, the reset vector's: a ROM where guests want one. */
+#define HC_ROM_GPA	0xFFFF0000ULL
+#define HC_ROM_SIZE	0x10000UL
 
 /* Checks that a libnvmm call fails with exactly errno want. */
 #define HC_ERRNO_IS(atf, want, call) do {				\
@@ -208,5 +214,54 @@ int	hc_try_run_to_halt(struct hc_vcpu *hv, unsigned max_exits);
  * handler into the IDT at TVM_IDT_GPA.
  */
 void	hc_idt_gate(struct hc_machine *vm, unsigned vector, uint64_t handler);
+
+/*
+ * A guest of 64-bit code built here rather than in guests.S, since its
+ * count is the test's: count OUTs of AL to HC_IO_PORT, then HLT.
+ *	mov $count, %ecx ; 1: out %al, $0x80 ; loop 1b ; hlt
+ * Load it with hc_load(vm, gpa, g.code, g.code + sizeof(g.code)).
+ */
+#define HC_IO_PORT	0x80
+
+struct hc_ioloop {
+	uint8_t code[10];
+};
+
+void	hc_ioloop(struct hc_ioloop *g, uint32_t count);
+
+/*
+ * NVMM_CTL_MACH_INFO of machid into info.  No ATF: nvmm_ctl's result and
+ * errno, so that forked children may use it too.
+ */
+int	hc_mach_info(nvmm_machid_t machid, struct nvmm_ctl_mach_info *info);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * A test case with its own daemon: HD_TC_NEEDS_DAEMON, and a cleanup
+ * that kills the daemon a failed body left running.  The body starts it
+ * with hc_start_daemon() and ends with hd_stop().
+ */
+#define HC_DAEMON_TC(name, descr)					\
+	ATF_TC_WITH_CLEANUP(name);					\
+	ATF_TC_HEAD(name, tc)						\
+	{								\
+		atf_tc_set_md_var(tc, "descr", descr);			\
+		HD_TC_NEEDS_DAEMON(tc);					\
+	}								\
+	ATF_TC_CLEANUP(name, tc)					\
+	{								\
+		hd_cleanup();						\
+	}
+
+/* A private daemon, and the library connected to it; returns its pid. */
+pid_t	hc_start_daemon(void);
+
+/*
+ * Time, for any thread or child: the monotonic clock in milliseconds, and
+ * a sleep that an interrupting signal does not cut short.
+ */
+uint64_t hc_now_ms(void);
+void	hc_sleep_ms(unsigned ms);
 
 #endif /* H_CLIENT_H */

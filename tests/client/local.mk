@@ -16,24 +16,43 @@ tests_client_t_gva_LDADD = $(TESTS_ATF_LIBS)
 
 EXTRA_DIST += tests/client/Kyuafile tests/client/h_calc.c
 
+# The guests through libnvmmclient, and the fork-as-child helpers for the
+# clients that must be processes of their own.
+TESTS_CLIENT_GUESTS = tests/client/h_client.c tests/client/h_client.h \
+	tests/common/h_longmode.c tests/common/h_longmode.h \
+	tests/kernel/guests.S
+TESTS_CLIENT_FORK = tests/client/h_fork.c tests/client/h_fork.h
+
 # The kernel/ guest scenarios through libnvmmclient and a private nvmmd.
 check_PROGRAMS += tests/client/t_run
-tests_client_t_run_SOURCES = tests/client/t_run.c tests/client/h_client.c \
-	tests/client/h_client.h tests/common/h_longmode.c \
-	tests/common/h_longmode.h tests/kernel/guests.S $(TESTS_CLIENT_HARNESS)
+tests_client_t_run_SOURCES = tests/client/t_run.c $(TESTS_CLIENT_GUESTS) \
+	$(TESTS_CLIENT_HARNESS)
 tests_client_t_run_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
 tests_client_t_run_LDADD = $(TESTS_CLIENT_LIBS)
 
-# Isolation, robustness and the hot path's promises.
-check_PROGRAMS += tests/client/t_daemon
-tests_client_t_daemon_SOURCES = tests/client/t_daemon.c \
-	tests/client/h_client.c tests/client/h_client.h \
-	tests/common/h_longmode.c tests/common/h_longmode.h \
-	tests/kernel/guests.S $(TESTS_CLIENT_HARNESS)
-tests_client_t_daemon_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
+# The rest of the public API, and the errno values it promises.
+check_PROGRAMS += tests/client/t_api
+tests_client_t_api_SOURCES = tests/client/t_api.c $(TESTS_CLIENT_GUESTS) \
+	$(TESTS_CLIENT_HARNESS)
+tests_client_t_api_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
+tests_client_t_api_LDADD = $(TESTS_CLIENT_LIBS)
+
+# Isolation between clients, and robustness against them.
+check_PROGRAMS += tests/client/t_isolation
+tests_client_t_isolation_SOURCES = tests/client/t_isolation.c \
+	$(TESTS_CLIENT_FORK) $(TESTS_CLIENT_GUESTS) $(TESTS_CLIENT_HARNESS)
+tests_client_t_isolation_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
 	-I$(top_srcdir)/tests/common
-tests_client_t_daemon_LDADD = $(TESTS_CLIENT_LIBS) proto/libnvmmproto.la \
-	$(PROTOBUF_C_LIBS)
+tests_client_t_isolation_LDADD = $(TESTS_CLIENT_LIBS) \
+	proto/libnvmmproto.la $(PROTOBUF_C_LIBS)
+
+# The hot path's promises: concurrency, stops, no system calls.
+check_PROGRAMS += tests/client/t_hotpath
+tests_client_t_hotpath_SOURCES = tests/client/t_hotpath.c \
+	$(TESTS_CLIENT_FORK) $(TESTS_CLIENT_GUESTS) $(TESTS_CLIENT_HARNESS)
+tests_client_t_hotpath_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
+	-I$(top_srcdir)/tests/common
+tests_client_t_hotpath_LDADD = $(TESTS_CLIENT_LIBS)
 
 # A program written only against NetBSD's API, built against the
 # installed library with -lnvmm and with pkg-config.

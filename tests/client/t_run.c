@@ -4,19 +4,12 @@
  * private nvmmd per test case.  The RESET state in real mode; IO, MMIO
  * and MSR exits in long mode with the assists and without them; an
  * exception injected through the guest's IDT; nvmm_vcpu_stop from another
- * thread; the page walk, gpa_to_hva and the dump; and the errno values
- * the library promises.
+ * thread.  The rest of the API, and its errno values, are t_api's.
  */
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "h_client.h"
 #include "h_daemon.h"
@@ -30,51 +23,10 @@ TVM_GUEST(msr);
 TVM_GUEST(excp);
 extern const uint8_t guest_excp_handler[];
 TVM_GUEST(spin);
-TVM_GUEST(tpr);
-TVM_GUEST(poke);
-
-#define ROM_GPA		0xFFFF0000ULL
-#define ROM_SIZE	0x10000UL
-
-/*
- * A test case with its own daemon: HD_TC_NEEDS_DAEMON, and a cleanup
- * that kills the daemon a failed body left running.  The body starts it
- * with start_daemon() and ends with hd_stop().
- */
-#define DAEMON_TC(name, descr)						\
-	ATF_TC_WITH_CLEANUP(name);					\
-	ATF_TC_HEAD(name, tc)						\
-	{								\
-		atf_tc_set_md_var(tc, "descr", descr);			\
-		HD_TC_NEEDS_DAEMON(tc);					\
-	}								\
-	ATF_TC_CLEANUP(name, tc)					\
-	{								\
-		hd_cleanup();						\
-	}
-
-/* A private daemon, and the library connected to it. */
-static pid_t
-start_daemon(void)
-{
-	pid_t pid;
-
-	pid = hd_start(NULL);
-	hc_init();
-	return pid;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 /* -------------------------------------------------------------------------- */
 
-DAEMON_TC(realmode_reset_vector, "A VCPU starts in the RESET state at the "
+HC_DAEMON_TC(realmode_reset_vector, "A VCPU starts in the RESET state at the "
     "reset vector of a ROM mapped R|X from a second hva_map, runs real-mode "
     "code and halts past the HLT")
 ATF_TC_BODY(realmode_reset_vector, tc)
@@ -90,14 +42,14 @@ ATF_TC_BODY(realmode_reset_vector, tc)
 	uint8_t *rom;
 	pid_t pid;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_dev_init(&dev);
 	hc_machine_create(&vm, TVM_RAM_SIZE);
-	rom = hc_map(&vm, ROM_GPA, ROM_SIZE, PROT_READ | PROT_EXEC);
+	rom = hc_map(&vm, HC_ROM_GPA, HC_ROM_SIZE, PROT_READ | PROT_EXEC);
 	memcpy(rom, guest_rm_main_begin, hlt_ip);
 	memcpy(rom + 0xFFF0, guest_rm_reset_begin,
 	    (size_t)(guest_rm_reset_end - guest_rm_reset_begin));
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, ROM_GPA + 0xFFF0, &hva,
+	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, HC_ROM_GPA + 0xFFF0, &hva,
 	    &prot));
 	ATF_CHECK_EQ(hva, (uintptr_t)rom + 0xFFF0);
 	ATF_CHECK_EQ(prot, NVMM_PROT_READ | NVMM_PROT_EXEC);
@@ -106,7 +58,7 @@ ATF_TC_BODY(realmode_reset_vector, tc)
 	/* The RESET state, as NetBSD gives it. */
 	st = hc_getstate(&hv, NVMM_X64_STATE_SEGS | NVMM_X64_STATE_GPRS);
 	ATF_CHECK_EQ(st->segs[NVMM_X64_SEG_CS].selector, 0xF000);
-	ATF_CHECK_EQ(st->segs[NVMM_X64_SEG_CS].base, ROM_GPA);
+	ATF_CHECK_EQ(st->segs[NVMM_X64_SEG_CS].base, HC_ROM_GPA);
 	ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_RIP], 0xFFF0);
 
 	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_IO);
@@ -123,7 +75,7 @@ ATF_TC_BODY(realmode_reset_vector, tc)
 	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
 	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), hlt_ip);
 	ATF_CHECK_EQ(hc_getstate(&hv, NVMM_X64_STATE_SEGS)->
-	    segs[NVMM_X64_SEG_CS].base, ROM_GPA);
+	    segs[NVMM_X64_SEG_CS].base, HC_ROM_GPA);
 	ATF_CHECK_EQ(dev.nlog, 1);
 	hc_machine_destroy(&vm);
 	hd_stop(pid);
@@ -209,7 +161,7 @@ check_io_results(struct hc_vcpu *hv)
 	    TVM_GUEST_ADDR(io, guest_io_end));
 }
 
-DAEMON_TC(io_every_form_assisted, "IN and OUT in every form and size "
+HC_DAEMON_TC(io_every_form_assisted, "IN and OUT in every form and size "
     "with nvmm_assist_io: exit fields, RIP at npc after the assist, data")
 ATF_TC_BODY(io_every_form_assisted, tc)
 {
@@ -219,7 +171,7 @@ ATF_TC_BODY(io_every_form_assisted, tc)
 	pid_t pid;
 	size_t i;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_dev_init(&dev);
 	hc_setup_guest(&vm, &hv, &dev, guest_io_begin, guest_io_end);
 	for (i = 0; i < NIO; i++) {
@@ -250,7 +202,7 @@ ATF_TC_BODY(io_every_form_assisted, tc)
  * An emulator without assists: it sets RAX for an IN and RIP to npc
  * itself, as NetBSD's emulators may, and the result is the same.
  */
-DAEMON_TC(io_every_form_manual, "IN and OUT emulated without the assist, "
+HC_DAEMON_TC(io_every_form_manual, "IN and OUT emulated without the assist, "
     "by setting RAX and RIP = npc with nvmm_vcpu_setstate")
 ATF_TC_BODY(io_every_form_manual, tc)
 {
@@ -261,7 +213,7 @@ ATF_TC_BODY(io_every_form_manual, tc)
 	pid_t pid;
 	size_t i, b;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_setup_guest(&vm, &hv, NULL, guest_io_begin, guest_io_end);
 	for (i = 0; i < NIO; i++) {
 		ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_IO);
@@ -290,7 +242,7 @@ ATF_TC_BODY(io_every_form_manual, tc)
 
 /* -------------------------------------------------------------------------- */
 
-DAEMON_TC(io_rep_string, "REP OUTSB/OUTSW/INSB/INSL with counts above 1 "
+HC_DAEMON_TC(io_rep_string, "REP OUTSB/OUTSW/INSB/INSL with counts above 1 "
     "and a plain OUTSB with nvmm_assist_io: data, memory and registers")
 ATF_TC_BODY(io_rep_string, tc)
 {
@@ -306,7 +258,7 @@ ATF_TC_BODY(io_rep_string, tc)
 	size_t i;
 	int seg;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_dev_init(&dev);
 	hc_setup_guest(&vm, &hv, &dev, guest_repio_begin, guest_repio_end);
 	memcpy(vm.ram + 0x8000, "ABCDE", 5);
@@ -376,7 +328,7 @@ ATF_TC_BODY(io_rep_string, tc)
 
 /* -------------------------------------------------------------------------- */
 
-DAEMON_TC(mmio_read_write_rmw_movs, "MMIO with nvmm_assist_mem: read, "
+HC_DAEMON_TC(mmio_read_write_rmw_movs, "MMIO with nvmm_assist_mem: read, "
     "write, immediate write, read-modify-write (OR), MOVS between two "
     "MMIO buffers")
 ATF_TC_BODY(mmio_read_write_rmw_movs, tc)
@@ -391,7 +343,7 @@ ATF_TC_BODY(mmio_read_write_rmw_movs, tc)
 	unsigned n;
 	pid_t pid;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_dev_init(&dev);
 	hc_setup_guest(&vm, &hv, &dev, guest_mmio_begin, guest_mmio_end);
 	v32 = 0x44332211;
@@ -444,7 +396,7 @@ ATF_TC_BODY(mmio_read_write_rmw_movs, tc)
 
 /* -------------------------------------------------------------------------- */
 
-DAEMON_TC(msr_emulated, "RDMSR and WRMSR of MSRs NVMM leaves to the "
+HC_DAEMON_TC(msr_emulated, "RDMSR and WRMSR of MSRs NVMM leaves to the "
     "emulator exit with msr, val and npc; the program emulates them with "
     "setstate; STAR stays inside")
 ATF_TC_BODY(msr_emulated, tc)
@@ -455,7 +407,7 @@ ATF_TC_BODY(msr_emulated, tc)
 	struct hc_vcpu hv;
 	pid_t pid;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_setup_guest(&vm, &hv, NULL, guest_msr_begin, guest_msr_end);
 	exit = hv.vcpu.exit;
 
@@ -487,7 +439,7 @@ ATF_TC_BODY(msr_emulated, tc)
 	hd_stop(pid);
 }
 
-DAEMON_TC(msr_not_emulated_reexecutes, "An MSR exit the program leaves "
+HC_DAEMON_TC(msr_not_emulated_reexecutes, "An MSR exit the program leaves "
     "alone exits again at the same RIP")
 ATF_TC_BODY(msr_not_emulated_reexecutes, tc)
 {
@@ -496,7 +448,7 @@ ATF_TC_BODY(msr_not_emulated_reexecutes, tc)
 	uint64_t rip;
 	pid_t pid;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_setup_guest(&vm, &hv, NULL, guest_msr_begin, guest_msr_end);
 	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_RDMSR);
 	rip = hc_gpr(&hv, NVMM_X64_GPR_RIP);
@@ -509,7 +461,7 @@ ATF_TC_BODY(msr_not_emulated_reexecutes, tc)
 
 /* -------------------------------------------------------------------------- */
 
-DAEMON_TC(exception_with_error_code, "An exception with an error code "
+HC_DAEMON_TC(exception_with_error_code, "An exception with an error code "
     "injected with nvmm_vcpu_inject is delivered through the guest's IDT "
     "with that code")
 ATF_TC_BODY(exception_with_error_code, tc)
@@ -519,7 +471,7 @@ ATF_TC_BODY(exception_with_error_code, tc)
 	struct hc_dev dev;
 	pid_t pid;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_dev_init(&dev);
 	hc_setup_guest(&vm, &hv, &dev, guest_excp_begin, guest_excp_end);
 	hc_idt_gate(&vm, 13, TVM_GUEST_ADDR(excp, guest_excp_handler));
@@ -556,12 +508,12 @@ stopper_main(void *arg)
 {
 	struct stopper *s = arg;
 
-	sleep_ms(s->delay_ms);
+	hc_sleep_ms(s->delay_ms);
 	s->ret = nvmm_vcpu_stop(s->vcpu);
 	return NULL;
 }
 
-DAEMON_TC(stop_from_thread, "nvmm_vcpu_stop from another thread makes the "
+HC_DAEMON_TC(stop_from_thread, "nvmm_vcpu_stop from another thread makes the "
     "run of a spinning guest return NVMM_VCPU_EXIT_STOPPED")
 ATF_TC_BODY(stop_from_thread, tc)
 {
@@ -572,7 +524,7 @@ ATF_TC_BODY(stop_from_thread, tc)
 	pid_t pid;
 	int i;
 
-	pid = start_daemon();
+	pid = hc_start_daemon();
 	hc_setup_guest(&vm, &hv, NULL, guest_spin_begin, guest_spin_end);
 	for (i = 0; i < 3; i++) {
 		s.vcpu = &hv.vcpu;
@@ -593,494 +545,7 @@ ATF_TC_BODY(stop_from_thread, tc)
 	hd_stop(pid);
 }
 
-/*
- * An emulator's connection lasts as long as its guest: a program that
- * leaves its machine alone for a while (the guest halted, waiting for an
- * event) finds it there afterwards, past any deadline the daemon keeps
- * for peers that have not said hello yet.  The wait is a sleep, not a
- * guest running: it costs no CPU.
- */
-DAEMON_TC(session_outlives_seconds, "A machine left alone for 11 s after "
-    "a run is still there and still runs: the connection is not closed")
-ATF_TC_BODY(session_outlives_seconds, tc)
-{
-	struct nvmm_ctl_mach_info info;
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	struct hc_dev dev;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_dev_init(&dev);
-	hc_setup_guest(&vm, &hv, &dev, guest_excp_begin, guest_excp_end);
-	hc_idt_gate(&vm, 13, TVM_GUEST_ADDR(excp, guest_excp_handler));
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-
-	sleep_ms(11000);
-	memset(&info, 0, sizeof(info));
-	info.machid = vm.mach.machid;
-	HC_REQUIRE_OK(nvmm_ctl(NVMM_CTL_MACH_INFO, &info, sizeof(info)));
-	ATF_CHECK_EQ(info.nvcpus, 1);
-	hc_inject(&hv, NVMM_VCPU_EVENT_EXCP, 13, 0x4321);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_IO);
-	hc_assist(&hv);
-	ATF_CHECK_EQ(hc_dev_find(&dev, 0x70, 0)->value, 0x4321);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
 /* -------------------------------------------------------------------------- */
-
-static void
-check_gva(struct hc_vcpu *hv, gvaddr_t gva, const char *when)
-{
-	const nvmm_prot_t rwx = NVMM_PROT_READ | NVMM_PROT_WRITE |
-	    NVMM_PROT_EXEC;
-	gpaddr_t gpa = 0xBAD;
-	nvmm_prot_t prot = 0;
-
-	HC_REQUIRE_OK(nvmm_gva_to_gpa(&hv->vm->mach, &hv->vcpu, gva, &gpa,
-	    &prot));
-	ATF_CHECK_EQ_MSG(gpa, gva, "%s: gva %#jx -> gpa %#jx", when,
-	    (uintmax_t)gva, (uintmax_t)gpa);
-	/* Supervisor pages: no USER right. */
-	ATF_CHECK_EQ_MSG(prot, rwx, "%s: gva %#jx prot %#jx", when,
-	    (uintmax_t)gva, (uintmax_t)prot);
-}
-
-static void
-check_gva_fault(struct hc_vcpu *hv, gvaddr_t gva)
-{
-	gpaddr_t gpa;
-	nvmm_prot_t prot;
-
-	HC_CHECK_ERRNO(EFAULT, nvmm_gva_to_gpa(&hv->vm->mach, &hv->vcpu, gva,
-	    &gpa, &prot));
-}
-
-DAEMON_TC(gva_to_gpa, "nvmm_gva_to_gpa walks the long-mode identity page "
-    "tables: mapped addresses translate, unmapped ones are EFAULT")
-ATF_TC_BODY(gva_to_gpa, tc)
-{
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_setup_guest(&vm, &hv, NULL, guest_excp_begin, guest_excp_end);
-
-	/* With the state set up but not yet run: as committed. */
-	check_gva(&hv, TVM_CODE_GPA + 0x234, "before the run");
-
-	/* After a run: the state comes from the VCPU. */
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	check_gva(&hv, TVM_CODE_GPA + 0x234, "after the run");
-	check_gva(&hv, 0x123456, "after the run");
-	/* Mapped by the tables though no RAM is there: the walk says so. */
-	check_gva(&hv, TVM_MMIO_GPA + 0x10, "after the run");
-	check_gva(&hv, TVM_PT_LIMIT - 1, "after the run");
-
-	/* PDPT entry 1 is not present; nor is PML4 entry 256. */
-	check_gva_fault(&hv, TVM_PT_LIMIT);
-	check_gva_fault(&hv, TVM_PT_LIMIT + 0x5000);
-	check_gva_fault(&hv, 0xFFFF800000001000ULL);
-	/* Not canonical. */
-	check_gva_fault(&hv, 0x0000800000000000ULL);
-
-	/* The walk reads the guest's tables: unmapping PD entry 1 shows. */
-	memset(vm.ram + TVM_PT_GPA + 0x2000 + 8, 0, 8);
-	check_gva_fault(&hv, 0x200000 + 0x1234);
-	check_gva(&hv, 0x1FFFFF, "after the PD change");
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-DAEMON_TC(gpa_to_hva, "nvmm_gpa_to_hva gives the host address and rights "
-    "of mapped GPAs, which are what the guest sees, and ENOENT elsewhere")
-ATF_TC_BODY(gpa_to_hva, tc)
-{
-	const nvmm_prot_t rwx = NVMM_PROT_READ | NVMM_PROT_WRITE |
-	    NVMM_PROT_EXEC;
-	struct nvmm_x64_state *st;
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	nvmm_prot_t prot;
-	uintptr_t hva;
-	uint64_t v;
-	uint8_t *rom;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_setup_guest(&vm, &hv, NULL, guest_poke_begin, guest_poke_end);
-	rom = hc_map(&vm, ROM_GPA, ROM_SIZE, PROT_READ | PROT_EXEC);
-
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, 0, &hva, &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)vm.ram);
-	ATF_CHECK_EQ(prot, rwx);
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, 0x9008, &hva, &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)vm.ram + 0x9008);
-	ATF_CHECK_EQ(prot, rwx);
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, TVM_RAM_SIZE - 1, &hva,
-	    &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)vm.ram + TVM_RAM_SIZE - 1);
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, ROM_GPA + 0x123, &hva,
-	    &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)rom + 0x123);
-	ATF_CHECK_EQ(prot, NVMM_PROT_READ | NVMM_PROT_EXEC);
-
-	HC_CHECK_ERRNO(ENOENT, nvmm_gpa_to_hva(&vm.mach, TVM_RAM_SIZE, &hva,
-	    &prot));
-	HC_CHECK_ERRNO(ENOENT, nvmm_gpa_to_hva(&vm.mach, TVM_MMIO_GPA, &hva,
-	    &prot));
-	HC_CHECK_ERRNO(ENOENT, nvmm_gpa_to_hva(&vm.mach, ROM_GPA - 1, &hva,
-	    &prot));
-
-	/* The guest writes GPA 0x9008; the HVA of 0x9008 has it. */
-	st = hc_getstate(&hv, NVMM_X64_STATE_GPRS);
-	st->gprs[NVMM_X64_GPR_RAX] = 0x1122334455667788ULL;
-	st->gprs[NVMM_X64_GPR_RBX] = 0x9008;
-	hc_setstate(&hv, NVMM_X64_STATE_GPRS);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, 0x9008, &hva, &prot));
-	memcpy(&v, (void *)hva, 8);
-	ATF_CHECK_EQ(v, 0x1122334455667788ULL);
-
-	/* Unmapped: gone from the list. */
-	HC_REQUIRE_OK(nvmm_gpa_unmap(&vm.mach, (uintptr_t)rom, ROM_GPA,
-	    ROM_SIZE));
-	HC_CHECK_ERRNO(ENOENT, nvmm_gpa_to_hva(&vm.mach, ROM_GPA + 0x123,
-	    &hva, &prot));
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-/* -------------------------------------------------------------------------- */
-
-/* Runs nvmm_vcpu_dump with stdout in path; returns its result. */
-static int
-dump_to_file(struct hc_vcpu *hv, const char *path)
-{
-	int fd, saved, ret, error;
-
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	ATF_REQUIRE(saved != -1);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ATF_REQUIRE(fd != -1);
-	ATF_REQUIRE(dup2(fd, STDOUT_FILENO) != -1);
-	close(fd);
-	ret = nvmm_vcpu_dump(&hv->vm->mach, &hv->vcpu);
-	error = errno;
-	fflush(stdout);
-	ATF_REQUIRE(dup2(saved, STDOUT_FILENO) != -1);
-	close(saved);
-	errno = error;
-	return ret;
-}
-
-static char *
-read_file(const char *path)
-{
-	static char buf[16384];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	ATF_REQUIRE(fd != -1);
-	n = read(fd, buf, sizeof(buf) - 1);
-	ATF_REQUIRE(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return buf;
-}
-
-DAEMON_TC(vcpu_dump, "nvmm_vcpu_dump prints the VCPU's registers to stdout, "
-    "RIP among them")
-ATF_TC_BODY(vcpu_dump, tc)
-{
-	char rip[32], cr3[32];
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	const char *text;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_setup_guest(&vm, &hv, NULL, guest_excp_begin, guest_excp_end);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-
-	HC_REQUIRE_OK(dump_to_file(&hv, "dump.txt"));
-	text = read_file("dump.txt");
-	snprintf(rip, sizeof(rip), "%016jx", (uintmax_t)(TVM_CODE_GPA + 1));
-	snprintf(cr3, sizeof(cr3), "%016jx", (uintmax_t)TVM_PT_GPA);
-	ATF_CHECK_MSG(strcasestr(text, "rip") != NULL, "no RIP in:\n%s",
-	    text);
-	ATF_CHECK_MSG(strstr(text, rip) != NULL, "no RIP value %s in:\n%s",
-	    rip, text);
-	ATF_CHECK_MSG(strcasestr(text, "cr3") != NULL &&
-	    strstr(text, cr3) != NULL, "no CR3 %s in:\n%s", cr3, text);
-	/* The dump does not disturb the VCPU. */
-	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), TVM_CODE_GPA + 1);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-/* -------------------------------------------------------------------------- */
-
-DAEMON_TC(vcpu_create_twice_ebusy, "nvmm_vcpu_create of an existing VCPU "
-    "fails with EBUSY and leaves that VCPU working")
-ATF_TC_BODY(vcpu_create_twice_ebusy, tc)
-{
-	struct nvmm_ctl_mach_info info;
-	struct nvmm_vcpu other;
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_setup_guest(&vm, &hv, NULL, guest_excp_begin, guest_excp_end);
-	memset(&other, 0, sizeof(other));
-	HC_CHECK_ERRNO(EBUSY, nvmm_vcpu_create(&vm.mach, 0, &other));
-	memset(&info, 0, sizeof(info));
-	info.machid = vm.mach.machid;
-	HC_REQUIRE_OK(nvmm_ctl(NVMM_CTL_MACH_INFO, &info, sizeof(info)));
-	ATF_CHECK_EQ(info.nvcpus, 1);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), TVM_CODE_GPA + 1);
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-/* An hva_map'd region of size bytes, not in the guest yet. */
-static uint8_t *
-hva_region(struct hc_machine *vm, size_t size)
-{
-	void *p;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE,
-	    -1, 0);
-	ATF_REQUIRE(p != MAP_FAILED);
-	HC_REQUIRE_OK(nvmm_hva_map(&vm->mach, (uintptr_t)p, size));
-	return p;
-}
-
-DAEMON_TC(gpa_map_overlap_einval, "nvmm_gpa_map over part of an existing "
-    "area fails with EINVAL and changes nothing")
-ATF_TC_BODY(gpa_map_overlap_einval, tc)
-{
-	const size_t size = 0x2000;
-	struct hc_machine vm;
-	nvmm_prot_t prot;
-	uintptr_t hva;
-	uint8_t *p;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_machine_create(&vm, TVM_RAM_SIZE);
-	p = hva_region(&vm, size);
-	HC_CHECK_ERRNO(EINVAL, nvmm_gpa_map(&vm.mach, (uintptr_t)p, 0x1000,
-	    size, HC_RWX));
-	HC_CHECK_ERRNO(EINVAL, nvmm_gpa_map(&vm.mach, (uintptr_t)p,
-	    TVM_RAM_SIZE - 0x1000, size, HC_RWX));
-	HC_CHECK_ERRNO(EINVAL, nvmm_gpa_map(&vm.mach, (uintptr_t)p, 0, size,
-	    HC_RWX));
-	/* RAM is still RAM. */
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, 0x1000, &hva, &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)vm.ram + 0x1000);
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, TVM_RAM_SIZE - 0x1000, &hva,
-	    &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)vm.ram + TVM_RAM_SIZE - 0x1000);
-	/* Right after it is free. */
-	HC_CHECK_ERRNO(ENOENT, nvmm_gpa_to_hva(&vm.mach, TVM_RAM_SIZE, &hva,
-	    &prot));
-	HC_REQUIRE_OK(nvmm_gpa_map(&vm.mach, (uintptr_t)p, TVM_RAM_SIZE,
-	    size, HC_RWX));
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, TVM_RAM_SIZE, &hva, &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)p);
-	hc_machine_destroy(&vm);
-	munmap(p, size);
-	hd_stop(pid);
-}
-
-DAEMON_TC(gpa_unmap_unknown_esrch, "nvmm_gpa_unmap of a triple that is not "
-    "a mapped area fails with ESRCH")
-ATF_TC_BODY(gpa_unmap_unknown_esrch, tc)
-{
-	struct hc_machine vm;
-	nvmm_prot_t prot;
-	uintptr_t hva, ram;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_machine_create(&vm, TVM_RAM_SIZE);
-	ram = (uintptr_t)vm.ram;
-	HC_CHECK_ERRNO(ESRCH, nvmm_gpa_unmap(&vm.mach, ram, 0x1000,
-	    TVM_RAM_SIZE));
-	HC_CHECK_ERRNO(ESRCH, nvmm_gpa_unmap(&vm.mach, ram + 0x1000, 0,
-	    TVM_RAM_SIZE));
-	HC_CHECK_ERRNO(ESRCH, nvmm_gpa_unmap(&vm.mach, ram, 0,
-	    TVM_RAM_SIZE / 2));
-	HC_CHECK_ERRNO(ESRCH, nvmm_gpa_unmap(&vm.mach, ram, TVM_MMIO_GPA,
-	    0x1000));
-	/* Still mapped; the exact triple unmaps it, once. */
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, 0, &hva, &prot));
-	HC_REQUIRE_OK(nvmm_gpa_unmap(&vm.mach, ram, 0, TVM_RAM_SIZE));
-	HC_CHECK_ERRNO(ENOENT, nvmm_gpa_to_hva(&vm.mach, 0, &hva, &prot));
-	HC_CHECK_ERRNO(ESRCH, nvmm_gpa_unmap(&vm.mach, ram, 0, TVM_RAM_SIZE));
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-DAEMON_TC(gpa_map_rw_eopnotsupp, "nvmm_gpa_map with PROT_READ|PROT_WRITE "
-    "fails with EOPNOTSUPP (execution cannot be refused) and records no "
-    "area")
-ATF_TC_BODY(gpa_map_rw_eopnotsupp, tc)
-{
-	const gpaddr_t gpa = 0x200000;
-	const size_t size = 0x2000;
-	struct hc_machine vm;
-	nvmm_prot_t prot;
-	uintptr_t hva;
-	uint8_t *p;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_machine_create(&vm, 0);
-	p = hva_region(&vm, size);
-	HC_CHECK_ERRNO(EOPNOTSUPP, nvmm_gpa_map(&vm.mach, (uintptr_t)p, gpa,
-	    size, PROT_READ | PROT_WRITE));
-	HC_CHECK_ERRNO(ENOENT, nvmm_gpa_to_hva(&vm.mach, gpa, &hva, &prot));
-	/* The place is free for a map the backend can do. */
-	HC_REQUIRE_OK(nvmm_gpa_map(&vm.mach, (uintptr_t)p, gpa, size,
-	    PROT_READ | PROT_EXEC));
-	HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach, gpa, &hva, &prot));
-	ATF_CHECK_EQ(hva, (uintptr_t)p);
-	ATF_CHECK_EQ(prot, NVMM_PROT_READ | NVMM_PROT_EXEC);
-	hc_machine_destroy(&vm);
-	munmap(p, size);
-	hd_stop(pid);
-}
-
-DAEMON_TC(assist_io_after_halt_einval, "nvmm_assist_io (and "
-    "nvmm_assist_mem) after an exit of another kind fail with EINVAL")
-ATF_TC_BODY(assist_io_after_halt_einval, tc)
-{
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	struct hc_dev dev;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_dev_init(&dev);
-	hc_setup_guest(&vm, &hv, &dev, guest_excp_begin, guest_excp_end);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	HC_CHECK_ERRNO(EINVAL, nvmm_assist_io(&vm.mach, &hv.vcpu));
-	HC_CHECK_ERRNO(EINVAL, nvmm_assist_mem(&vm.mach, &hv.vcpu));
-	ATF_CHECK_EQ(dev.nio_in + dev.nio_out + dev.nmem_read +
-	    dev.nmem_write, 0);
-	/* Nothing changed: the guest goes on. */
-	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), TVM_CODE_GPA + 1);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), TVM_CODE_GPA + 1);
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-DAEMON_TC(machine_configure_einval, "x86 has no machine configuration: "
-    "nvmm_machine_configure fails with EINVAL")
-ATF_TC_BODY(machine_configure_einval, tc)
-{
-	static const uint64_t ops[] = {
-		NVMM_MACH_CONF_LIBNVMM_BEGIN, NVMM_MACH_CONF_MI_BEGIN,
-		NVMM_MACH_CONF_MD_BEGIN, NVMM_MACH_CONF_MD_BEGIN + 1,
-	};
-	uint64_t conf[8];
-	struct hc_machine vm;
-	pid_t pid;
-	size_t i;
-
-	pid = start_daemon();
-	hc_machine_create(&vm, 0);
-	memset(conf, 0, sizeof(conf));
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		HC_CHECK_ERRNO(EINVAL, nvmm_machine_configure(&vm.mach, ops[i],
-		    conf));
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-DAEMON_TC(vcpu_configure_tpr_einval, "NVMM_VCPU_CONF_TPR is not in the "
-    "capability and nvmm_vcpu_configure refuses it with EINVAL; CR8 "
-    "writes take effect in the guest")
-ATF_TC_BODY(vcpu_configure_tpr_einval, tc)
-{
-	struct nvmm_vcpu_conf_tpr tpr = { .exit_changed = 1 };
-	struct nvmm_capability cap;
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	pid_t pid;
-
-	pid = start_daemon();
-	hc_setup_guest(&vm, &hv, NULL, guest_tpr_begin, guest_tpr_end);
-	HC_REQUIRE_OK(nvmm_capability(&cap));
-	ATF_CHECK_EQ(cap.arch.vcpu_conf_support & NVMM_CAP_ARCH_VCPU_CONF_TPR,
-	    0);
-	HC_CHECK_ERRNO(EINVAL, nvmm_vcpu_configure(&vm.mach, &hv.vcpu,
-	    NVMM_VCPU_CONF_TPR, &tpr));
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	ATF_CHECK_EQ(hv.vcpu.exit->exitstate.cr8, 2);
-	ATF_CHECK_EQ(hc_getstate(&hv, NVMM_X64_STATE_CRS)->
-	    crs[NVMM_X64_CR_CR8], 2);
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-DAEMON_TC(ctl_mach_info, "NVMM_CTL_MACH_INFO of the program's own machine: "
-    "VCPUs, RAM (the hva_map sizes), owner pid and creation time")
-ATF_TC_BODY(ctl_mach_info, tc)
-{
-	struct nvmm_ctl_mach_info info;
-	struct hc_machine vm;
-	struct hc_vcpu hv[3];
-	time_t t0, t1;
-	pid_t pid;
-	int i;
-
-	pid = start_daemon();
-	t0 = time(NULL);
-	hc_machine_create(&vm, TVM_RAM_SIZE);
-	hc_map(&vm, ROM_GPA, ROM_SIZE, PROT_READ | PROT_EXEC);
-	for (i = 0; i < 3; i++)
-		hc_vcpu_create(&vm, (nvmm_cpuid_t)(i * 2), &hv[i], NULL);
-	t1 = time(NULL);
-
-	memset(&info, 0xA5, sizeof(info));
-	info.machid = vm.mach.machid;
-	HC_REQUIRE_OK(nvmm_ctl(NVMM_CTL_MACH_INFO, &info, sizeof(info)));
-	ATF_CHECK_EQ(info.machid, vm.mach.machid);
-	ATF_CHECK_EQ(info.nvcpus, 3);
-	ATF_CHECK_EQ(info.nram, TVM_RAM_SIZE + ROM_SIZE);
-	ATF_CHECK_EQ(info.pid, getpid());
-	ATF_CHECK_MSG(info.time >= t0 && info.time <= t1,
-	    "time %jd not in [%jd, %jd]", (intmax_t)info.time, (intmax_t)t0,
-	    (intmax_t)t1);
-
-	/* Another VCPU shows. */
-	HC_REQUIRE_OK(nvmm_vcpu_destroy(&vm.mach, &hv[1].vcpu));
-	memset(&info, 0, sizeof(info));
-	info.machid = vm.mach.machid;
-	HC_REQUIRE_OK(nvmm_ctl(NVMM_CTL_MACH_INFO, &info, sizeof(info)));
-	ATF_CHECK_EQ(info.nvcpus, 2);
-
-	/* A machine that does not exist. */
-	memset(&info, 0, sizeof(info));
-	info.machid = vm.mach.machid + 1;
-	HC_CHECK_ERRNO(ENOENT, nvmm_ctl(NVMM_CTL_MACH_INFO, &info,
-	    sizeof(info)));
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
 
 ATF_TP_ADD_TCS(tp)
 {
@@ -1093,17 +558,5 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, msr_not_emulated_reexecutes);
 	ATF_TP_ADD_TC(tp, exception_with_error_code);
 	ATF_TP_ADD_TC(tp, stop_from_thread);
-	ATF_TP_ADD_TC(tp, session_outlives_seconds);
-	ATF_TP_ADD_TC(tp, gva_to_gpa);
-	ATF_TP_ADD_TC(tp, gpa_to_hva);
-	ATF_TP_ADD_TC(tp, vcpu_dump);
-	ATF_TP_ADD_TC(tp, vcpu_create_twice_ebusy);
-	ATF_TP_ADD_TC(tp, gpa_map_overlap_einval);
-	ATF_TP_ADD_TC(tp, gpa_unmap_unknown_esrch);
-	ATF_TP_ADD_TC(tp, gpa_map_rw_eopnotsupp);
-	ATF_TP_ADD_TC(tp, assist_io_after_halt_einval);
-	ATF_TP_ADD_TC(tp, machine_configure_einval);
-	ATF_TP_ADD_TC(tp, vcpu_configure_tpr_einval);
-	ATF_TP_ADD_TC(tp, ctl_mach_info);
 	return atf_no_error();
 }

@@ -1,18 +1,30 @@
 # tests/roles/: roles under real uids and gids, and nvmmctl.
 #
-# t_roles forks children that drop to other uids and gids and talk to a
-# private nvmmd: through libnvmmclient (user, admin) and through the
-# protocol itself (every role, the monitor's included).  t_nvmmctl checks
-# nvmmctl's output against a guest that h_guest runs.
+# t_table and t_access fork children that drop to other uids and gids and
+# talk to a private nvmmd: through libnvmmclient (user, admin) and through
+# the protocol itself (every role, the monitor's included).  t_table
+# checks the operation x role table cell by cell, t_access who may connect
+# as what and what each role sees and does to the others.  t_nvmmctl
+# checks nvmmctl's output against a guest that h_guest runs.
 TESTS_ROLES_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/tests/client \
 	$(NVMM_PROTO_CFLAGS) -DNVMMD_PATH='"$(abs_top_builddir)/nvmmd/nvmmd"'
-
-check_PROGRAMS += tests/roles/t_roles
-tests_roles_t_roles_SOURCES = tests/roles/t_roles.c \
+TESTS_ROLES_HARNESS = tests/roles/h_roles.c tests/roles/h_roles.h \
+	tests/roles/h_child.c tests/roles/h_request.c tests/roles/h_request.h \
 	tests/client/h_daemon.c tests/client/h_daemon.h $(TESTS_LSAN_SOURCES)
-tests_roles_t_roles_CFLAGS = $(TESTS_ROLES_CFLAGS)
-tests_roles_t_roles_LDADD = libnvmmclient/libnvmmclient.la \
-	proto/libnvmmproto.la $(PROTOBUF_C_LIBS) $(TESTS_ATF_LIBS) -lpthread
+TESTS_ROLES_LIBS = libnvmmclient/libnvmmclient.la proto/libnvmmproto.la \
+	$(PROTOBUF_C_LIBS) $(TESTS_ATF_LIBS) -lpthread
+
+# The operation x role table.
+check_PROGRAMS += tests/roles/t_table
+tests_roles_t_table_SOURCES = tests/roles/t_table.c $(TESTS_ROLES_HARNESS)
+tests_roles_t_table_CFLAGS = $(TESTS_ROLES_CFLAGS)
+tests_roles_t_table_LDADD = $(TESTS_ROLES_LIBS)
+
+# Who connects as what; isolation, monitors, kills, no stalls.
+check_PROGRAMS += tests/roles/t_access
+tests_roles_t_access_SOURCES = tests/roles/t_access.c $(TESTS_ROLES_HARNESS)
+tests_roles_t_access_CFLAGS = $(TESTS_ROLES_CFLAGS)
+tests_roles_t_access_LDADD = $(TESTS_ROLES_LIBS)
 
 # The guest t_nvmmctl looks at: public API only.
 check_PROGRAMS += tests/roles/h_guest
