@@ -73,8 +73,10 @@ nvmmc_machine_free(struct nvmmc_machine *m)
 	}
 	if (m->comm != NULL)
 		munmap(m->comm, m->commsize);
-	for (i = 0; i < NVMMC_MAX_VCPUS; i++)
+	for (i = 0; i < NVMMC_MAX_VCPUS; i++) {
+		free(m->vcpus[i].exit);
 		pthread_mutex_destroy(&m->vcpus[i].lock);
+	}
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -158,13 +160,17 @@ nvmm_machine_destroy(struct nvmm_machine *mach)
 	req.op_case = NVMM__REQUEST__OP_MACHINE_DESTROY;
 	req.machine_destroy = &op;
 	error = nvmmc_simple(&req, -1);
-	if (error)
+	/*
+	 * ENOENT: the machine is already gone (an administrator killed it);
+	 * what this process keeps of it goes too, and the caller is told.
+	 */
+	if (error != 0 && error != ENOENT)
 		return nvmmc_result(error);
 	nvmmc_machine_free(nvmmc_machine(mach));
 	free(mach->pages);
 	mach->pages = NULL;
 	mach->areas = NULL;
-	return 0;
+	return nvmmc_result(error);
 }
 
 /* x86 has no machine configuration: the daemon refuses every op. */
@@ -201,6 +207,7 @@ nvmmc_vcpu_attach(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 	v->access = (struct nvmm_kern_access *)(pages +
 	    NVMM_KERN_ACCESS_OFFSET);
 	v->data = pages + 4096;
+	v->exit = exit;
 	v->present = true;
 	mach->pages[cpuid] = v->comm;
 
@@ -261,6 +268,7 @@ nvmm_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 		return nvmmc_result(error);
 	if (vcpu->cpuid < NVMMC_MAX_VCPUS) {
 		nvmmc_vcpu(mach, vcpu)->present = false;
+		nvmmc_vcpu(mach, vcpu)->exit = NULL;
 		mach->pages[vcpu->cpuid] = NULL;
 	}
 	free(vcpu->exit);
@@ -522,7 +530,7 @@ nvmm_ctl(int op, void *data, size_t size)
 	if (error == 0 && (reply->result_case != NVMM__REPLY__RESULT_CTL ||
 	    reply->ctl->data.len != size))
 		error = EPROTO;
-	if (error == 0)
+	if (error == 0 && size != 0)
 		memcpy(data, reply->ctl->data.data, size);
 	nvmm__reply__free_unpacked(reply, NULL);
 	return nvmmc_result(error);

@@ -74,7 +74,7 @@ ctl_call(int fd, int op, void *data, size_t size)
 		errc(1, error, "nvmmd");
 	error = reply->error;
 	if (error == 0 && reply->result_case == NVMM__REPLY__RESULT_CTL &&
-	    reply->ctl->data.len == size)
+	    reply->ctl->data.len == size && size != 0)
 		memcpy(data, reply->ctl->data.data, size);
 	else if (error == 0)
 		error = EPROTO;

@@ -25,6 +25,17 @@
 /* A table row for every ctl op the others do not name. */
 #define OPS_CTL_ANY	(-1)
 
+/*
+ * Copies the bytes of a request field; an empty one has no buffer at all
+ * (protobuf-c leaves it NULL), which memcpy may not be given.
+ */
+static void
+ops_copy_bytes(void *dst, const ProtobufCBinaryData *src)
+{
+	if (src->len != 0)
+		memcpy(dst, src->data, src->len);
+}
+
 struct ops_ctx {
 	struct nvmmd_session *s;
 	const Nvmm__Request *req;
@@ -106,7 +117,7 @@ op_machine_configure(struct ops_ctx *c)
 	if (m->conf.len > sizeof(conf))
 		return EINVAL;
 	memset(conf, 0, sizeof(conf));
-	memcpy(conf, m->conf.data, m->conf.len);
+	ops_copy_bytes(conf, &m->conf);
 	return nvmm_kern_machine_configure(c->s->owner, m->machid, m->op,
 	    conf);
 }
@@ -200,7 +211,7 @@ ctl_data(struct ops_ctx *c, size_t size, void **datap)
 
 	if (m->data.len != size || size > sizeof(c->scratch->bytes))
 		return EINVAL;
-	memcpy(c->scratch->bytes, m->data.data, size);
+	ops_copy_bytes(c->scratch->bytes, &m->data);
 	*datap = c->scratch->bytes;
 	return 0;
 }
@@ -226,7 +237,7 @@ op_ctl_kernel(struct ops_ctx *c)
 
 	if (m->data.len > OPS_DATA_MAX)
 		return EINVAL;
-	memcpy(c->scratch->bytes, m->data.data, m->data.len);
+	ops_copy_bytes(c->scratch->bytes, &m->data);
 	error = nvmm_kern_ctl(c->s->owner, m->op, c->scratch->bytes,
 	    m->data.len);
 	if (error == 0)

@@ -19,6 +19,7 @@ NVMM_SUBST_SH = sed \
 	-e 's|[@]abs_top_builddir[@]|$(abs_top_builddir)|g' \
 	-e 's|[@]CC[@]|$(CC)|g' \
 	-e 's|[@]CXX[@]|$(CXX)|g' \
+	-e 's|[@]SANITIZER_FLAGS[@]|$(SANITIZER_FLAGS)|g' \
 	-e 's|[@]prefix[@]|$(prefix)|g' \
 	-e 's|[@]libdir[@]|$(libdir)|g' \
 	-e 's|[@]includedir[@]|$(includedir)|g' \

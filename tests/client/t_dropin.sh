@@ -79,7 +79,8 @@ builds_and_runs_body()
 
 	# As on NetBSD: -lnvmm.
 	atf_check -s exit:0 -o ignore -e ignore \
-	    @CC@ -o calc_lnvmm "${calc_src}" -I"${inc}" -L"${lib}" -lnvmm
+	    @CC@ @SANITIZER_FLAGS@ -o calc_lnvmm "${calc_src}" -I"${inc}" \
+	    -L"${lib}" -lnvmm
 	atf_check -s exit:0 \
 	    -o match:'NEEDED.*Shared library: \[libnvmmclient\.so\.[0-9]+\]' \
 	    -e empty readelf -d calc_lnvmm
@@ -94,7 +95,7 @@ builds_and_runs_body()
 	*) atf_fail "pkg-config --cflags does not name ${inc}: ${flags}" ;;
 	esac
 	atf_check -s exit:0 -o ignore -e ignore \
-	    @CC@ -o calc_pc "${calc_src}" ${flags}
+	    @CC@ @SANITIZER_FLAGS@ -o calc_pc "${calc_src}" ${flags}
 	atf_check -s exit:0 \
 	    -o match:'NEEDED.*Shared library: \[libnvmmclient\.so\.[0-9]+\]' \
 	    -e empty readelf -d calc_pc

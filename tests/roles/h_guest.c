@@ -117,6 +117,10 @@ run_main(void)
 	name = strerrorname_np(error);
 	printf("run failed: %s\n", name != NULL ? name : "?");
 	fflush(stdout);
+	/* A killed machine is gone; destroying it frees our side of it. */
+	if (error == ENOENT && (nvmm_machine_destroy(&mach) == 0 ||
+	    errno != ENOENT))
+		return 1;
 	return error == ENOENT ? 0 : 1;
 }
 
