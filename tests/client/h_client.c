@@ -39,42 +39,22 @@ static void
 hc_dev_log(struct hc_dev *dev, bool is_io, uint64_t addr,
     const uint8_t *data, size_t size)
 {
-	struct hc_dev_log *log;
-
-	if (dev->nlog >= HC_DEV_MAX_LOG) {
+	if (!hx_log_write(dev->log, &dev->nlog, HC_DEV_MAX_LOG, is_io, addr,
+	    data, size))
 		hc_dev_error(dev, ENOSPC, "device log full at %s %#jx",
 		    is_io ? "port" : "GPA", (uintmax_t)addr);
-		return;
-	}
-	log = &dev->log[dev->nlog++];
-	log->is_io = is_io;
-	log->addr = addr;
-	log->size = size;
-	log->value = 0;
-	memcpy(&log->value, data, size);
 }
 
-const struct hc_dev_log *
+const struct hx_write *
 hc_dev_find(const struct hc_dev *dev, uint64_t addr, size_t index)
 {
-	size_t i, n = index;
-
-	for (i = 0; i < dev->nlog; i++)
-		if (dev->log[i].addr == addr && n-- == 0)
-			return &dev->log[i];
-	atf_tc_fail("no write %zu at %#jx (%zu logged in all)", index,
-	    (uintmax_t)addr, dev->nlog);
-	return NULL;
+	return hx_find_write(dev->log, dev->nlog, addr, index);
 }
 
 size_t
 hc_dev_count(const struct hc_dev *dev, uint64_t addr)
 {
-	size_t i, n = 0;
-
-	for (i = 0; i < dev->nlog; i++)
-		n += dev->log[i].addr == addr;
-	return n;
+	return hx_count_writes(dev->log, dev->nlog, addr);
 }
 
 /* The hc_vcpu behind the nvmm_vcpu a callback gets. */
@@ -277,21 +257,8 @@ hc_inject(struct hc_vcpu *hv, unsigned type, uint8_t vector, uint64_t error)
 void
 hc_idt_gate(struct hc_machine *vm, unsigned vector, uint64_t handler)
 {
-	uint8_t *g;
-	uint16_t sel = TVM_SEL_CODE64, w;
-	uint32_t high = (uint32_t)(handler >> 32);
-
 	ATF_REQUIRE(vm->ram != NULL &&
-	    TVM_IDT_GPA + (vector + 1) * 16 <= vm->ramsize);
-	g = vm->ram + TVM_IDT_GPA + vector * 16;
-	memset(g, 0, 16);
-	w = (uint16_t)handler;
-	memcpy(g + 0, &w, 2);
-	memcpy(g + 2, &sel, 2);
-	g[5] = 0x8E;			/* present, DPL 0, interrupt gate */
-	w = (uint16_t)(handler >> 16);
-	memcpy(g + 6, &w, 2);
-	memcpy(g + 8, &high, 4);
+	    hlm_idt_gate(vm->ram, vm->ramsize, vector, handler) == 0);
 }
 
 /* -------------------------------------------------------------------------- */

@@ -32,6 +32,7 @@
 #include <nvmm.h>
 #include "h_daemon.h"
 #include "h_longmode.h"		/* TVM_*_GPA, TVM_GUEST, TVM_GUEST_ADDR */
+#include "h_expect.h"		/* struct hx_write, what the guests should do */
 
 #define HC_RWX		(PROT_READ | PROT_WRITE | PROT_EXEC)
 
@@ -68,17 +69,10 @@
  * device is used by one VCPU thread at a time.
  */
 #define HC_DEV_MAX_LOG	256
-#define HC_DEV_MMIO_SIZE 256
-
-struct hc_dev_log {
-	bool is_io;
-	uint64_t addr;		/* port or GPA */
-	uint64_t value;		/* the data, little-endian, zero-extended */
-	size_t size;
-};
+#define HC_DEV_MMIO_SIZE HX_MMIO_SIZE
 
 struct hc_dev {
-	struct hc_dev_log log[HC_DEV_MAX_LOG];	/* OUTs and MMIO writes */
+	struct hx_write log[HC_DEV_MAX_LOG];	/* OUTs and MMIO writes */
 	size_t nlog;
 	uint8_t mmio[HC_DEV_MMIO_SIZE];
 	/* Callback calls (elements) of each kind. */
@@ -94,7 +88,7 @@ struct hc_dev {
 
 void	hc_dev_init(struct hc_dev *dev);
 /* The index-th logged write to addr (0 first), required to exist. */
-const struct hc_dev_log *hc_dev_find(const struct hc_dev *dev, uint64_t addr,
+const struct hx_write *hc_dev_find(const struct hc_dev *dev, uint64_t addr,
 	    size_t index);
 /* How many writes to addr are logged. */
 size_t	hc_dev_count(const struct hc_dev *dev, uint64_t addr);

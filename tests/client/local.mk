@@ -20,6 +20,7 @@ EXTRA_DIST += tests/client/Kyuafile tests/client/h_calc.c
 # clients that must be processes of their own.
 TESTS_CLIENT_GUESTS = tests/client/h_client.c tests/client/h_client.h \
 	tests/common/h_longmode.c tests/common/h_longmode.h \
+	tests/common/h_expect.c tests/common/h_expect.h \
 	tests/kernel/guests.S
 TESTS_CLIENT_FORK = tests/client/h_fork.c tests/client/h_fork.h
 

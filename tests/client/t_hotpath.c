@@ -104,7 +104,7 @@ ATF_TC_BODY(four_vcpus_and_a_mapper, tc)
 	struct nvmm_ctl_mach_info info;
 	struct hc_ioloop guest;
 	struct four_map map;
-	const struct hc_dev_log *log;
+	const struct hx_write *log;
 	pid_t daemon;
 	size_t i, j, n;
 

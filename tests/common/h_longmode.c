@@ -106,3 +106,24 @@ hlm_state(struct nvmm_x64_state *st, uint64_t rip)
 	st->gprs[NVMM_X64_GPR_RSP] = TVM_STACK_TOP;
 	st->gprs[NVMM_X64_GPR_RFLAGS] = 0x2;
 }
+
+int
+hlm_idt_gate(uint8_t *ram, size_t ramsize, unsigned vector, uint64_t handler)
+{
+	uint16_t sel = TVM_SEL_CODE64, w;
+	uint32_t high = (uint32_t)(handler >> 32);
+	uint8_t *g;
+
+	if (TVM_IDT_GPA + (vector + 1) * 16 > ramsize)
+		return -1;
+	g = ram + TVM_IDT_GPA + vector * 16;
+	memset(g, 0, 16);
+	w = (uint16_t)handler;
+	memcpy(g + 0, &w, 2);
+	memcpy(g + 2, &sel, 2);
+	g[5] = 0x8E;			/* present, DPL 0, interrupt gate */
+	w = (uint16_t)(handler >> 16);
+	memcpy(g + 6, &w, 2);
+	memcpy(g + 8, &high, 4);
+	return 0;
+}

@@ -60,4 +60,11 @@ int	hlm_tables(uint8_t *ram, size_t ramsize);
  */
 void	hlm_state(struct nvmm_x64_state *st, uint64_t rip);
 
+/*
+ * Writes a 64-bit interrupt gate (DPL 0) to handler for vector in the
+ * IDT at TVM_IDT_GPA; returns -1 if it does not fit in ramsize.
+ */
+int	hlm_idt_gate(uint8_t *ram, size_t ramsize, unsigned vector,
+	    uint64_t handler);
+
 #endif /* H_LONGMODE_H */

@@ -177,23 +177,20 @@ tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
     uint8_t *data, size_t size, void *arg)
 {
 	struct tdev *dev = arg;
-	struct tdev_log *log;
 	uint64_t off = addr - TVM_MMIO_GPA;
+	bool logged;
 	size_t i;
 
 	(void)vcpu;
 	ATF_REQUIRE(size <= 8);
 	if (!is_io)
-		ATF_REQUIRE_MSG(addr >= TVM_MMIO_GPA && off + size <= 256,
+		ATF_REQUIRE_MSG(addr >= TVM_MMIO_GPA &&
+		    off + size <= HX_MMIO_SIZE,
 		    "MMIO access at %#jx outside the device", (uintmax_t)addr);
 	if (write) {
-		ATF_REQUIRE(dev->nlog < TDEV_MAX_LOG);
-		log = &dev->log[dev->nlog++];
-		log->is_io = is_io;
-		log->addr = addr;
-		log->size = size;
-		log->value = 0;
-		memcpy(&log->value, data, size);
+		logged = hx_log_write(dev->log, &dev->nlog, TDEV_MAX_LOG, is_io,
+		    addr, data, size);
+		ATF_REQUIRE_MSG(logged, "device log full");
 		if (!is_io)
 			memcpy(&dev->mmio[off], data, size);
 		return;
@@ -226,14 +223,8 @@ tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev, unsigned max_exits)
 	atf_tc_fail("no HLT after %u exits", max_exits);
 }
 
-const struct tdev_log *
+const struct hx_write *
 tdev_find(const struct tdev *dev, uint64_t addr, size_t index)
 {
-	size_t i;
-
-	for (i = 0; i < dev->nlog; i++)
-		if (dev->log[i].addr == addr && index-- == 0)
-			return &dev->log[i];
-	atf_tc_fail("no access %zu at %#jx", index, (uintmax_t)addr);
-	return NULL;
+	return hx_find_write(dev->log, dev->nlog, addr, index);
 }

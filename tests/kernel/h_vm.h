@@ -20,6 +20,8 @@
 #include "nvmm_kern.h"
 /* The guest physical layout (TVM_*_GPA), TVM_GUEST, the 64-bit set-up. */
 #include "h_longmode.h"
+/* The device log (struct hx_write), and what the guests should do. */
+#include "h_expect.h"
 
 #define RWX		(PROT_READ | PROT_WRITE | PROT_EXEC)
 #define RX		(PROT_READ | PROT_EXEC)
@@ -108,17 +110,10 @@ void	tvm_assist(struct tvcpu *vcpu, tvm_access_cb cb, void *arg);
  */
 #define TDEV_MAX_LOG	64
 
-struct tdev_log {
-	bool is_io;
-	uint64_t addr;
-	uint64_t value;
-	size_t size;
-};
-
 struct tdev {
-	struct tdev_log log[TDEV_MAX_LOG];	/* OUTs and MMIO writes */
+	struct hx_write log[TDEV_MAX_LOG];	/* OUTs and MMIO writes */
 	size_t nlog;
-	uint8_t mmio[256];
+	uint8_t mmio[HX_MMIO_SIZE];
 };
 
 void	tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
@@ -126,8 +121,8 @@ void	tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
 /* Runs, assisting IO and MEMORY exits, until HLT (or max_exits fails). */
 void	tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev,
 	    unsigned max_exits);
-/* The index-th logged access to addr, required to exist. */
-const struct tdev_log *tdev_find(const struct tdev *dev, uint64_t addr,
+/* The index-th logged write to addr (0 first), required to exist. */
+const struct hx_write *tdev_find(const struct tdev *dev, uint64_t addr,
 	    size_t index);
 
 /* Loads snippet name of guests.S (declared with TVM_GUEST) at gpa. */

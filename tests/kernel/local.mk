@@ -1,6 +1,7 @@
 # tests/kernel/: kernel/ in-process, with real guests.
 TESTS_KERN_SOURCES = tests/kernel/h_vm.c tests/kernel/h_vm.h \
 	tests/common/h_longmode.c tests/common/h_longmode.h \
+	tests/common/h_expect.c tests/common/h_expect.h \
 	tests/kernel/guests.S $(TESTS_LSAN_SOURCES)
 TESTS_KERN_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/kernel \
 	-I$(top_srcdir)/tests/kernel -I$(top_srcdir)/tests/common \

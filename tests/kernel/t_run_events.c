@@ -28,23 +28,10 @@ TVM_GUEST(poke);
 #define GUEST_ADDR(name, sym) \
 	(TVM_CODE_GPA + (uint64_t)(sym - guest_##name##_begin))
 
-/* A 64-bit interrupt gate, DPL 0, to handler. */
 static void
 idt_gate(struct tvm *vm, unsigned vector, uint64_t handler)
 {
-	uint8_t *g = vm->ram + TVM_IDT_GPA + vector * 16;
-	uint16_t sel = TVM_SEL_CODE64;
-	uint32_t high = (uint32_t)(handler >> 32);
-	uint16_t w;
-
-	memset(g, 0, 16);
-	w = (uint16_t)handler;
-	memcpy(g + 0, &w, 2);
-	memcpy(g + 2, &sel, 2);
-	g[5] = 0x8E;
-	w = (uint16_t)(handler >> 16);
-	memcpy(g + 6, &w, 2);
-	memcpy(g + 8, &high, 4);
+	ATF_REQUIRE(hlm_idt_gate(vm->ram, vm->ramsize, vector, handler) == 0);
 }
 
 static void

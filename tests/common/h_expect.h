@@ -1,0 +1,139 @@
+/*
+ * What the guests of tests/kernel/guests.S are expected to do, written
+ * once for the two ways the tests run them: in-process against kernel/
+ * (tests/kernel/h_vm, t_run_io) and through libnvmmclient and nvmmd
+ * (tests/client/h_client, t_run).  Both harnesses show an exit as a
+ * struct nvmm_vcpu_exit and the state as a struct nvmm_x64_state, and
+ * both device models log OUTs and MMIO writes as struct hx_write, so the
+ * checks here take those and nothing of either harness: each harness
+ * runs the guest and fetches the state its own way, and passes them in.
+ * What only one side can see (the comm page's cache, the client device's
+ * counters) stays in its test program.
+ *
+ * The checks fail the test case the ATF way (ATF_CHECK, ATF_REQUIRE):
+ * they are for the test's main thread.
+ */
+#ifndef H_EXPECT_H
+#define H_EXPECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nvmm.h>
+#include "h_longmode.h"		/* TVM_GUEST, TVM_MMIO_GPA */
+
+/* The guests whose expectations are here. */
+TVM_GUEST(io);
+TVM_GUEST(repio);
+TVM_GUEST(mmio);
+TVM_GUEST(msr);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * One OUT or MMIO write as the device models log it, in order.  The
+ * log-keeping is here too, since it is the same for both models and the
+ * checks below read the log.
+ */
+struct hx_write {
+	bool is_io;
+	uint64_t addr;		/* port or GPA */
+	uint64_t value;		/* the data, little-endian, zero-extended */
+	size_t size;
+};
+
+/*
+ * Appends a write of size (at most 8) bytes to log, which holds *nlog
+ * of max entries; false, and nothing logged, when it is full.  No ATF:
+ * the client's device callbacks may run on any thread.
+ */
+bool	hx_log_write(struct hx_write *log, size_t *nlog, size_t max,
+	    bool is_io, uint64_t addr, const uint8_t *data, size_t size);
+/* The index-th write to addr (0 first), required to exist. */
+const struct hx_write *hx_find_write(const struct hx_write *log, size_t nlog,
+	    uint64_t addr, size_t index);
+/* How many writes to addr are logged. */
+size_t	hx_count_writes(const struct hx_write *log, size_t nlog,
+	    uint64_t addr);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_io: the IO instructions it makes, in order, with their lengths.
+ * IN data is the port number plus the byte index, as the device models
+ * give it.
+ */
+struct hx_io {
+	uint16_t port;
+	bool in;
+	uint8_t size;
+	uint8_t len;
+	uint64_t value;		/* OUT data */
+};
+
+#define HX_NIO		12
+#define HX_NIO_OUT	6	/* the OUTs come first */
+
+extern const struct hx_io hx_io_expected[HX_NIO];
+
+/*
+ * Checks exit, the i-th of guest_io, against the table; st is the state
+ * at that exit (the GPRs at least).
+ */
+void	hx_check_io_exit(const struct nvmm_vcpu_exit *exit,
+	    const struct nvmm_x64_state *st, size_t i);
+/*
+ * The data phase of exit, the i-th of guest_io, as an emulator without
+ * the assists does it, in st's GPRs: RAX for an IN, and RIP = npc.  The
+ * caller commits NVMM_X64_STATE_GPRS.
+ */
+void	hx_io_emulate(const struct nvmm_vcpu_exit *exit,
+	    struct nvmm_x64_state *st, size_t i);
+/* The OUTs' data in the device log, once guest_io has halted. */
+void	hx_check_io_writes(const struct hx_write *log, size_t nlog);
+/* The INs' results in the GPRs (and RIP), once guest_io has halted. */
+void	hx_check_io_results(const struct nvmm_x64_state *st);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_repio: the data for its OUTS in ram, the host view of guest RAM
+ * from GPA 0, and a filler byte (0xEE) where its INS store.
+ */
+void	hx_repio_fill(uint8_t *ram);
+/* The OUTS data in the device log, once guest_repio has halted. */
+void	hx_check_repio_writes(const struct hx_write *log, size_t nlog);
+/* The INS data in ram, and RCX, RSI and RDI, once it has halted. */
+void	hx_check_repio_results(const uint8_t *ram,
+	    const struct nvmm_x64_state *st);
+
+/* -------------------------------------------------------------------------- */
+
+/* guest_mmio: its device's HX_MMIO_SIZE bytes at TVM_MMIO_GPA. */
+#define HX_MMIO_SIZE	256
+
+/* What the guest reads, in the device's MMIO array. */
+void	hx_mmio_fill(uint8_t *mmio);
+/* Requires exit to be a MEMORY exit, and checks it is a read or write. */
+void	hx_check_mmio_exit(const struct nvmm_vcpu_exit *exit);
+/* The device's MMIO array and the GPRs, once guest_mmio has halted. */
+void	hx_check_mmio_results(const uint8_t *mmio,
+	    const struct nvmm_x64_state *st);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_msr, as an emulator handles the MSRs NVMM leaves to it: checks
+ * the RDMSR exit and emulates it in st's GPRs (RAX, RDX, RIP = npc); then
+ * the WRMSR exit, moving RIP to npc.  st is the state at the exit, and
+ * the caller commits NVMM_X64_STATE_GPRS.
+ */
+void	hx_msr_rdmsr(const struct nvmm_vcpu_exit *exit,
+	    struct nvmm_x64_state *st);
+void	hx_msr_wrmsr(const struct nvmm_vcpu_exit *exit,
+	    struct nvmm_x64_state *st);
+/* The GPRs and STAR (NVMM_X64_STATE_MSRS too), once it has halted. */
+void	hx_check_msr_results(const struct nvmm_x64_state *st);
+
+#endif /* H_EXPECT_H */
