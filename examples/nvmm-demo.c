@@ -63,6 +63,7 @@ struct demo {
 static struct demo demo = { .status = -1 };
 static volatile sig_atomic_t signals;
 static pthread_mutex_t serial_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool serial_midline;	/* the guest's last line is unfinished */
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -166,8 +167,21 @@ serial_out(uint8_t byte)
 {
 	pthread_mutex_lock(&serial_lock);
 	putchar(byte);
-	if (byte == '\n')
+	serial_midline = byte != '\n';
+	if (!serial_midline)
 		fflush(stdout);
+	pthread_mutex_unlock(&serial_lock);
+}
+
+/* Ends the guest's unfinished line, so that our messages stand alone. */
+static void
+serial_end_line(void)
+{
+	pthread_mutex_lock(&serial_lock);
+	if (serial_midline)
+		putchar('\n');
+	serial_midline = false;
+	fflush(stdout);
 	pthread_mutex_unlock(&serial_lock);
 }
 
@@ -376,7 +390,7 @@ main(int argc, char **argv)
 			errx(1, "cannot start VCPU thread %u", i);
 	for (i = 0; i < demo.nvcpus; i++)
 		pthread_join(threads[i], NULL);
-	fflush(stdout);
+	serial_end_line();
 
 	if (atomic_load(&demo.killed)) {
 		warnx("the machine was destroyed under the guest "
