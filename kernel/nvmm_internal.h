@@ -126,6 +126,9 @@ struct nvmm_impl {
 
 	int (*memslot_set)(struct nvmm_machine *, const struct nvmm_gslot *,
 	    bool present);
+
+	const unsigned long *ioctls;	/* every request the backend makes */
+	size_t nioctls;
 };
 
 extern const struct nvmm_impl nvmm_x86_kvm;

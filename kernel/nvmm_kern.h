@@ -141,4 +141,10 @@ int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
 	    size_t size);
 
+/*
+ * The ioctl requests kernel/ may make, for a process that allows no
+ * other (seccomp).  Returns their number; *reqsp points to them.
+ */
+size_t	nvmm_kern_ioctls(const unsigned long **reqsp);
+
 #endif /* NVMM_KERN_H */

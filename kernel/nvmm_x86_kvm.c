@@ -401,6 +401,21 @@ nvmm_x86_memslot_set(struct nvmm_machine *mach, const struct nvmm_gslot *gs,
 	return 0;
 }
 
+/*
+ * Every ioctl request this backend makes, on /dev/kvm, a VM or a VCPU:
+ * a process that sandboxes kernel/ allows these and no other.
+ */
+static const unsigned long nvmm_x86_ioctls[] = {
+	KVM_GET_API_VERSION, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE,
+	KVM_GET_SUPPORTED_CPUID, KVM_CREATE_VM, KVM_ENABLE_CAP,
+	KVM_X86_SET_MSR_FILTER, KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION,
+	KVM_SET_CPUID2, KVM_RUN, KVM_TRANSLATE, KVM_NMI, KVM_INTERRUPT,
+	KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
+	KVM_GET_MSRS, KVM_SET_MSRS, KVM_GET_XCRS, KVM_SET_XCRS,
+	KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS, KVM_GET_VCPU_EVENTS,
+	KVM_SET_VCPU_EVENTS, KVM_GET_XSAVE, KVM_SET_XSAVE,
+};
+
 const struct nvmm_impl nvmm_x86_kvm = {
 	.init = nvmm_x86_init,
 	.capability = nvmm_x86_capability,
@@ -421,4 +436,6 @@ const struct nvmm_impl nvmm_x86_kvm = {
 	.vcpu_complete = nvmm_x86_vcpu_complete,
 	.vcpu_kick = nvmm_x86_vcpu_kick,
 	.memslot_set = nvmm_x86_memslot_set,
+	.ioctls = nvmm_x86_ioctls,
+	.nioctls = sizeof(nvmm_x86_ioctls) / sizeof(nvmm_x86_ioctls[0]),
 };

@@ -9,6 +9,7 @@
  *   vcpu.c      machines' VCPU threads and the doorbell they answer
  *   watcher.c   turns a stop written in a comm page into a kick
  *   limits.c    what one uid may hold
+ *   sandbox.c   seccomp: what the daemon and its VCPU threads may call
  */
 #ifndef NVMMD_H
 #define NVMMD_H
@@ -154,6 +155,10 @@ int	vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *);
 int	limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount);
 void	limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount);
 bool	limits_parse(const char *arg);
+
+/* sandbox.c: 0 or an errno; a call outside the list kills the process. */
+int	sandbox_enter_daemon(void);	/* every thread, after start-up */
+int	sandbox_enter_vcpu(void);	/* the calling VCPU thread, on top */
 
 /* watcher.c */
 int	watcher_start(void);

@@ -188,7 +188,14 @@ vcpu_main(void *arg)
 	struct nvmmd_vcpu *v = arg;
 	struct nvmm_doorbell *db = v->db;
 	uint32_t wake, seq, served = 0;
+	int error;
 
+	/* A VCPU thread runs a guest: it gets less than the daemon. */
+	if ((error = sandbox_enter_vcpu()) != 0) {
+		log_warnx("machine %u VCPU %u: no seccomp filter: %s",
+		    (unsigned)v->machid, (unsigned)v->cpuid, strerror(error));
+		atomic_store(&v->quit, true);
+	}
 	for (;;) {
 		wake = __atomic_load_n(&db->wake, __ATOMIC_SEQ_CST);
 		if (atomic_load(&v->quit))
