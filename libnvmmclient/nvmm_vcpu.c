@@ -55,18 +55,8 @@ static void
 nvmmc_kick_if_stopped(struct nvmm_machine *mach, struct nvmmc_vcpu *v,
     nvmm_cpuid_t cpuid)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__Kick op = NVMM__KICK__INIT;
-	Nvmm__Reply *reply;
-
-	if (!__atomic_load_n(&v->comm->stop, __ATOMIC_SEQ_CST))
-		return;
-	op.machid = mach->machid;
-	op.cpuid = cpuid;
-	req.op_case = NVMM__REQUEST__OP_KICK;
-	req.kick = &op;
-	if (nvmmc_request(&req, -1, &reply, NULL) == 0)
-		nvmm__reply__free_unpacked(reply, NULL);
+	if (__atomic_load_n(&v->comm->stop, __ATOMIC_SEQ_CST))
+		(void)nvmm_rpc_kick(&nvmmc_rpc, mach->machid, cpuid);
 }
 
 /*

@@ -1,6 +1,6 @@
 /*
  * libnvmmclient internals: what its files share.
- *   nvmm_client.c   the connection to nvmmd, requests and replies
+ *   nvmm_client.c   the connection to nvmmd and the checks before a request
  *   nvmm_machine.c  machines, VCPUs, memory, ctl
  *   nvmm_vcpu.c     state, events, run and stop: the comm page, the doorbell
  *   nvmm_assist.c   nvmm_assist_io, nvmm_assist_mem
@@ -18,7 +18,7 @@
 #include <nvmm.h>
 #include "nvmm_kern.h"
 #include "nvmm_doorbell.h"
-#include "nvmm_wire.h"
+#include "nvmm_rpc.h"
 
 #define NVMMC_MAX_VCPUS		256
 
@@ -68,12 +68,10 @@ nvmmc_vcpu(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 /* nvmm_client.c */
 extern struct nvmm_capability nvmmc_cap;
 extern uint64_t nvmmc_generation;	/* bumped by each new connection */
+extern struct nvmm_rpc nvmmc_rpc;	/* the connection: after nvmmc_check */
 bool	nvmmc_connected(void);
 /* A child forked after nvmm_init: its parent's comm pages are not mapped. */
 bool	nvmmc_in_forked_child(void);
-/* Sends req (its id set here) and waits for the reply; fd < 0: none. */
-int	nvmmc_request(Nvmm__Request *req, int fd, Nvmm__Reply **replyp,
-	    int *fdp);
 /* 0 when this process may act (not a child forked after nvmm_init). */
 int	nvmmc_check(void);
 /* The same, and the machine belongs to this process's connection. */

@@ -406,16 +406,17 @@ td_raw_hello(int fd)
 	Nvmm__Hello hello = NVMM__HELLO__INIT;
 	Nvmm__HelloReply *reply;
 	uint8_t buf[NVMM_PROTO_MAX_MSG];
-	ssize_t n;
-	int rfd;
+	size_t n;
+	int rfd, error;
 
 	hello.version = NVMM_PROTO_VERSION;
 	hello.role = NVMM__ROLE__ROLE_USER;
 	ATF_REQUIRE_EQ(nvmm_wire_send(fd, &hello.base, -1, 0), 0);
-	n = nvmm_wire_recv(fd, buf, &rfd, 0);
-	ATF_REQUIRE_MSG(n > 0, "no hello reply: %zd", n);
+	error = nvmm_wire_recv(fd, buf, &n, &rfd, 0);
+	ATF_REQUIRE_MSG(error == 0 && n > 0, "no hello reply: %s",
+	    error ? strerror(error) : "end of file");
 	ATF_REQUIRE_EQ(rfd, -1);
-	reply = nvmm__hello_reply__unpack(NULL, (size_t)n, buf);
+	reply = nvmm__hello_reply__unpack(NULL, n, buf);
 	ATF_REQUIRE(reply != NULL);
 	ATF_REQUIRE_EQ_MSG(reply->error, 0, "hello refused: %s",
 	    strerror(reply->error));
@@ -431,8 +432,8 @@ td_raw_capability(int fd, uint64_t id, int attach)
 	Nvmm__Capability op = NVMM__CAPABILITY__INIT;
 	Nvmm__Reply *reply;
 	uint8_t buf[NVMM_PROTO_MAX_MSG];
-	ssize_t n;
-	int rfd;
+	size_t n;
+	int rfd, error;
 
 	req.id = id;
 	req.op_case = NVMM__REQUEST__OP_CAPABILITY;
@@ -440,9 +441,10 @@ td_raw_capability(int fd, uint64_t id, int attach)
 	ATF_REQUIRE_EQ(nvmm_wire_send(fd, &req.base, attach, 0), 0);
 	if (attach != -1)
 		return;
-	n = nvmm_wire_recv(fd, buf, &rfd, 0);
-	ATF_REQUIRE_MSG(n > 0, "no capability reply: %zd", n);
-	reply = nvmm__reply__unpack(NULL, (size_t)n, buf);
+	error = nvmm_wire_recv(fd, buf, &n, &rfd, 0);
+	ATF_REQUIRE_MSG(error == 0 && n > 0, "no capability reply: %s",
+	    error ? strerror(error) : "end of file");
+	reply = nvmm__reply__unpack(NULL, n, buf);
 	ATF_REQUIRE(reply != NULL);
 	ATF_REQUIRE_EQ(reply->id, id);
 	ATF_REQUIRE_EQ(reply->error, 0);
@@ -557,12 +559,13 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 		/* The control: the same, at the bound, is a good hello. */
 		{
 			uint8_t buf[NVMM_PROTO_MAX_MSG];
-			ssize_t n;
-			int rfd;
+			size_t n;
+			int rfd, error;
 
-			n = nvmm_wire_recv(fd, buf, &rfd, 0);
-			ATF_REQUIRE_MSG(n > 0, "a %zu-byte hello: %zd", len, n);
-			reply = nvmm__hello_reply__unpack(NULL, (size_t)n, buf);
+			error = nvmm_wire_recv(fd, buf, &n, &rfd, 0);
+			ATF_REQUIRE_MSG(error == 0 && n > 0, "a %zu-byte hello: "
+			    "%s", len, error ? strerror(error) : "end of file");
+			reply = nvmm__hello_reply__unpack(NULL, n, buf);
 			ATF_REQUIRE(reply != NULL);
 			ATF_CHECK_EQ_MSG(reply->error, 0, "a %zu-byte hello: "
 			    "%s", len, strerror(reply->error));
