@@ -342,13 +342,6 @@ nvmm_x86_vcpu_configure(struct nvmm_cpu *cpu, uint64_t op, const void *conf)
 	}
 }
 
-static const size_t nvmm_x86_vcpu_conf_sizes[NVMM_X86_VCPU_NCONF] = {
-	[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_CPUID)] =
-	    sizeof(struct nvmm_vcpu_conf_cpuid),
-	[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_TPR)] =
-	    sizeof(struct nvmm_vcpu_conf_tpr),
-};
-
 static int
 nvmm_x86_vcpu_getstate(struct nvmm_cpu *cpu, uint64_t flags)
 {
@@ -405,9 +398,7 @@ const struct nvmm_impl nvmm_x86_kvm = {
 	.init = nvmm_x86_init,
 	.capability = nvmm_x86_capability,
 	.mach_conf_max = NVMM_X86_MACH_NCONF,
-	.mach_conf_sizes = NULL,
 	.vcpu_conf_max = NVMM_X86_VCPU_NCONF,
-	.vcpu_conf_sizes = nvmm_x86_vcpu_conf_sizes,
 	.machine_create = nvmm_x86_machine_create,
 	.machine_destroy = nvmm_x86_machine_destroy,
 	.machine_configure = nvmm_x86_machine_configure,

@@ -46,7 +46,7 @@ assist_vcpu(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	struct nvmmc_vcpu *vc;
 
 	if (mach == NULL || mach->areas == NULL || vcpu == NULL ||
-	    vcpu->cpuid >= NVMMC_MAX_VCPUS)
+	    vcpu->cpuid >= NVMM_MAX_VCPUS)
 		return NULL;
 	vc = nvmmc_vcpu(mach, vcpu);
 	if (!vc->present || vc->comm == NULL || vc->access == NULL ||

@@ -13,8 +13,7 @@
 
 #include "nvmmc.h"
 
-#define NVMMC_PAGE_MASK		4095UL
-#define NVMMC_COMM_SIZE		(NVMMC_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+#define NVMMC_COMM_SIZE		(NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
 
 int
 nvmm_capability(struct nvmm_capability *cap)
@@ -40,7 +39,7 @@ nvmmc_machine_alloc(void)
 		return NULL;
 	pthread_mutex_init(&m->lock, NULL);
 	LIST_INIT(&m->areas);
-	for (i = 0; i < NVMMC_MAX_VCPUS; i++)
+	for (i = 0; i < NVMM_MAX_VCPUS; i++)
 		pthread_mutex_init(&m->vcpus[i].lock, NULL);
 	m->generation = nvmmc_generation;
 	return m;
@@ -58,7 +57,7 @@ nvmmc_machine_free(struct nvmmc_machine *m)
 	}
 	if (m->comm != NULL)
 		munmap(m->comm, m->commsize);
-	for (i = 0; i < NVMMC_MAX_VCPUS; i++) {
+	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
 		free(m->vcpus[i].exit);
 		pthread_mutex_destroy(&m->vcpus[i].lock);
 	}
@@ -94,7 +93,7 @@ nvmm_machine_create(struct nvmm_machine *mach)
 	int error, fd = -1;
 
 	m = nvmmc_machine_alloc();
-	pages = calloc(NVMMC_MAX_VCPUS, sizeof(*pages));
+	pages = calloc(NVMM_MAX_VCPUS, sizeof(*pages));
 	if (m == NULL || pages == NULL) {
 		error = ENOMEM;
 		goto out;
@@ -171,7 +170,7 @@ nvmmc_vcpu_attach(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 	v->db = nvmm_doorbell(pages);
 	v->access = (struct nvmm_kern_access *)(pages +
 	    NVMM_KERN_ACCESS_OFFSET);
-	v->data = pages + 4096;
+	v->data = pages + NVMM_PAGE_SIZE;
 	v->exit = exit;
 	v->present = true;
 	mach->pages[cpuid] = v->comm;
@@ -198,7 +197,7 @@ nvmm_vcpu_create(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 	if (exit == NULL)
 		return nvmmc_result(ENOMEM);
 	error = nvmm_rpc_vcpu_create(&nvmmc_rpc, mach->machid, cpuid);
-	if (error == 0 && cpuid >= NVMMC_MAX_VCPUS)
+	if (error == 0 && cpuid >= NVMM_MAX_VCPUS)
 		error = EPROTO;
 	if (error) {
 		free(exit);
@@ -219,7 +218,7 @@ nvmm_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	error = nvmm_rpc_vcpu_destroy(&nvmmc_rpc, mach->machid, vcpu->cpuid);
 	if (error)
 		return nvmmc_result(error);
-	if (vcpu->cpuid < NVMMC_MAX_VCPUS) {
+	if (vcpu->cpuid < NVMM_MAX_VCPUS) {
 		nvmmc_vcpu(mach, vcpu)->present = false;
 		nvmmc_vcpu(mach, vcpu)->exit = NULL;
 		mach->pages[vcpu->cpuid] = NULL;
@@ -235,7 +234,7 @@ static bool
 nvmmc_range_ok(uint64_t start, uint64_t size)
 {
 	return size != 0 && start + size > start &&
-	    !(start & NVMMC_PAGE_MASK) && !(size & NVMMC_PAGE_MASK);
+	    !(start & NVMM_PAGE_MASK) && !(size & NVMM_PAGE_MASK);
 }
 
 static int

@@ -20,8 +20,6 @@
 #include "nvmm_doorbell.h"
 #include "nvmm_rpc.h"
 
-#define NVMMC_MAX_VCPUS		256
-
 /* A VCPU's shared pages, as this process maps them. */
 struct nvmmc_vcpu {
 	/* NetBSD's per-VCPU lock: one kernel operation at a time. */
@@ -50,7 +48,7 @@ struct nvmmc_machine {
 	LIST_HEAD(, nvmmc_area) areas;
 	uint8_t *comm;			/* the machine's comm memfd, mapped */
 	size_t commsize;
-	struct nvmmc_vcpu vcpus[NVMMC_MAX_VCPUS];
+	struct nvmmc_vcpu vcpus[NVMM_MAX_VCPUS];
 };
 
 static inline struct nvmmc_machine *

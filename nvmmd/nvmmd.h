@@ -26,9 +26,6 @@
 #include "nvmm_doorbell.h"
 #include "nvmm_wire.h"
 
-#define NVMMD_MAX_MACHINES	128
-#define NVMMD_MAX_VCPUS		256
-
 /* What the command line sets. */
 struct nvmmd_config {
 	const char *socket_path;
@@ -103,7 +100,7 @@ struct nvmmd_machine {
 	pid_t pid;
 	char comm[16];
 	uint64_t ram;			/* bytes of hva_map, for the limits */
-	struct nvmmd_vcpu *vcpus[NVMMD_MAX_VCPUS];
+	struct nvmmd_vcpu *vcpus[NVMM_MAX_VCPUS];
 };
 
 /* log.c */
