@@ -6,6 +6,9 @@
  *   nvmm_assist.c   nvmm_assist_io, nvmm_assist_mem
  *   nvmm_gva.c      nvmm_gva_to_gpa, the x86 page walk
  *   nvmm_dump.c     nvmm_vcpu_dump
+ * Two conventions, one per layer: the nvmmc_* functions return 0 or a
+ * positive errno and leave errno alone; the libnvmm calls return 0, or -1
+ * with errno set (nvmmc_result() converts).
  */
 #ifndef NVMMC_H
 #define NVMMC_H

@@ -9,6 +9,8 @@
  *   vcpu.c      machines' VCPU threads and the doorbell they answer
  *   watcher.c   turns a stop written in a comm page into a kick
  *   limits.c    what one uid may hold
+ * Its functions that can fail return 0 or a positive errno, as kernel/'s
+ * and proto/'s do, and never set errno.
  */
 #ifndef NVMMD_H
 #define NVMMD_H
