@@ -270,7 +270,7 @@ cmd_info(int argc, char **argv)
 	error = machine_fetch(machid, &m);
 	if (error)
 		errc(1, error, "machine %u", machid);
-	stats = calloc(m.info.nvcpus + 1, sizeof(*stats));
+	stats = calloc((size_t)m.info.nvcpus + 1, sizeof(*stats));
 	if (stats == NULL)
 		err(1, "calloc");
 	n = vcpus_fetch(&m, stats, m.info.nvcpus);
