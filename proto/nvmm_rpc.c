@@ -73,6 +73,8 @@ nvmm_rpc_hello(int fd, Nvmm__Role role)
 	error = reply->error;
 	if (error == 0 && reply->version != NVMM_PROTO_VERSION)
 		error = EPROGMISMATCH;
+	else if (error == 0 && reply->role != role)
+		error = EPROTO;		/* not what was asked: use none */
 	nvmm__hello_reply__free_unpacked(reply, NULL);
 	return error;
 }

@@ -36,7 +36,7 @@ const char *nvmm_rpc_path(void);
  * Connects rpc, which is not connected, to the daemon at path and asks for
  * role.  A daemon that is not there is ENOENT (as no /dev/nvmm), one that
  * refuses the caller EACCES, one that speaks another protocol
- * EPROGMISMATCH.
+ * EPROGMISMATCH, one that grants another role EPROTO.
  */
 int	nvmm_rpc_open(struct nvmm_rpc *rpc, const char *path, Nvmm__Role role);
 void	nvmm_rpc_close(struct nvmm_rpc *rpc);

@@ -1,11 +1,12 @@
 /*
  * The client end of the protocol without a daemon: proto/nvmm_wire.c's
- * receive and proto/nvmm_rpc.c's calls, against a scripted peer on a
- * socketpair.  What they return is 0 or a positive errno, the same for
+ * receive and proto/nvmm_rpc.c's calls and hello, against a scripted peer
+ * on a socketpair or a socket of the test's own.  What they return is 0 or a positive errno, the same for
  * the transport's errors as for the operation's, and ids are the
  * connection's own.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -270,8 +271,93 @@ ATF_TC_BODY(rpc_errors_and_ids, tc)
 	ATF_CHECK_EQ_MSG(fd_count(), before, "a descriptor leaked");
 }
 
+/* -------------------------------------------------------------------------- */
+/* A daemon that answers one hello as told. */
+
+struct hello_peer {
+	pthread_t thread;
+	int lsock;
+	int error;
+	uint32_t version;
+	Nvmm__Role role;
+	bool hang_up;		/* close without a reply */
+};
+
+static void *
+hello_main(void *arg)
+{
+	struct hello_peer *h = arg;
+	Nvmm__HelloReply reply = NVMM__HELLO_REPLY__INIT;
+	uint8_t buf[NVMM_PROTO_MAX_MSG];
+	size_t len;
+	int s, fd;
+
+	s = accept(h->lsock, NULL, NULL);
+	if (s == -1)
+		return NULL;
+	if (nvmm_wire_recv(s, buf, &len, &fd, 0) == 0 && !h->hang_up) {
+		reply.error = h->error;
+		reply.version = h->version;
+		reply.role = h->role;
+		(void)nvmm_wire_send(s, &reply.base, -1, 0);
+	}
+	if (fd != -1)
+		close(fd);
+	close(s);
+	return NULL;
+}
+
+ATF_TC_WITHOUT_HEAD(rpc_open_checks_the_hello);
+ATF_TC_BODY(rpc_open_checks_the_hello, tc)
+{
+	static const struct {
+		struct hello_peer h;
+		int want;
+	} cases[] = {
+		{ { .version = NVMM_PROTO_VERSION,
+		    .role = NVMM__ROLE__ROLE_MONITOR }, 0 },
+		{ { .error = EACCES }, EACCES },
+		{ { .version = NVMM_PROTO_VERSION + 1,
+		    .role = NVMM__ROLE__ROLE_MONITOR }, EPROGMISMATCH },
+		{ { .version = NVMM_PROTO_VERSION,
+		    .role = NVMM__ROLE__ROLE_ADMIN }, EPROTO },
+		{ { .hang_up = true }, EACCES },
+	};
+	const char *path = "hello.sock";
+	struct nvmm_rpc rpc = NVMM_RPC_INITIALIZER;
+	struct sockaddr_un sun;
+	struct hello_peer h;
+	size_t i;
+	int lsock, error;
+
+	ATF_CHECK_EQ(nvmm_rpc_open(&rpc, path, NVMM__ROLE__ROLE_MONITOR),
+	    ENOENT);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ATF_REQUIRE(lsock != -1);
+	ATF_REQUIRE(bind(lsock, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	ATF_REQUIRE(listen(lsock, 1) == 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		h = cases[i].h;
+		h.lsock = lsock;
+		ATF_REQUIRE(pthread_create(&h.thread, NULL, hello_main, &h) ==
+		    0);
+		error = nvmm_rpc_open(&rpc, path, NVMM__ROLE__ROLE_MONITOR);
+		ATF_REQUIRE(pthread_join(h.thread, NULL) == 0);
+		ATF_CHECK_EQ_MSG(error, cases[i].want, "case %zu: %d, want %d",
+		    i, error, cases[i].want);
+		ATF_CHECK_EQ_MSG(rpc.fd != -1, error == 0, "case %zu: fd %d",
+		    i, rpc.fd);
+		nvmm_rpc_close(&rpc);
+	}
+	close(lsock);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
+	ATF_TP_ADD_TC(tp, rpc_open_checks_the_hello);
 	ATF_TP_ADD_TC(tp, wire_recv_returns_errno);
 	ATF_TP_ADD_TC(tp, rpc_errors_and_ids);
 	return atf_no_error();
