@@ -10,6 +10,8 @@
  *   watcher.c   turns a stop written in a comm page into a kick
  *   limits.c    what one uid may hold
  *   sandbox.c   seccomp: what the daemon and its VCPU threads may call
+ * Its functions that can fail return 0 or a positive errno, as kernel/'s
+ * and proto/'s do, and never set errno.
  */
 #ifndef NVMMD_H
 #define NVMMD_H
@@ -26,9 +28,6 @@
 #include "nvmm_kern.h"
 #include "nvmm_doorbell.h"
 #include "nvmm_wire.h"
-
-#define NVMMD_MAX_MACHINES	128
-#define NVMMD_MAX_VCPUS		256
 
 /* What the command line sets. */
 struct nvmmd_config {
@@ -104,7 +103,7 @@ struct nvmmd_machine {
 	pid_t pid;
 	char comm[16];
 	uint64_t ram;			/* bytes of hva_map, for the limits */
-	struct nvmmd_vcpu *vcpus[NVMMD_MAX_VCPUS];
+	struct nvmmd_vcpu *vcpus[NVMM_MAX_VCPUS];
 };
 
 /* log.c */

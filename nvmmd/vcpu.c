@@ -25,7 +25,7 @@
 /* How long a VCPU thread waits for the next request before sleeping. */
 #define VCPU_SPIN_NS	100000L
 
-static struct nvmmd_machine machines[NVMMD_MAX_MACHINES];
+static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
 
 static uint64_t
 vcpu_now_ns(void)
@@ -241,7 +241,7 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	struct nvmmd_vcpu *v;
 	int error;
 
-	if (machid >= NVMMD_MAX_MACHINES || cpuid >= NVMMD_MAX_VCPUS ||
+	if (machid >= NVMM_MAX_MACHINES || cpuid >= NVMM_MAX_VCPUS ||
 	    !machines[machid].present)
 		return EINVAL;
 	v = calloc(1, sizeof(*v));
@@ -275,7 +275,7 @@ vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
 {
 	struct nvmmd_vcpu *v;
 
-	if (machid >= NVMMD_MAX_MACHINES || cpuid >= NVMMD_MAX_VCPUS)
+	if (machid >= NVMM_MAX_MACHINES || cpuid >= NVMM_MAX_VCPUS)
 		return;
 	v = machines[machid].vcpus[cpuid];
 	if (v == NULL)
@@ -316,7 +316,7 @@ machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	struct nvmmd_machine *m;
 	int error;
 
-	if (machid >= NVMMD_MAX_MACHINES)
+	if (machid >= NVMM_MAX_MACHINES)
 		return EINVAL;
 	error = limits_charge(peer->uid, NVMMD_LIMIT_MACHINES, 1);
 	if (error)
@@ -337,7 +337,7 @@ machine_ram_charge(nvmm_machid_t machid, uint64_t size)
 {
 	int error;
 
-	if (machid >= NVMMD_MAX_MACHINES || !machines[machid].present)
+	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
 		return 0;
 	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_RAM, size);
 	if (error == 0)
@@ -350,7 +350,7 @@ machine_ram_refund(nvmm_machid_t machid, uint64_t size)
 {
 	struct nvmmd_machine *m;
 
-	if (machid >= NVMMD_MAX_MACHINES || !machines[machid].present)
+	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
 		return;
 	m = &machines[machid];
 	size = size < m->ram ? size : m->ram;
@@ -363,14 +363,14 @@ machine_stop_vcpus(nvmm_machid_t machid)
 {
 	nvmm_cpuid_t cpuid;
 
-	for (cpuid = 0; cpuid < NVMMD_MAX_VCPUS; cpuid++)
+	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
 		vcpu_stop(machid, cpuid);
 }
 
 void
 machine_forget(nvmm_machid_t machid)
 {
-	if (machid >= NVMMD_MAX_MACHINES)
+	if (machid >= NVMM_MAX_MACHINES)
 		return;
 	machine_stop_vcpus(machid);
 	if (!machines[machid].present)
@@ -386,7 +386,7 @@ machines_stop_owned(struct nvmm_owner *owner)
 {
 	nvmm_machid_t machid;
 
-	for (machid = 0; machid < NVMMD_MAX_MACHINES; machid++)
+	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++)
 		if (machines[machid].present && machines[machid].owner == owner)
 			machine_forget(machid);
 }
@@ -399,7 +399,7 @@ machine_list(struct nvmm_owner *owner, uint64_t machids[2])
 	nvmm_machid_t machid;
 
 	machids[0] = machids[1] = 0;
-	for (machid = 0; machid < NVMMD_MAX_MACHINES; machid++)
+	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++)
 		if (machines[machid].present &&
 		    nvmm_kern_machine_access(owner, machid) == 0)
 			machids[machid / 64] |= 1ULL << (machid % 64);
@@ -431,7 +431,7 @@ vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *st)
 	error = nvmm_kern_machine_access(owner, st->machid);
 	if (error)
 		return error;
-	if (st->cpuid >= NVMMD_MAX_VCPUS)
+	if (st->cpuid >= NVMM_MAX_VCPUS)
 		return EINVAL;
 	v = machines[st->machid].vcpus[st->cpuid];
 	if (v == NULL)
