@@ -97,7 +97,8 @@ static const int vcpu_calls[] = {
 #define SANITIZED	true
 static const int sanitizer_calls[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(prctl), SCMP_SYS(ptrace),
-	SCMP_SYS(wait4), SCMP_SYS(getdents64), SCMP_SYS(readlink),
+	SCMP_SYS(wait4), SCMP_SYS(getdents), SCMP_SYS(getdents64),
+	SCMP_SYS(readlink),
 	SCMP_SYS(readlinkat), SCMP_SYS(sched_getaffinity),
 	SCMP_SYS(getrlimit), SCMP_SYS(getppid), SCMP_SYS(kill),
 	SCMP_SYS(clone), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(pipe),
@@ -148,14 +149,18 @@ allow_kvm_ioctls(scmp_filter_ctx ctx)
 	return 0;
 }
 
-/* New threads, never new processes; clone3 falls back to clone. */
+/*
+ * New threads, never new processes; clone3 falls back to clone.  A
+ * sanitizer build allows clone whatever its flags.
+ */
 static int
 allow_threads(scmp_filter_ctx ctx)
 {
-	int ret;
+	int ret = 0;
 
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (!SANITIZED)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	if (ret == 0)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 		    SCMP_SYS(clone3), 0);
@@ -200,9 +205,9 @@ sandbox_build(const int *calls, size_t n, bool process,
 		error = allow_kvm_ioctls(ctx);
 	if (error == 0)
 		error = allow_sanitizers(ctx);
-	/* A sanitizer build allows clone and socket whatever their flags. */
-	if (error == 0 && process && !SANITIZED)
+	if (error == 0 && process)
 		error = allow_threads(ctx);
+	/* A sanitizer build allows socket whatever its domain. */
 	if (error == 0 && process && !SANITIZED)
 		error = allow_unix_sockets(ctx);
 	if (error == 0 && process)
