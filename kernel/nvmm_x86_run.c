@@ -199,11 +199,14 @@ nvmm_x86_io_guess(const struct kvm_sregs *sregs, const struct kvm_run *run,
 }
 
 /*
- * Fills the NVMM IO exit: decodes the instruction at RIP; a write whose
- * instruction does not sit there was finished by KVM before the exit.  A
- * plain OUT that does sit there may still be finished (the next
- * instruction can be an OUT too): letting KVM finish it tells, by whether
- * RIP moves.
+ * Fills the NVMM IO exit as NetBSD's: the state at the IO instruction,
+ * npc after it.  KVM may have retired an OUT before exiting (some hosts
+ * do; KVM itself does for port 0x7E): its instruction then ends at RIP
+ * instead of starting there, and the state is rewound to it.  A plain OUT
+ * that decodes at RIP may still be retired (the next instruction can be
+ * the same OUT): letting KVM finish it tells, by whether RIP moves.  The
+ * instruction done, only the undo is left pending: an emulator that does
+ * not advance RIP sees the guest execute it again, as on NetBSD.
  */
 static void
 nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
@@ -213,7 +216,7 @@ nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	const struct kvm_sregs *sregs = &run->s.regs.sregs;
 	uint64_t rip = run->s.regs.regs.rip, rdx = run->s.regs.regs.rdx;
 	struct nvmm_x86_io_insn insn;
-	uint64_t npc = rip;
+	uint64_t start = rip, npc = rip;
 	uint8_t bytes[15];
 	size_t n;
 	bool at;
@@ -222,20 +225,20 @@ nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	at = nvmm_x86_decode_io(bytes, n, nvmm_x86_mode16(sregs),
 	    nvmm_x86_longmode(sregs), &insn) &&
 	    nvmm_x86_io_matches(&insn, run, rdx);
+	if (at && !insn.in && !insn.str && nvmm_x86_kvm_finish(cpu) == 0) {
+		xcpu->pending = NVMM_X86_PENDING_DONE;
+		at = run->s.regs.regs.rip != rip;
+	}
 	if (at) {
 		npc = rip + insn.len;
-		if (!insn.in && !insn.str) {
-			/* Finished here, so only the undo is left pending. */
-			if (nvmm_x86_kvm_finish(cpu) == 0) {
-				xcpu->pending = NVMM_X86_PENDING_DONE;
-				if (run->s.regs.regs.rip == rip)
-					npc = rip;
-			}
-		}
-	} else if (!nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx,
+	} else if (nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx,
 	    &insn)) {
+		start = rip - insn.len;
+	} else {
+		/* Nothing to rewind to: shown done, npc equal to RIP. */
 		nvmm_x86_io_guess(sregs, run, &insn);
 	}
+	xcpu->exit_regs.rip = start;
 
 	exit->reason = NVMM_VCPU_EXIT_IO;
 	exit->u.io.in = insn.in;
@@ -553,6 +556,28 @@ nvmm_x86_wrmsr_inkernel(struct nvmm_cpu *cpu)
 	return NVMM_X86_REENTER;
 }
 
+/*
+ * The MEMORY exit, with the bytes at RIP as NetBSD's AMD backend gives
+ * them: up to 15, fewer where guest memory ends.  KVM retires a write
+ * before it exits, so RIP is past the instruction and its bytes are not
+ * known: inst_len stays 0 and the emulator fetches for itself (NetBSD's
+ * Intel backend gives 0 always).
+ */
+static void
+nvmm_x86_exit_mem(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	const struct kvm_run *run = nvmm_x86_cpu(cpu)->run;
+
+	exit->reason = NVMM_VCPU_EXIT_MEMORY;
+	exit->u.mem.prot = run->mmio.is_write ? PROT_WRITE : PROT_READ;
+	exit->u.mem.gpa = run->mmio.phys_addr;
+	exit->u.mem.inst_len = 0;
+	if (!run->mmio.is_write)
+		exit->u.mem.inst_len = (uint8_t)nvmm_x86_fetch(cpu,
+		    &run->s.regs.sregs, run->s.regs.regs.rip,
+		    exit->u.mem.inst_bytes, sizeof(exit->u.mem.inst_bytes));
+}
+
 static enum nvmm_x86_verdict
 nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 {
@@ -569,10 +594,7 @@ nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 		nvmm_x86_exit_io(cpu, exit);
 	} else {
 		xcpu->pending = NVMM_X86_PENDING_MMIO;
-		exit->reason = NVMM_VCPU_EXIT_MEMORY;
-		exit->u.mem.prot = run->mmio.is_write ? PROT_WRITE : PROT_READ;
-		exit->u.mem.gpa = run->mmio.phys_addr;
-		exit->u.mem.inst_len = 0;
+		nvmm_x86_exit_mem(cpu, exit);
 	}
 	nvmm_x86_exit_cache(cpu, NVMM_X86_ACCESS_STATE);
 	return NVMM_X86_RETURN;
