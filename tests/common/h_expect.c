@@ -68,8 +68,8 @@ const struct hx_io hx_io_expected[HX_NIO] = {
 };
 
 /*
- * An IN is reported before it happens (RIP at the instruction); an OUT
- * may have been finished already (KVM does so), and then npc is RIP.
+ * As on NetBSD, every IO exit shows the state at the instruction and npc
+ * after it, whether or not KVM finished the OUT before exiting.
  */
 void
 hx_check_io_exit(const struct nvmm_vcpu_exit *exit,
@@ -90,15 +90,9 @@ hx_check_io_exit(const struct nvmm_vcpu_exit *exit,
 	ATF_CHECK(!exit->u.io.rep);
 	ATF_CHECK(!exit->u.io.str);
 	rip = st->gprs[NVMM_X64_GPR_RIP];
-	if (e->in)
-		ATF_CHECK_EQ_MSG(exit->u.io.npc, rip + e->len,
-		    "IN %#x: npc %#jx rip %#jx", e->port,
-		    (uintmax_t)exit->u.io.npc, (uintmax_t)rip);
-	else
-		ATF_CHECK_MSG(exit->u.io.npc == rip ||
-		    exit->u.io.npc == rip + e->len,
-		    "OUT %#x: npc %#jx rip %#jx", e->port,
-		    (uintmax_t)exit->u.io.npc, (uintmax_t)rip);
+	ATF_CHECK_EQ_MSG(exit->u.io.npc, rip + e->len,
+	    "%s %#x: npc %#jx rip %#jx", e->in ? "IN" : "OUT", e->port,
+	    (uintmax_t)exit->u.io.npc, (uintmax_t)rip);
 	if (!e->in)
 		ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_RAX] &
 		    ((1ULL << (8 * e->size)) - 1), e->value);
@@ -274,4 +268,57 @@ hx_check_msr_results(const struct nvmm_x64_state *st)
 	ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_R9], 0x1234);
 	ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_R10], 0x12345678);
 	ATF_CHECK_EQ(st->msrs[NVMM_X64_MSR_STAR], 0x12345678);
+}
+
+/* -------------------------------------------------------------------------- */
+
+void
+hx_check_outtwice_exit(const struct nvmm_vcpu_exit *exit,
+    const struct nvmm_x64_state *st, unsigned k)
+{
+	const uint64_t at = TVM_CODE_GPA + HX_OUTTWICE_FIRST + 2 * k;
+
+	ATF_REQUIRE_EQ_MSG(exit->reason, NVMM_VCPU_EXIT_IO,
+	    "OUT %u: reason %#jx", k, (uintmax_t)exit->reason);
+	ATF_CHECK_EQ(exit->u.io.port, 0x90);
+	ATF_CHECK(!exit->u.io.in);
+	ATF_CHECK_EQ(exit->u.io.operand_size, 1);
+	ATF_CHECK_EQ_MSG(st->gprs[NVMM_X64_GPR_RIP], at,
+	    "OUT %u: rip %#jx, want %#jx", k,
+	    (uintmax_t)st->gprs[NVMM_X64_GPR_RIP], (uintmax_t)at);
+	ATF_CHECK_EQ_MSG(exit->u.io.npc, at + 2, "OUT %u: npc %#jx", k,
+	    (uintmax_t)exit->u.io.npc);
+	ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_RAX] & 0xFF, 0x5A);
+}
+
+/* -------------------------------------------------------------------------- */
+
+/* guest_assist's slots, in order; see guests.S for how each is made. */
+static const uint64_t hx_assist_expected[HX_ASSIST_NSLOTS] = {
+	0x55667788, 0xFFFFFFFFFFFFFF77, 0xFFFFFFFFFFFF5566,
+	0x12345678CDEF00AB, 0xFFFFFFFFFFFFFFFE,
+	0x88, 0xCAFEBABE,
+	0x55, 0x3344,
+	0xF7,
+	0x101F7, 0x1F0, 0x10E1, 0x100, 0xC0,
+	0x1CF,
+	0x44, 0x95, 0x80,		/* ZF|PF; CF|PF|AF|SF; SF */
+	0xCC, 0x5A5A, 0x15A, 0x775A,
+	0x5544332255443322, TVM_MMIO_GPA + 0x90, 0,
+	0x33, TVM_MMIO_GPA + 0x82,
+	0x5544332255443322, TVM_MMIO_GPA + 0xB0,
+	0x44,				/* CMPS of equal qwords: ZF|PF */
+	1,				/* BT: CF */
+	0xBEEF00EE, 0xBEEF00EE, 0x42,
+};
+
+void
+hx_check_assist_slots(const uint64_t *slots)
+{
+	size_t i;
+
+	for (i = 0; i < HX_ASSIST_NSLOTS; i++)
+		ATF_CHECK_EQ_MSG(slots[i], hx_assist_expected[i],
+		    "slot %zu: %#jx, want %#jx", i, (uintmax_t)slots[i],
+		    (uintmax_t)hx_assist_expected[i]);
 }

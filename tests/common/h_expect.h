@@ -28,6 +28,8 @@ TVM_GUEST(io);
 TVM_GUEST(repio);
 TVM_GUEST(mmio);
 TVM_GUEST(msr);
+TVM_GUEST(outtwice);
+TVM_GUEST(assist);
 
 /* -------------------------------------------------------------------------- */
 
@@ -135,5 +137,31 @@ void	hx_msr_wrmsr(const struct nvmm_vcpu_exit *exit,
 	    struct nvmm_x64_state *st);
 /* The GPRs and STAR (NVMM_X64_STATE_MSRS too), once it has halted. */
 void	hx_check_msr_results(const struct nvmm_x64_state *st);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_outtwice: the same OUT of AL (0x5A) to port 0x90 twice in a row,
+ * the first HX_OUTTWICE_FIRST bytes in.  Checks exit, the k-th OUT (0 or
+ * 1), and st, the state at it: RIP on that OUT and npc after it.
+ */
+#define HX_OUTTWICE_FIRST	2
+
+void	hx_check_outtwice_exit(const struct nvmm_vcpu_exit *exit,
+	    const struct nvmm_x64_state *st, unsigned k);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_assist, in the style of NetBSD's h_mem_assist: every instruction
+ * form the mem assists claim, on the device at TVM_MMIO_GPA (its memory
+ * starting zero), each result stored in a slot of a data page mapped
+ * PROT_READ|PROT_WRITE at HX_ASSIST_DATA_GPA (the page tables stay in
+ * RWX RAM).  The host's view of the slots, once it has halted.
+ */
+#define HX_ASSIST_DATA_GPA	0x500000ULL
+#define HX_ASSIST_NSLOTS	35
+
+void	hx_check_assist_slots(const uint64_t *slots);
 
 #endif /* H_EXPECT_H */

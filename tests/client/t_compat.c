@@ -1,0 +1,322 @@
+/*
+ * What programs written for NetBSD's libnvmm rely on, through
+ * libnvmmclient and a private nvmmd: every protection nvmm_gpa_map
+ * accepts, as the guest sees it; the top page of guest memory mapped and
+ * unmapped (NetBSD's h_misc "RAM"); IO exits at the instruction, executed
+ * again when the emulator does not move RIP; MEMORY exits with the
+ * instruction bytes; the assist guest of h_expect with an RW data page;
+ * nvmm_vcpu_dump's lines.  tests/kernel/t_compat checks the guest side
+ * in-process too.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h_client.h"
+#include "h_daemon.h"
+
+TVM_GUEST(poke);
+
+#define PAGE		4096UL
+#define MAX_RAM		(128ULL << 30)	/* NetBSD's guest physical space */
+#define POKE_OLD	0x0123456789ABCDEFULL
+#define POKE_NEW	0xFEDCBA9876543210ULL
+
+/* guest_poke's read, mov (%rbx),%rdx: what a read exit's bytes start with. */
+static const uint8_t poke_read_insn[] = { 0x48, 0x8B, 0x13 };
+
+/* -------------------------------------------------------------------------- */
+
+HC_DAEMON_TC(gpa_map_every_prot, "nvmm_gpa_map takes every protection NetBSD "
+    "takes, and nvmm_gpa_to_hva gives back the one asked")
+ATF_TC_BODY(gpa_map_every_prot, tc)
+{
+	pid_t pid;
+	struct hc_machine vm;
+	uintptr_t hva;
+	nvmm_prot_t prot;
+	uint8_t *p;
+	int asked;
+
+	pid = hc_start_daemon();
+	hc_machine_create(&vm, TVM_RAM_SIZE);
+	for (asked = 0; asked <= HC_RWX; asked++) {
+		p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_ANON | MAP_PRIVATE, -1, 0);
+		ATF_REQUIRE(p != MAP_FAILED);
+		HC_REQUIRE_OK(nvmm_hva_map(&vm.mach, (uintptr_t)p, PAGE));
+		HC_REQUIRE_OK(nvmm_gpa_map(&vm.mach, (uintptr_t)p,
+		    0x40000000 + (gpaddr_t)asked * PAGE, PAGE, asked));
+		HC_REQUIRE_OK(nvmm_gpa_to_hva(&vm.mach,
+		    0x40000000 + (gpaddr_t)asked * PAGE, &hva, &prot));
+		ATF_CHECK_EQ(hva, (uintptr_t)p);
+		ATF_CHECK_EQ(prot, asked);
+	}
+	hc_machine_destroy(&vm);
+	hd_stop(pid);
+}
+
+HC_DAEMON_TC(gpa_unmap_top, "The last page of guest memory is mapped, "
+    "unmapped and mapped again, as NetBSD's h_misc \"RAM\" does")
+ATF_TC_BODY(gpa_unmap_top, tc)
+{
+	pid_t pid;
+	struct hc_machine vm;
+	uint8_t *p;
+
+	pid = hc_start_daemon();
+	hc_machine_create(&vm, 0);
+	p = hc_map(&vm, MAX_RAM - PAGE, PAGE, HC_RWX);
+	HC_CHECK_ERRNO(EINVAL, nvmm_gpa_map(&vm.mach, (uintptr_t)p, MAX_RAM,
+	    PAGE, HC_RWX));
+	HC_REQUIRE_OK(nvmm_gpa_unmap(&vm.mach, (uintptr_t)p, MAX_RAM - PAGE,
+	    PAGE));
+	HC_REQUIRE_OK(nvmm_gpa_map(&vm.mach, (uintptr_t)p, MAX_RAM - PAGE,
+	    PAGE, PROT_READ));
+	HC_REQUIRE_OK(nvmm_gpa_unmap(&vm.mach, (uintptr_t)p, MAX_RAM - PAGE,
+	    PAGE));
+	hc_machine_destroy(&vm);
+	hd_stop(pid);
+}
+
+/* -------------------------------------------------------------------------- */
+
+/* Runs until the next exit other than NONE; returns its reason. */
+static uint64_t
+run_reason(struct hc_vcpu *hv)
+{
+	uint64_t reason;
+
+	do
+		reason = hc_run_reason(hv);
+	while (reason == NVMM_VCPU_EXIT_NONE);
+	return reason;
+}
+
+/* As tests/kernel/t_compat's poke_with, with the assists. */
+static void
+poke_with(int prot)
+{
+	struct nvmm_x64_state *st;
+	struct hc_machine vm;
+	struct hc_vcpu hv;
+	struct hc_dev dev;
+	const struct nvmm_vcpu_exit *exit;
+	uint64_t *page, want_rdx;
+
+	hc_dev_init(&dev);
+	hc_setup_guest(&vm, &hv, &dev, guest_poke_begin, guest_poke_end);
+	exit = hv.vcpu.exit;
+	page = (uint64_t *)hc_map(&vm, TVM_MMIO_GPA, PAGE, prot);
+	page[0] = POKE_OLD;
+	st = hc_getstate(&hv, NVMM_X64_STATE_GPRS);
+	st->gprs[NVMM_X64_GPR_RAX] = POKE_NEW;
+	st->gprs[NVMM_X64_GPR_RBX] = TVM_MMIO_GPA;
+	hc_setstate(&hv, NVMM_X64_STATE_GPRS);
+
+	want_rdx = POKE_NEW;
+	if (!(prot & PROT_WRITE)) {
+		ATF_REQUIRE_EQ_MSG(run_reason(&hv), NVMM_VCPU_EXIT_MEMORY,
+		    "prot %#x: the write did not exit", prot);
+		ATF_CHECK_EQ(exit->u.mem.prot, PROT_WRITE);
+		ATF_CHECK_EQ(exit->u.mem.gpa, TVM_MMIO_GPA);
+		hc_assist(&hv);
+		ATF_CHECK_EQ(hc_dev_find(&dev, TVM_MMIO_GPA, 0)->value,
+		    POKE_NEW);
+		want_rdx = POKE_OLD;
+	}
+	if (prot == PROT_NONE) {
+		ATF_REQUIRE_EQ(run_reason(&hv), NVMM_VCPU_EXIT_MEMORY);
+		ATF_CHECK_EQ(exit->u.mem.prot, PROT_READ);
+		ATF_CHECK_EQ(exit->u.mem.inst_len, 15);
+		ATF_CHECK(memcmp(exit->u.mem.inst_bytes, poke_read_insn,
+		    sizeof(poke_read_insn)) == 0);
+		hc_assist(&hv);
+		want_rdx = POKE_NEW;
+	}
+	ATF_REQUIRE_EQ_MSG(run_reason(&hv), NVMM_VCPU_EXIT_HALTED,
+	    "prot %#x: exit %#jx", prot, (uintmax_t)exit->reason);
+	ATF_CHECK_EQ_MSG(hc_gpr(&hv, NVMM_X64_GPR_RDX), want_rdx,
+	    "prot %#x: rdx %#jx", prot,
+	    (uintmax_t)hc_gpr(&hv, NVMM_X64_GPR_RDX));
+	ATF_CHECK_EQ(page[0], (prot & PROT_WRITE) ? POKE_NEW : POKE_OLD);
+	hc_machine_destroy(&vm);
+}
+
+HC_DAEMON_TC(prot_as_guest_sees, "Every protection: writes without "
+    "PROT_WRITE exit as MEMORY/WRITE, reads do not, no protection makes "
+    "both exit, the read with its instruction bytes")
+ATF_TC_BODY(prot_as_guest_sees, tc)
+{
+	pid_t pid;
+	int prot;
+
+	pid = hc_start_daemon();
+	for (prot = 0; prot <= HC_RWX; prot++)
+		poke_with(prot);
+	hd_stop(pid);
+}
+
+/* -------------------------------------------------------------------------- */
+
+HC_DAEMON_TC(io_at_instruction, "IO exits show RIP on the OUT and npc after "
+    "it, also for the same OUT twice in a row; RIP left there executes it "
+    "again")
+ATF_TC_BODY(io_at_instruction, tc)
+{
+	pid_t pid;
+	struct hc_machine vm;
+	struct hc_vcpu hv;
+	struct hc_dev dev;
+	unsigned k;
+
+	pid = hc_start_daemon();
+	hc_dev_init(&dev);
+	hc_setup_guest(&vm, &hv, &dev, guest_outtwice_begin,
+	    guest_outtwice_end);
+	for (k = 0; k < 2; k++) {
+		ATF_REQUIRE_EQ(run_reason(&hv), NVMM_VCPU_EXIT_IO);
+		hx_check_outtwice_exit(hv.vcpu.exit,
+		    hc_getstate(&hv, NVMM_X64_STATE_GPRS), k);
+		/* Nothing done, RIP left on the OUT: the guest does it again. */
+		ATF_REQUIRE_EQ(run_reason(&hv), NVMM_VCPU_EXIT_IO);
+		hx_check_outtwice_exit(hv.vcpu.exit,
+		    hc_getstate(&hv, NVMM_X64_STATE_GPRS), k);
+		hc_assist(&hv);
+	}
+	ATF_REQUIRE_EQ(run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
+	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), TVM_CODE_GPA +
+	    (uint64_t)(guest_outtwice_end - guest_outtwice_begin));
+	ATF_CHECK_EQ(dev.nio_out, 2);
+	hc_machine_destroy(&vm);
+	hd_stop(pid);
+}
+
+HC_DAEMON_TC(assist_every_form, "The h_mem_assist-style guest: every "
+    "instruction form of nvmm_assist_mem, results in an RW data page")
+ATF_TC_BODY(assist_every_form, tc)
+{
+	pid_t pid;
+	struct hc_machine vm;
+	struct hc_vcpu hv;
+	struct hc_dev dev;
+	uint8_t *data;
+
+	pid = hc_start_daemon();
+	hc_dev_init(&dev);
+	hc_setup_guest(&vm, &hv, &dev, guest_assist_begin, guest_assist_end);
+	data = hc_map(&vm, HX_ASSIST_DATA_GPA, PAGE, PROT_READ | PROT_WRITE);
+	hc_run_to_halt(&hv, 500);
+	hx_check_assist_slots((const uint64_t *)(void *)data);
+	ATF_CHECK(dev.nmem_read > 0 && dev.nmem_write > 0);
+	hc_machine_destroy(&vm);
+	hd_stop(pid);
+}
+
+/* -------------------------------------------------------------------------- */
+
+/* nvmm_vcpu_dump's output, captured from stdout into buf. */
+static void
+dump_capture(struct hc_vcpu *hv, struct hc_machine *vm, char *buf,
+    size_t len)
+{
+	FILE *f;
+	size_t n;
+	int saved, ret;
+
+	f = tmpfile();
+	ATF_REQUIRE(f != NULL);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	ATF_REQUIRE(saved != -1);
+	ATF_REQUIRE(dup2(fileno(f), STDOUT_FILENO) != -1);
+	ret = nvmm_vcpu_dump(&vm->mach, &hv->vcpu);
+	fflush(stdout);
+	ATF_REQUIRE(dup2(saved, STDOUT_FILENO) != -1);
+	close(saved);
+	ATF_REQUIRE_EQ_MSG(ret, 0, "nvmm_vcpu_dump: %s", strerror(errno));
+	rewind(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* NetBSD's lines, from the state: the format logs are compared against. */
+static void
+dump_expected(const struct nvmm_x64_state *st, nvmm_cpuid_t id, char *buf,
+    size_t len)
+{
+	static const char *const gprs[] = { "RAX", "RCX", "RDX", "RBX", "RSP",
+	    "RBP", "RSI", "RDI", "RIP", "RFLAGS" };
+	static const int gidx[] = { NVMM_X64_GPR_RAX, NVMM_X64_GPR_RCX,
+	    NVMM_X64_GPR_RDX, NVMM_X64_GPR_RBX, NVMM_X64_GPR_RSP,
+	    NVMM_X64_GPR_RBP, NVMM_X64_GPR_RSI, NVMM_X64_GPR_RDI,
+	    NVMM_X64_GPR_RIP, NVMM_X64_GPR_RFLAGS };
+	static const char *const segs[] = { "ES", "CS", "SS", "DS", "FS", "GS",
+	    "GDT", "IDT", "LDT", "TR" };
+	const struct nvmm_x64_state_seg *s;
+	size_t i, o = 0;
+	uint16_t attr;
+
+	o += (size_t)snprintf(buf + o, len - o, "+ VCPU id=%u\n", id);
+	for (i = 0; i < 10; i++)
+		o += (size_t)snprintf(buf + o, len - o, "| -> %s=%" PRIx64 "\n",
+		    gprs[i], st->gprs[gidx[i]]);
+	for (i = 0; i < NVMM_X64_NSEG; i++) {
+		s = &st->segs[i];
+		memcpy(&attr, &s->attrib, sizeof(attr));
+		o += (size_t)snprintf(buf + o, len - o, "| -> %s: sel=0x%x "
+		    "base=%" PRIx64 ", limit=%x, attrib=%x [type=%d,l=%d,"
+		    "def=%d]\n", segs[i], s->selector, s->base, s->limit,
+		    attr, s->attrib.type, s->attrib.l, s->attrib.def);
+	}
+	o += (size_t)snprintf(buf + o, len - o, "| -> MSR_EFER=%" PRIx64 "\n"
+	    "| -> CR0=%" PRIx64 "\n| -> CR3=%" PRIx64 "\n| -> CR4=%" PRIx64
+	    "\n| -> CR8=%" PRIx64 "\n", st->msrs[NVMM_X64_MSR_EFER],
+	    st->crs[NVMM_X64_CR_CR0], st->crs[NVMM_X64_CR_CR3],
+	    st->crs[NVMM_X64_CR_CR4], st->crs[NVMM_X64_CR_CR8]);
+	ATF_REQUIRE(o < len);
+}
+
+HC_DAEMON_TC(vcpu_dump_netbsd_lines, "nvmm_vcpu_dump prints NetBSD's lines: "
+    "'+ VCPU id=', then '| -> RAX=' and the rest in its order and format")
+ATF_TC_BODY(vcpu_dump_netbsd_lines, tc)
+{
+	pid_t pid;
+	struct nvmm_x64_state *st;
+	struct hc_machine vm;
+	struct hc_vcpu hv;
+	struct hc_dev dev;
+	char got[4096], want[4096];
+
+	pid = hc_start_daemon();
+	hc_dev_init(&dev);
+	hc_setup_guest(&vm, &hv, &dev, guest_poke_begin, guest_poke_end);
+	st = hc_getstate(&hv, NVMM_X64_STATE_GPRS);
+	st->gprs[NVMM_X64_GPR_RAX] = 0xABCDEF0123456789ULL;
+	hc_setstate(&hv, NVMM_X64_STATE_GPRS);
+
+	dump_capture(&hv, &vm, got, sizeof(got));
+	dump_expected(hc_getstate(&hv, NVMM_X64_STATE_ALL), 0, want,
+	    sizeof(want));
+	ATF_CHECK_MSG(strncmp(got, "+ VCPU id=0\n| -> RAX=abcdef0123456789\n",
+	    37) == 0, "got:\n%s", got);
+	ATF_CHECK(strstr(got, "| -> CS: sel=0x8 base=0, limit=") != NULL);
+	ATF_CHECK_STREQ_MSG(got, want, "got:\n%s\nwant:\n%s", got, want);
+	hc_machine_destroy(&vm);
+	hd_stop(pid);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, gpa_map_every_prot);
+	ATF_TP_ADD_TC(tp, gpa_unmap_top);
+	ATF_TP_ADD_TC(tp, prot_as_guest_sees);
+	ATF_TP_ADD_TC(tp, io_at_instruction);
+	ATF_TP_ADD_TC(tp, assist_every_form);
+	ATF_TP_ADD_TC(tp, vcpu_dump_netbsd_lines);
+	return atf_no_error();
+}

@@ -1,0 +1,199 @@
+/*
+ * kernel/ in-process, against what NetBSD's NVMM documents and its own
+ * tests (tests/lib/libnvmm) rely on: every protection gpa_map accepts,
+ * as the guest sees it; IO exits at the instruction, executed again when
+ * the emulator does not move RIP; MEMORY exits with the instruction
+ * bytes; the assist guest of h_expect, with an RW data page.
+ * tests/client/t_compat checks the same through nvmmd.
+ */
+#include <sys/mman.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h_vm.h"
+
+TVM_GUEST(poke);
+
+#define PAGE		4096UL
+#define POKE_OLD	0x0123456789ABCDEFULL
+#define POKE_NEW	0xFEDCBA9876543210ULL
+
+/* guest_poke's read, mov (%rbx),%rdx: what a read exit's bytes start with. */
+static const uint8_t poke_read_insn[] = { 0x48, 0x8B, 0x13 };
+
+/* size bytes of a memfd of their own, hva_map'd and gpa_map'd at gpa. */
+static uint64_t *
+map_extra(struct tvm *vm, gpaddr_t gpa, size_t size, int prot, int *fdp)
+{
+	uint64_t *p;
+
+	*fdp = tvm_memfd(size);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fdp, 0);
+	ATF_REQUIRE(p != MAP_FAILED);
+	REQUIRE_ERR(0, nvmm_kern_hva_map(vm->owner, vm->machid, (uintptr_t)p,
+	    size, *fdp, 0));
+	REQUIRE_ERR(0, nvmm_kern_gpa_map(vm->owner, vm->machid, (uintptr_t)p,
+	    gpa, size, prot));
+	return p;
+}
+
+static uint64_t
+gpr(struct tvcpu *vcpu, int index)
+{
+	return tvm_getstate(vcpu, NVMM_X64_STATE_GPRS)->gprs[index];
+}
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_poke on a page mapped with prot at TVM_MMIO_GPA, where the test
+ * device answers what exits: writes without PROT_WRITE exit, reads of a
+ * mapping with any protection do not, and no protection exits for both.
+ */
+static void
+poke_with(int prot)
+{
+	struct tvcpu vcpu;
+	struct tvm vm;
+	struct tdev dev;
+	struct nvmm_x64_state *st;
+	uint64_t *page, want_rdx;
+	int fd;
+
+	memset(&dev, 0, sizeof(dev));
+	tvm_setup_guest(&vm, &vcpu, guest_poke_begin, guest_poke_end);
+	page = map_extra(&vm, TVM_MMIO_GPA, PAGE, prot, &fd);
+	page[0] = POKE_OLD;
+	st = tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS);
+	st->gprs[NVMM_X64_GPR_RAX] = POKE_NEW;
+	st->gprs[NVMM_X64_GPR_RBX] = TVM_MMIO_GPA;
+	tvm_setstate(&vcpu, NVMM_X64_STATE_GPRS);
+
+	want_rdx = POKE_NEW;
+	if (!(prot & PROT_WRITE)) {
+		ATF_REQUIRE_EQ_MSG(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_MEMORY,
+		    "prot %#x: the write did not exit", prot);
+		ATF_CHECK_EQ(vcpu.exit.u.mem.prot, PROT_WRITE);
+		ATF_CHECK_EQ(vcpu.exit.u.mem.gpa, TVM_MMIO_GPA);
+		tvm_assist(&vcpu, tdev_access, &dev);
+		ATF_CHECK_EQ(tdev_find(&dev, TVM_MMIO_GPA, 0)->value, POKE_NEW);
+		want_rdx = POKE_OLD;
+	}
+	if (prot == PROT_NONE) {
+		ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_MEMORY);
+		ATF_CHECK_EQ(vcpu.exit.u.mem.prot, PROT_READ);
+		ATF_CHECK_EQ(vcpu.exit.u.mem.gpa, TVM_MMIO_GPA);
+		/* The code page goes on well past the instruction: 15 bytes. */
+		ATF_CHECK_EQ(vcpu.exit.u.mem.inst_len, 15);
+		ATF_CHECK(memcmp(vcpu.exit.u.mem.inst_bytes, poke_read_insn,
+		    sizeof(poke_read_insn)) == 0);
+		tvm_assist(&vcpu, tdev_access, &dev);
+		want_rdx = POKE_NEW;	/* what the device took */
+	}
+	ATF_REQUIRE_EQ_MSG(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED,
+	    "prot %#x: exit %#jx", prot, (uintmax_t)vcpu.exit.reason);
+	ATF_CHECK_EQ_MSG(gpr(&vcpu, NVMM_X64_GPR_RDX), want_rdx,
+	    "prot %#x: rdx %#jx", prot,
+	    (uintmax_t)gpr(&vcpu, NVMM_X64_GPR_RDX));
+	ATF_CHECK_EQ(page[0], (prot & PROT_WRITE) ? POKE_NEW : POKE_OLD);
+	tvm_destroy(&vm);
+	munmap(page, PAGE);
+	close(fd);
+}
+
+ATF_TC(prot_as_guest_sees);
+ATF_TC_HEAD(prot_as_guest_sees, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Every protection NetBSD accepts: "
+	    "writes without PROT_WRITE exit as MEMORY/WRITE, reads do not, "
+	    "no protection makes both exit");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(prot_as_guest_sees, tc)
+{
+	int prot;
+
+	for (prot = 0; prot <= RWX; prot++)
+		poke_with(prot);
+}
+
+/* -------------------------------------------------------------------------- */
+
+ATF_TC(io_at_instruction);
+ATF_TC_HEAD(io_at_instruction, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "IO exits show RIP on the OUT and "
+	    "npc after it, also for the same OUT twice in a row; RIP left "
+	    "there executes it again");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(io_at_instruction, tc)
+{
+	struct tvcpu vcpu;
+	struct tvm vm;
+	struct tdev dev;
+
+	memset(&dev, 0, sizeof(dev));
+	tvm_setup_guest(&vm, &vcpu, guest_outtwice_begin, guest_outtwice_end);
+	ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
+	hx_check_outtwice_exit(&vcpu.exit, tvm_getstate(&vcpu,
+	    NVMM_X64_STATE_GPRS), 0);
+	/* Nothing done, RIP left on the OUT: the guest does it again. */
+	ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
+	hx_check_outtwice_exit(&vcpu.exit, tvm_getstate(&vcpu,
+	    NVMM_X64_STATE_GPRS), 0);
+	tvm_assist(&vcpu, tdev_access, &dev);
+	ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
+	hx_check_outtwice_exit(&vcpu.exit, tvm_getstate(&vcpu,
+	    NVMM_X64_STATE_GPRS), 1);
+	/* Read outside the run, the state shows the same. */
+	vcpu.comm->state_cached = 0;
+	hx_check_outtwice_exit(&vcpu.exit, tvm_getstate(&vcpu,
+	    NVMM_X64_STATE_GPRS), 1);
+	ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
+	hx_check_outtwice_exit(&vcpu.exit, tvm_getstate(&vcpu,
+	    NVMM_X64_STATE_GPRS), 1);
+	tvm_assist(&vcpu, tdev_access, &dev);
+	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
+	ATF_CHECK_EQ(gpr(&vcpu, NVMM_X64_GPR_RIP), TVM_CODE_GPA +
+	    (uint64_t)(guest_outtwice_end - guest_outtwice_begin));
+	/* Each OUT reached the device once: the repeats had no data phase. */
+	ATF_CHECK_EQ(dev.nlog, 2);
+	tvm_destroy(&vm);
+}
+
+/* -------------------------------------------------------------------------- */
+
+ATF_TC(assist_every_form);
+ATF_TC_HEAD(assist_every_form, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "The h_mem_assist-style guest: "
+	    "every instruction form of the assists, results in an RW page");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(assist_every_form, tc)
+{
+	struct tvcpu vcpu;
+	struct tvm vm;
+	struct tdev dev;
+	uint64_t *data;
+	int fd;
+
+	memset(&dev, 0, sizeof(dev));
+	tvm_setup_guest(&vm, &vcpu, guest_assist_begin, guest_assist_end);
+	data = map_extra(&vm, HX_ASSIST_DATA_GPA, PAGE,
+	    PROT_READ | PROT_WRITE, &fd);
+	tdev_run_to_halt(&vcpu, &dev, 500);
+	hx_check_assist_slots(data);
+	tvm_destroy(&vm);
+	munmap(data, PAGE);
+	close(fd);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, prot_as_guest_sees);
+	ATF_TP_ADD_TC(tp, io_at_instruction);
+	ATF_TP_ADD_TC(tp, assist_every_form);
+	return atf_no_error();
+}
