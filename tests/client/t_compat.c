@@ -4,16 +4,13 @@
  * accepts, as the guest sees it; the top page of guest memory mapped and
  * unmapped (NetBSD's h_misc "RAM"); IO exits at the instruction, executed
  * again when the emulator does not move RIP; MEMORY exits with the
- * instruction bytes; the assist guest of h_expect with an RW data page;
- * nvmm_vcpu_dump's lines.  tests/kernel/t_compat checks the guest side
+ * instruction bytes; the assist guest of h_expect with an RW data page.
+ * (nvmm_vcpu_dump's lines are t_api's.)  tests/kernel/t_compat checks the guest side
  * in-process too.
  */
 #include <sys/mman.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "h_client.h"
 #include "h_daemon.h"
@@ -218,98 +215,6 @@ ATF_TC_BODY(assist_every_form, tc)
 
 /* -------------------------------------------------------------------------- */
 
-/* nvmm_vcpu_dump's output, captured from stdout into buf. */
-static void
-dump_capture(struct hc_vcpu *hv, struct hc_machine *vm, char *buf,
-    size_t len)
-{
-	FILE *f;
-	size_t n;
-	int saved, ret;
-
-	f = tmpfile();
-	ATF_REQUIRE(f != NULL);
-	fflush(stdout);
-	saved = dup(STDOUT_FILENO);
-	ATF_REQUIRE(saved != -1);
-	ATF_REQUIRE(dup2(fileno(f), STDOUT_FILENO) != -1);
-	ret = nvmm_vcpu_dump(&vm->mach, &hv->vcpu);
-	fflush(stdout);
-	ATF_REQUIRE(dup2(saved, STDOUT_FILENO) != -1);
-	close(saved);
-	ATF_REQUIRE_EQ_MSG(ret, 0, "nvmm_vcpu_dump: %s", strerror(errno));
-	rewind(f);
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
-/* NetBSD's lines, from the state: the format logs are compared against. */
-static void
-dump_expected(const struct nvmm_x64_state *st, nvmm_cpuid_t id, char *buf,
-    size_t len)
-{
-	static const char *const gprs[] = { "RAX", "RCX", "RDX", "RBX", "RSP",
-	    "RBP", "RSI", "RDI", "RIP", "RFLAGS" };
-	static const int gidx[] = { NVMM_X64_GPR_RAX, NVMM_X64_GPR_RCX,
-	    NVMM_X64_GPR_RDX, NVMM_X64_GPR_RBX, NVMM_X64_GPR_RSP,
-	    NVMM_X64_GPR_RBP, NVMM_X64_GPR_RSI, NVMM_X64_GPR_RDI,
-	    NVMM_X64_GPR_RIP, NVMM_X64_GPR_RFLAGS };
-	static const char *const segs[] = { "ES", "CS", "SS", "DS", "FS", "GS",
-	    "GDT", "IDT", "LDT", "TR" };
-	const struct nvmm_x64_state_seg *s;
-	size_t i, o = 0;
-	uint16_t attr;
-
-	o += (size_t)snprintf(buf + o, len - o, "+ VCPU id=%u\n", id);
-	for (i = 0; i < 10; i++)
-		o += (size_t)snprintf(buf + o, len - o, "| -> %s=%" PRIx64 "\n",
-		    gprs[i], st->gprs[gidx[i]]);
-	for (i = 0; i < NVMM_X64_NSEG; i++) {
-		s = &st->segs[i];
-		memcpy(&attr, &s->attrib, sizeof(attr));
-		o += (size_t)snprintf(buf + o, len - o, "| -> %s: sel=0x%x "
-		    "base=%" PRIx64 ", limit=%x, attrib=%x [type=%d,l=%d,"
-		    "def=%d]\n", segs[i], s->selector, s->base, s->limit,
-		    attr, s->attrib.type, s->attrib.l, s->attrib.def);
-	}
-	o += (size_t)snprintf(buf + o, len - o, "| -> MSR_EFER=%" PRIx64 "\n"
-	    "| -> CR0=%" PRIx64 "\n| -> CR3=%" PRIx64 "\n| -> CR4=%" PRIx64
-	    "\n| -> CR8=%" PRIx64 "\n", st->msrs[NVMM_X64_MSR_EFER],
-	    st->crs[NVMM_X64_CR_CR0], st->crs[NVMM_X64_CR_CR3],
-	    st->crs[NVMM_X64_CR_CR4], st->crs[NVMM_X64_CR_CR8]);
-	ATF_REQUIRE(o < len);
-}
-
-HC_DAEMON_TC(vcpu_dump_netbsd_lines, "nvmm_vcpu_dump prints NetBSD's lines: "
-    "'+ VCPU id=', then '| -> RAX=' and the rest in its order and format")
-ATF_TC_BODY(vcpu_dump_netbsd_lines, tc)
-{
-	pid_t pid;
-	struct nvmm_x64_state *st;
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	struct hc_dev dev;
-	char got[4096], want[4096];
-
-	pid = hc_start_daemon();
-	hc_dev_init(&dev);
-	hc_setup_guest(&vm, &hv, &dev, guest_poke_begin, guest_poke_end);
-	st = hc_getstate(&hv, NVMM_X64_STATE_GPRS);
-	st->gprs[NVMM_X64_GPR_RAX] = 0xABCDEF0123456789ULL;
-	hc_setstate(&hv, NVMM_X64_STATE_GPRS);
-
-	dump_capture(&hv, &vm, got, sizeof(got));
-	dump_expected(hc_getstate(&hv, NVMM_X64_STATE_ALL), 0, want,
-	    sizeof(want));
-	ATF_CHECK_MSG(strncmp(got, "+ VCPU id=0\n| -> RAX=abcdef0123456789\n",
-	    37) == 0, "got:\n%s", got);
-	ATF_CHECK(strstr(got, "| -> CS: sel=0x8 base=0, limit=") != NULL);
-	ATF_CHECK_STREQ_MSG(got, want, "got:\n%s\nwant:\n%s", got, want);
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, gpa_map_every_prot);
@@ -317,6 +222,5 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, prot_as_guest_sees);
 	ATF_TP_ADD_TC(tp, io_at_instruction);
 	ATF_TP_ADD_TC(tp, assist_every_form);
-	ATF_TP_ADD_TC(tp, vcpu_dump_netbsd_lines);
 	return atf_no_error();
 }
