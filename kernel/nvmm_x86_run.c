@@ -159,14 +159,20 @@ nvmm_x86_io_matches(const struct nvmm_x86_io_insn *insn,
 /*
  * The instruction of an access KVM finished before exiting: it ends at
  * RIP.  The shortest IO instruction that ends there and fits the access
- * is taken for it.
+ * is taken for it, as bytes before it may be the tail of the instruction
+ * before; but a string instruction takes the rep, address-size and
+ * segment prefixes in front of it, which say what it did.
  */
 static bool
 nvmm_x86_io_decode_before(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
     uint64_t rip, const struct kvm_run *run, uint64_t rdx,
     struct nvmm_x86_io_insn *insn)
 {
+	const bool mode16 = nvmm_x86_mode16(sregs);
+	const bool longmode = nvmm_x86_longmode(sregs);
+	struct nvmm_x86_io_insn longer;
 	uint8_t bytes[5];
+	const uint8_t *end = bytes + sizeof(bytes);
 	size_t k, n;
 
 	if (rip < sizeof(bytes))
@@ -176,12 +182,18 @@ nvmm_x86_io_decode_before(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
 	if (n != sizeof(bytes))
 		return false;
 	for (k = 1; k <= sizeof(bytes); k++) {
-		if (nvmm_x86_decode_io(bytes + sizeof(bytes) - k, k,
-		    nvmm_x86_mode16(sregs), nvmm_x86_longmode(sregs), insn) &&
+		if (nvmm_x86_decode_io(end - k, k, mode16, longmode, insn) &&
 		    insn->len == k && nvmm_x86_io_matches(insn, run, rdx))
-			return true;
+			break;
 	}
-	return false;
+	if (k > sizeof(bytes))
+		return false;
+	while (insn->str && ++k <= sizeof(bytes) &&
+	    nvmm_x86_io_string_prefix(*(end - k)) &&
+	    nvmm_x86_decode_io(end - k, k, mode16, longmode, &longer) &&
+	    longer.len == k && nvmm_x86_io_matches(&longer, run, rdx))
+		*insn = longer;
+	return true;
 }
 
 static void
