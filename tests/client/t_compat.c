@@ -4,9 +4,9 @@
  * accepts, as the guest sees it; the top page of guest memory mapped and
  * unmapped (NetBSD's h_misc "RAM"); IO exits at the instruction, executed
  * again when the emulator does not move RIP; MEMORY exits with the
- * instruction bytes; the assist guest of h_expect with an RW data page.
- * (nvmm_vcpu_dump's lines are t_api's.)  tests/kernel/t_compat checks the guest side
- * in-process too.
+ * instruction bytes; the assist guests of h_expect, one with an RW data
+ * page.  (nvmm_vcpu_dump's lines are t_api's.)  tests/kernel/t_compat
+ * checks the guest side in-process too.
  */
 #include <sys/mman.h>
 #include <errno.h>
@@ -215,6 +215,41 @@ ATF_TC_BODY(assist_every_form, tc)
 
 /* -------------------------------------------------------------------------- */
 
+HC_DAEMON_TC(ioassist_every_form, "The h_io_assist-style guest with "
+    "nvmm_assist_io: string IO with a segment override, 32-bit addresses "
+    "and DF set")
+ATF_TC_BODY(ioassist_every_form, tc)
+{
+	unsigned seen[HX_IOASSIST_NPORTS] = { 0 };
+	struct hc_machine vm;
+	struct hc_vcpu hv;
+	struct hc_dev dev;
+	uint64_t reason = NVMM_VCPU_EXIT_NONE;
+	unsigned n;
+	pid_t pid;
+
+	pid = hc_start_daemon();
+	hc_dev_init(&dev);
+	hc_setup_guest(&vm, &hv, &dev, guest_ioassist_begin,
+	    guest_ioassist_end);
+	hx_ioassist_fill(vm.ram, hc_getstate(&hv, NVMM_X64_STATE_SEGS));
+	hc_setstate(&hv, NVMM_X64_STATE_SEGS);
+	for (n = 0; n < 100 && reason != NVMM_VCPU_EXIT_HALTED; n++) {
+		reason = hc_run_reason(&hv);
+		if (reason == NVMM_VCPU_EXIT_HALTED ||
+		    reason == NVMM_VCPU_EXIT_NONE)
+			continue;
+		hx_check_ioassist_exit(hv.vcpu.exit,
+		    hc_getstate(&hv, NVMM_X64_STATE_GPRS), seen);
+		hc_assist(&hv);
+	}
+	ATF_REQUIRE_EQ(reason, NVMM_VCPU_EXIT_HALTED);
+	hx_check_ioassist_results(dev.log, dev.nlog, vm.ram,
+	    hc_getstate(&hv, NVMM_X64_STATE_GPRS), seen);
+	hc_machine_destroy(&vm);
+	hd_stop(pid);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, gpa_map_every_prot);
@@ -222,5 +257,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, prot_as_guest_sees);
 	ATF_TP_ADD_TC(tp, io_at_instruction);
 	ATF_TP_ADD_TC(tp, assist_every_form);
+	ATF_TP_ADD_TC(tp, ioassist_every_form);
 	return atf_no_error();
 }

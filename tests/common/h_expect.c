@@ -322,3 +322,100 @@ hx_check_assist_slots(const uint64_t *slots)
 		    "slot %zu: %#jx, want %#jx", i, (uintmax_t)slots[i],
 		    (uintmax_t)hx_assist_expected[i]);
 }
+
+/* -------------------------------------------------------------------------- */
+
+/* What each of guest_ioassist's instructions is, by port. */
+struct hx_ioassist {
+	uint16_t port;
+	bool in, rep;
+	int seg;
+	uint8_t address_size, operand_size;
+	uint8_t len;
+};
+
+static const struct hx_ioassist hx_ioassist_expected[HX_IOASSIST_NPORTS] = {
+	{ 0x66, false, true, NVMM_X64_SEG_DS, 8, 4, 2 },	/* rep outsl */
+	{ 0x67, true, true, NVMM_X64_SEG_ES, 8, 2, 3 },		/* rep insw */
+	{ 0x68, false, false, NVMM_X64_SEG_FS, 8, 1, 2 },	/* outsb %fs: */
+	{ 0x69, false, true, NVMM_X64_SEG_DS, 4, 1, 3 },	/* addr32 rep */
+	{ 0x6A, false, false, NVMM_X64_SEG_DS, 8, 2, 2 },	/* outsw */
+	{ 0x6B, false, true, NVMM_X64_SEG_DS, 8, 1, 2 },	/* rep outsb */
+};
+
+void
+hx_ioassist_fill(uint8_t *ram, struct nvmm_x64_state *st)
+{
+	static const uint32_t dwords[2] = { 0x11223344, 0x55667788 };
+	static const uint16_t word = 0xA1B2;
+
+	memcpy(ram + 0x8030, dwords, sizeof(dwords));
+	ram[0x8040] = 'x';		/* what DS would give */
+	ram[0x8040 + HX_IOASSIST_FS] = 'F';
+	memcpy(ram + 0x8050, "PQ", 2);
+	memcpy(ram + 0x8060, &word, sizeof(word));
+	memcpy(ram + 0x8070, "abc", 3);
+	memset(ram + 0x8300, 0xEE, 0x10);
+	st->segs[NVMM_X64_SEG_FS].base = HX_IOASSIST_FS;
+}
+
+void
+hx_check_ioassist_exit(const struct nvmm_vcpu_exit *exit,
+    const struct nvmm_x64_state *st, unsigned *seen)
+{
+	const struct hx_ioassist *e;
+	size_t i;
+
+	ATF_REQUIRE_EQ_MSG(exit->reason, NVMM_VCPU_EXIT_IO, "reason %#jx",
+	    (uintmax_t)exit->reason);
+	for (i = 0; i < HX_IOASSIST_NPORTS; i++)
+		if (hx_ioassist_expected[i].port == exit->u.io.port)
+			break;
+	ATF_REQUIRE_MSG(i < HX_IOASSIST_NPORTS, "port %#x",
+	    exit->u.io.port);
+	e = &hx_ioassist_expected[i];
+	seen[i]++;
+	ATF_CHECK_EQ_MSG(exit->u.io.in, e->in, "port %#x: in", e->port);
+	ATF_CHECK_MSG(exit->u.io.str, "port %#x: str", e->port);
+	ATF_CHECK_EQ_MSG(exit->u.io.rep, e->rep, "port %#x: rep", e->port);
+	ATF_CHECK_EQ_MSG(exit->u.io.seg, e->seg, "port %#x: seg %d", e->port,
+	    exit->u.io.seg);
+	ATF_CHECK_EQ_MSG(exit->u.io.address_size, e->address_size,
+	    "port %#x: address size %u", e->port, exit->u.io.address_size);
+	ATF_CHECK_EQ_MSG(exit->u.io.operand_size, e->operand_size,
+	    "port %#x: operand size %u", e->port, exit->u.io.operand_size);
+	ATF_CHECK_EQ_MSG(exit->u.io.npc, st->gprs[NVMM_X64_GPR_RIP] + e->len,
+	    "port %#x: npc %#jx, rip %#jx", e->port,
+	    (uintmax_t)exit->u.io.npc,
+	    (uintmax_t)st->gprs[NVMM_X64_GPR_RIP]);
+}
+
+void
+hx_check_ioassist_results(const struct hx_write *log, size_t nlog,
+    const uint8_t *ram, const struct nvmm_x64_state *st,
+    const unsigned *seen)
+{
+	size_t i;
+
+	for (i = 0; i < HX_IOASSIST_NPORTS; i++)
+		ATF_CHECK_MSG(seen[i] > 0, "no exit for port %#x",
+		    hx_ioassist_expected[i].port);
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x66, 0)->value, 0x11223344);
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x66, 1)->value, 0x55667788);
+	ATF_CHECK_EQ(hx_count_writes(log, nlog, 0x66), 2);
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x68, 0)->value, 'F');
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x69, 0)->value, 'P');
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x69, 1)->value, 'Q');
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x6A, 0)->value, 0xA1B2);
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x6B, 0)->value, 'c');
+	ATF_CHECK_EQ(hx_find_write(log, nlog, 0x6B, 1)->value, 'b');
+	ATF_CHECK_EQ(hx_count_writes(log, nlog, 0x6B), 2);
+	/* REP INSW: three words of port 0x67's data, and nothing more. */
+	for (i = 0; i < 6; i++)
+		ATF_CHECK_EQ_MSG(ram[0x8300 + i], 0x67 + i % 2, "INS byte %zu",
+		    i);
+	ATF_CHECK_EQ(ram[0x8306], 0xEE);
+	ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_RSI], 0x8070);
+	ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_RDI], 0x8306);
+	ATF_CHECK_EQ(st->gprs[NVMM_X64_GPR_RCX], 0);
+}

@@ -30,6 +30,7 @@ TVM_GUEST(mmio);
 TVM_GUEST(msr);
 TVM_GUEST(outtwice);
 TVM_GUEST(assist);
+TVM_GUEST(ioassist);
 
 /* -------------------------------------------------------------------------- */
 
@@ -163,5 +164,29 @@ void	hx_check_outtwice_exit(const struct nvmm_vcpu_exit *exit,
 #define HX_ASSIST_NSLOTS	35
 
 void	hx_check_assist_slots(const uint64_t *slots);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_ioassist, in the style of NetBSD's h_io_assist.  Its data in
+ * ram, the host view of guest RAM from GPA 0; FS based at HX_IOASSIST_FS
+ * in st (the caller commits NVMM_X64_STATE_SEGS).
+ */
+#define HX_IOASSIST_FS		0x100
+
+void	hx_ioassist_fill(uint8_t *ram, struct nvmm_x64_state *st);
+/*
+ * Checks exit, an IO exit of guest_ioassist, against the instruction of
+ * its port, st being the state at it (RIP on the instruction), and
+ * counts it in seen (HX_IOASSIST_NPORTS, zeroed first).
+ */
+#define HX_IOASSIST_NPORTS	6
+
+void	hx_check_ioassist_exit(const struct nvmm_vcpu_exit *exit,
+	    const struct nvmm_x64_state *st, unsigned *seen);
+/* The data the device got and the guest stored, once it has halted. */
+void	hx_check_ioassist_results(const struct hx_write *log, size_t nlog,
+	    const uint8_t *ram, const struct nvmm_x64_state *st,
+	    const unsigned *seen);
 
 #endif /* H_EXPECT_H */

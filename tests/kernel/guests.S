@@ -21,6 +21,7 @@
 	.globl guest_poke_begin, guest_poke_end
 	.globl guest_outtwice_begin, guest_outtwice_end
 	.globl guest_assist_begin, guest_assist_end
+	.globl guest_ioassist_begin, guest_ioassist_end
 
 /*
  * Real mode, from RESET: the ROM's last 16 bytes jump back to its start,
@@ -375,5 +376,39 @@ guest_assist_begin:
 guest_assist_end:
 #undef SLOT
 #undef FLAGS
+
+/*
+ * In the style of NetBSD's h_io_assist: the string forms guest_repio
+ * leaves out, a segment override (FS, whose base the test sets), 32-bit
+ * addresses, and REP with DF set.  h_expect fills RAM and checks.
+ */
+guest_ioassist_begin:
+	cld
+	mov	$0x8030, %rsi
+	mov	$2, %rcx
+	mov	$0x66, %dx
+	rep outsl
+	mov	$0x8300, %rdi
+	mov	$3, %rcx
+	mov	$0x67, %dx
+	rep insw
+	mov	$0x8040, %rsi
+	mov	$0x68, %dx
+	outsb	%fs:(%rsi), (%dx)
+	mov	$0x8050, %esi
+	mov	$2, %ecx
+	mov	$0x69, %dx
+	addr32 rep outsb
+	mov	$0x8060, %rsi
+	mov	$0x6A, %dx
+	outsw
+	std
+	mov	$0x8072, %rsi
+	mov	$2, %rcx
+	mov	$0x6B, %dx
+	rep outsb
+	cld
+	hlt
+guest_ioassist_end:
 
 	.section .note.GNU-stack, "", @progbits

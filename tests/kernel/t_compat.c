@@ -3,7 +3,7 @@
  * tests (tests/lib/libnvmm) rely on: every protection gpa_map accepts,
  * as the guest sees it; IO exits at the instruction, executed again when
  * the emulator does not move RIP; MEMORY exits with the instruction
- * bytes; the assist guest of h_expect, with an RW data page.
+ * bytes; the assist guests of h_expect, one with an RW data page.
  * tests/client/t_compat checks the same through nvmmd.
  */
 #include <sys/mman.h>
@@ -190,10 +190,46 @@ ATF_TC_BODY(assist_every_form, tc)
 	close(fd);
 }
 
+ATF_TC(ioassist_every_form);
+ATF_TC_HEAD(ioassist_every_form, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "The h_io_assist-style guest: string "
+	    "IO with a segment override, 32-bit addresses and DF set");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(ioassist_every_form, tc)
+{
+	unsigned seen[HX_IOASSIST_NPORTS] = { 0 };
+	struct tvcpu vcpu;
+	struct tvm vm;
+	struct tdev dev;
+	uint64_t reason = NVMM_VCPU_EXIT_NONE;
+	unsigned n;
+
+	memset(&dev, 0, sizeof(dev));
+	tvm_setup_guest(&vm, &vcpu, guest_ioassist_begin, guest_ioassist_end);
+	hx_ioassist_fill(vm.ram, tvm_getstate(&vcpu, NVMM_X64_STATE_SEGS));
+	tvm_setstate(&vcpu, NVMM_X64_STATE_SEGS);
+	for (n = 0; n < 100 && reason != NVMM_VCPU_EXIT_HALTED; n++) {
+		reason = tvm_run_reason(&vcpu);
+		if (reason == NVMM_VCPU_EXIT_HALTED ||
+		    reason == NVMM_VCPU_EXIT_NONE)
+			continue;
+		hx_check_ioassist_exit(&vcpu.exit,
+		    tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS), seen);
+		tvm_assist(&vcpu, tdev_access, &dev);
+	}
+	ATF_REQUIRE_EQ(reason, NVMM_VCPU_EXIT_HALTED);
+	hx_check_ioassist_results(dev.log, dev.nlog, vm.ram,
+	    tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS), seen);
+	tvm_destroy(&vm);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, prot_as_guest_sees);
 	ATF_TP_ADD_TC(tp, io_at_instruction);
 	ATF_TP_ADD_TC(tp, assist_every_form);
+	ATF_TP_ADD_TC(tp, ioassist_every_form);
 	return atf_no_error();
 }
