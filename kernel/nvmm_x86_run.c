@@ -243,11 +243,12 @@ nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	}
 	if (at) {
 		npc = rip + insn.len;
-	} else if (nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx,
-	    &insn)) {
+	} else if (run->io.direction == KVM_EXIT_IO_OUT &&
+	    nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx, &insn)) {
+		/* Only writes are ever retired before the exit. */
 		start = rip - insn.len;
 	} else {
-		/* Nothing to rewind to: shown done, npc equal to RIP. */
+		/* Nothing to rewind to: npc is RIP. */
 		nvmm_x86_io_guess(sregs, run, &insn);
 	}
 	xcpu->exit_regs.rip = start;
