@@ -11,8 +11,8 @@
  *   - the rights start as RWXU; a level without R/W takes W away, one
  *     without U/S takes U, one with NX takes X; every level must be
  *     present; accessed and dirty bits are never written;
- *   - PS where no large page can be (the top level, the last level, where
- *     the PAT bit sits) fails, as NetBSD does.
+ *   - PS where no large page can be (the top level, and the PDPTE of PAE
+ *     paging) fails, as NetBSD does.
  *
  * And the architecture's where NetBSD's differ (libnvmm(3) says why):
  *
@@ -20,9 +20,10 @@
  *     reads the PML5 as if it were the PML4);
  *   - 32-bit paging without CR4.PSE: PS is ignored, the entry points to a
  *     page table (NetBSD fails);
+ *   - bit 7 of a PTE is the PAT bit, a memory type (NetBSD fails);
  *   - large pages keep every frame bit up to bit 51 (NetBSD drops bits
- *     51:48 of 1 GiB and 2 MiB frames though it keeps them for 4 KiB
- *     ones), and 4 MiB pages take bits 39:32 from bits 20:13 (PSE-36;
+ *     51:48 of long-mode 1 GiB and 2 MiB frames, 51:32 of PAE 2 MiB ones,
+ *     though it keeps them for 4 KiB ones), and 4 MiB pages take bits 39:32 from bits 20:13 (PSE-36;
  *     NetBSD keeps 31:22 only).
  *
  * Any failure is EFAULT.
@@ -52,7 +53,7 @@
 enum gva_ps {
 	GVA_PS_FAIL,		/* no large page here: the walk fails */
 	GVA_PS_LARGE,		/* the entry maps a page of 1 << shift bytes */
-	GVA_PS_IGNORE,		/* 32-bit paging without CR4.PSE */
+	GVA_PS_IGNORE,		/* not a page size: PAT in a PTE, or no CR4.PSE */
 };
 
 /* One level of page tables. */
@@ -83,7 +84,7 @@ static const struct gva_mode gva_mode_long = {
 		{ 39, 9, GVA_PS_FAIL, true },
 		{ 30, 9, GVA_PS_LARGE, true },
 		{ 21, 9, GVA_PS_LARGE, true },
-		{ 12, 9, GVA_PS_FAIL, true },
+		{ 12, 9, GVA_PS_IGNORE, true },
 	},
 };
 
@@ -98,7 +99,7 @@ static const struct gva_mode gva_mode_la57 = {
 		{ 39, 9, GVA_PS_FAIL, true },
 		{ 30, 9, GVA_PS_LARGE, true },
 		{ 21, 9, GVA_PS_LARGE, true },
-		{ 12, 9, GVA_PS_FAIL, true },
+		{ 12, 9, GVA_PS_IGNORE, true },
 	},
 };
 
@@ -111,7 +112,7 @@ static const struct gva_mode gva_mode_pae = {
 	.levels = {
 		{ 30, 2, GVA_PS_FAIL, false },
 		{ 21, 9, GVA_PS_LARGE, true },
-		{ 12, 9, GVA_PS_FAIL, true },
+		{ 12, 9, GVA_PS_IGNORE, true },
 	},
 };
 
@@ -123,7 +124,7 @@ static const struct gva_mode gva_mode_32 = {
 	.nlevels = 2,
 	.levels = {
 		{ 22, 10, GVA_PS_LARGE, true },
-		{ 12, 10, GVA_PS_FAIL, true },
+		{ 12, 10, GVA_PS_IGNORE, true },
 	},
 };
 
