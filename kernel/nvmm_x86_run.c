@@ -115,6 +115,13 @@ nvmm_x86_translate(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
 	return 0;
 }
 
+/* The linear address of CS:rip. */
+static uint64_t
+nvmm_x86_code_linear(const struct kvm_sregs *sregs, uint64_t rip)
+{
+	return nvmm_x86_longmode(sregs) ? rip : sregs->cs.base + rip;
+}
+
 /* Reads guest code at CS:rip; returns how many bytes could be read. */
 size_t
 nvmm_x86_fetch(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
@@ -123,7 +130,7 @@ nvmm_x86_fetch(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
 	uint64_t linear, gpa;
 	size_t done = 0, n;
 
-	linear = nvmm_x86_longmode(sregs) ? rip : sregs->cs.base + rip;
+	linear = nvmm_x86_code_linear(sregs, rip);
 	while (done < len) {
 		if (nvmm_x86_translate(cpu, sregs, linear + done, &gpa) != 0)
 			break;
@@ -613,6 +620,33 @@ nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	return NVMM_X86_RETURN;
 }
 
+/*
+ * KVM gives up on an instruction it cannot fetch, from guest memory no
+ * slot backs; NetBSD reports that fetch as a MEMORY exit with PROT_EXEC.
+ * Whatever else KVM could not do stays INVALID.
+ */
+static enum nvmm_x86_verdict
+nvmm_x86_exit_internal(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	const struct kvm_run *run = nvmm_x86_cpu(cpu)->run;
+	const struct kvm_sregs *sregs = &run->s.regs.sregs;
+	uint64_t rip = run->s.regs.regs.rip, gpa;
+	uint8_t byte;
+
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    nvmm_x86_translate(cpu, sregs, nvmm_x86_code_linear(sregs, rip),
+	    &gpa) == 0 && nvmm_x86_fetch(cpu, sregs, rip, &byte, 1) == 0) {
+		exit->reason = NVMM_VCPU_EXIT_MEMORY;
+		exit->u.mem.prot = PROT_EXEC;
+		exit->u.mem.gpa = gpa;
+		exit->u.mem.inst_len = 0;
+		return NVMM_X86_RETURN;
+	}
+	exit->reason = NVMM_VCPU_EXIT_INVALID;
+	exit->u.inv.hwcode = run->exit_reason;
+	return NVMM_X86_RETURN;
+}
+
 static enum nvmm_x86_verdict
 nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 {
@@ -647,6 +681,8 @@ nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = NVMM_VCPU_EXIT_SHUTDOWN;
 		return NVMM_X86_RETURN;
+	case KVM_EXIT_INTERNAL_ERROR:
+		return nvmm_x86_exit_internal(cpu, exit);
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = NVMM_VCPU_EXIT_INVALID;
 		exit->u.inv.hwcode =

@@ -250,6 +250,34 @@ ATF_TC_BODY(ioassist_every_form, tc)
 	hd_stop(pid);
 }
 
+HC_DAEMON_TC(exec_none, "Executing a PROT_NONE mapping exits as MEMORY "
+    "with PROT_EXEC, again each run, as NetBSD")
+ATF_TC_BODY(exec_none, tc)
+{
+	struct nvmm_x64_state *st;
+	struct hc_machine vm;
+	struct hc_vcpu hv;
+	uint8_t *page;
+	pid_t pid;
+
+	pid = hc_start_daemon();
+	hc_setup_guest(&vm, &hv, NULL, guest_poke_begin, guest_poke_end);
+	page = hc_map(&vm, TVM_MMIO_GPA, PAGE, PROT_NONE);
+	memcpy(page, guest_poke_begin, (size_t)(guest_poke_end -
+	    guest_poke_begin));
+	st = hc_getstate(&hv, NVMM_X64_STATE_GPRS);
+	st->gprs[NVMM_X64_GPR_RIP] = TVM_MMIO_GPA + 0x10;
+	hc_setstate(&hv, NVMM_X64_STATE_GPRS);
+	ATF_REQUIRE_EQ(run_reason(&hv), NVMM_VCPU_EXIT_MEMORY);
+	ATF_CHECK_EQ(hv.vcpu.exit->u.mem.prot, PROT_EXEC);
+	ATF_CHECK_EQ(hv.vcpu.exit->u.mem.gpa, TVM_MMIO_GPA + 0x10);
+	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), TVM_MMIO_GPA + 0x10);
+	ATF_REQUIRE_EQ(run_reason(&hv), NVMM_VCPU_EXIT_MEMORY);
+	ATF_CHECK_EQ(hv.vcpu.exit->u.mem.prot, PROT_EXEC);
+	hc_machine_destroy(&vm);
+	hd_stop(pid);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, gpa_map_every_prot);
@@ -258,5 +286,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, io_at_instruction);
 	ATF_TP_ADD_TC(tp, assist_every_form);
 	ATF_TP_ADD_TC(tp, ioassist_every_form);
+	ATF_TP_ADD_TC(tp, exec_none);
 	return atf_no_error();
 }

@@ -225,11 +225,51 @@ ATF_TC_BODY(ioassist_every_form, tc)
 	tvm_destroy(&vm);
 }
 
+ATF_TC(exec_none);
+ATF_TC_HEAD(exec_none, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "Executing a PROT_NONE mapping exits "
+	    "as MEMORY with PROT_EXEC, again each run, as NetBSD");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(exec_none, tc)
+{
+	struct nvmm_x64_state *st;
+	struct tvcpu vcpu;
+	struct tvm vm;
+	uint64_t *page;
+	int fd;
+
+	tvm_setup_guest(&vm, &vcpu, guest_poke_begin, guest_poke_end);
+	/* Executing there even with code at hand: PROT_NONE. */
+	page = map_extra(&vm, TVM_MMIO_GPA, PAGE, PROT_NONE, &fd);
+	memcpy(page, guest_poke_begin, (size_t)(guest_poke_end -
+	    guest_poke_begin));
+	st = tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS);
+	st->gprs[NVMM_X64_GPR_RIP] = TVM_MMIO_GPA + 0x10;
+	tvm_setstate(&vcpu, NVMM_X64_STATE_GPRS);
+	ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
+	ATF_CHECK_EQ_MSG(vcpu.exit.reason, NVMM_VCPU_EXIT_MEMORY,
+	    "reason %#jx hwcode %#jx", (uintmax_t)vcpu.exit.reason,
+	    (uintmax_t)vcpu.exit.u.inv.hwcode);
+	ATF_CHECK_EQ(vcpu.exit.u.mem.prot, PROT_EXEC);
+	ATF_CHECK_EQ(vcpu.exit.u.mem.gpa, TVM_MMIO_GPA + 0x10);
+	/* Nothing moved: the guest is where it was, and exits again. */
+	ATF_CHECK_EQ(gpr(&vcpu, NVMM_X64_GPR_RIP), TVM_MMIO_GPA + 0x10);
+	ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
+	ATF_CHECK_EQ(vcpu.exit.reason, NVMM_VCPU_EXIT_MEMORY);
+	ATF_CHECK_EQ(vcpu.exit.u.mem.prot, PROT_EXEC);
+	tvm_destroy(&vm);
+	munmap(page, PAGE);
+	close(fd);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, prot_as_guest_sees);
 	ATF_TP_ADD_TC(tp, io_at_instruction);
 	ATF_TP_ADD_TC(tp, assist_every_form);
 	ATF_TP_ADD_TC(tp, ioassist_every_form);
+	ATF_TP_ADD_TC(tp, exec_none);
 	return atf_no_error();
 }
