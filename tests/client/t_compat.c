@@ -15,16 +15,8 @@
 #include "h_client.h"
 #include "h_daemon.h"
 
-TVM_GUEST(poke);
-
 #define PAGE		4096UL
 #define MAX_RAM		(128ULL << 30)	/* NetBSD's guest physical space */
-#define POKE_OLD	0x0123456789ABCDEFULL
-#define POKE_NEW	0xFEDCBA9876543210ULL
-
-/* guest_poke's read, mov (%rbx),%rdx: what a read exit's bytes start with. */
-static const uint8_t poke_read_insn[] = { 0x48, 0x8B, 0x13 };
-
 /* -------------------------------------------------------------------------- */
 
 HC_DAEMON_TC(gpa_map_every_prot, "nvmm_gpa_map takes every protection NetBSD "
@@ -93,53 +85,30 @@ run_reason(struct hc_vcpu *hv)
 	return reason;
 }
 
-/* As tests/kernel/t_compat's poke_with, with the assists. */
+/* guest_poke on a page mapped with prot (h_expect), with the assists. */
 static void
 poke_with(int prot)
 {
-	struct nvmm_x64_state *st;
 	struct hc_machine vm;
 	struct hc_vcpu hv;
 	struct hc_dev dev;
-	const struct nvmm_vcpu_exit *exit;
-	uint64_t *page, want_rdx;
+	uint64_t *page;
+	unsigned k;
 
 	hc_dev_init(&dev);
 	hc_setup_guest(&vm, &hv, &dev, guest_poke_begin, guest_poke_end);
-	exit = hv.vcpu.exit;
-	page = (uint64_t *)hc_map(&vm, TVM_MMIO_GPA, PAGE, prot);
-	page[0] = POKE_OLD;
-	st = hc_getstate(&hv, NVMM_X64_STATE_GPRS);
-	st->gprs[NVMM_X64_GPR_RAX] = POKE_NEW;
-	st->gprs[NVMM_X64_GPR_RBX] = TVM_MMIO_GPA;
+	page = (uint64_t *)(void *)hc_map(&vm, TVM_MMIO_GPA, PAGE, prot);
+	hx_poke_setup(page, hc_getstate(&hv, NVMM_X64_STATE_GPRS));
 	hc_setstate(&hv, NVMM_X64_STATE_GPRS);
-
-	want_rdx = POKE_NEW;
-	if (!(prot & PROT_WRITE)) {
-		ATF_REQUIRE_EQ_MSG(run_reason(&hv), NVMM_VCPU_EXIT_MEMORY,
-		    "prot %#x: the write did not exit", prot);
-		ATF_CHECK_EQ(exit->u.mem.prot, PROT_WRITE);
-		ATF_CHECK_EQ(exit->u.mem.gpa, TVM_MMIO_GPA);
+	for (k = 0; k < hx_poke_nexits(prot); k++) {
+		(void)run_reason(&hv);
+		hx_check_poke_exit(hv.vcpu.exit, prot, k);
 		hc_assist(&hv);
-		ATF_CHECK_EQ(hc_dev_find(&dev, TVM_MMIO_GPA, 0)->value,
-		    POKE_NEW);
-		want_rdx = POKE_OLD;
-	}
-	if (prot == PROT_NONE) {
-		ATF_REQUIRE_EQ(run_reason(&hv), NVMM_VCPU_EXIT_MEMORY);
-		ATF_CHECK_EQ(exit->u.mem.prot, PROT_READ);
-		ATF_CHECK_EQ(exit->u.mem.inst_len, 15);
-		ATF_CHECK(memcmp(exit->u.mem.inst_bytes, poke_read_insn,
-		    sizeof(poke_read_insn)) == 0);
-		hc_assist(&hv);
-		want_rdx = POKE_NEW;
 	}
 	ATF_REQUIRE_EQ_MSG(run_reason(&hv), NVMM_VCPU_EXIT_HALTED,
-	    "prot %#x: exit %#jx", prot, (uintmax_t)exit->reason);
-	ATF_CHECK_EQ_MSG(hc_gpr(&hv, NVMM_X64_GPR_RDX), want_rdx,
-	    "prot %#x: rdx %#jx", prot,
-	    (uintmax_t)hc_gpr(&hv, NVMM_X64_GPR_RDX));
-	ATF_CHECK_EQ(page[0], (prot & PROT_WRITE) ? POKE_NEW : POKE_OLD);
+	    "prot %#x: exit %#jx", prot, (uintmax_t)hv.vcpu.exit->reason);
+	hx_check_poke_results(prot, hc_getstate(&hv, NVMM_X64_STATE_GPRS),
+	    page, dev.log, dev.nlog);
 	hc_machine_destroy(&vm);
 }
 

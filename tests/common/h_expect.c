@@ -272,6 +272,67 @@ hx_check_msr_results(const struct nvmm_x64_state *st)
 
 /* -------------------------------------------------------------------------- */
 
+#define HX_POKE_OLD	0x0123456789ABCDEFULL
+#define HX_POKE_NEW	0xFEDCBA9876543210ULL
+
+/* guest_poke's read, mov (%rbx),%rdx: what a read exit's bytes start with. */
+static const uint8_t hx_poke_read_insn[] = { 0x48, 0x8B, 0x13 };
+
+void
+hx_poke_setup(uint64_t *page, struct nvmm_x64_state *st)
+{
+	page[0] = HX_POKE_OLD;
+	st->gprs[NVMM_X64_GPR_RAX] = HX_POKE_NEW;
+	st->gprs[NVMM_X64_GPR_RBX] = TVM_MMIO_GPA;
+}
+
+/* A write without PROT_WRITE exits; a read exits without any protection. */
+unsigned
+hx_poke_nexits(int prot)
+{
+	return !(prot & PROT_WRITE) + (prot == PROT_NONE);
+}
+
+void
+hx_check_poke_exit(const struct nvmm_vcpu_exit *exit, int prot, unsigned k)
+{
+	ATF_REQUIRE_EQ_MSG(exit->reason, NVMM_VCPU_EXIT_MEMORY,
+	    "prot %#x, exit %u: reason %#jx", prot, k,
+	    (uintmax_t)exit->reason);
+	ATF_CHECK_EQ(exit->u.mem.gpa, TVM_MMIO_GPA);
+	if (k == 0) {
+		ATF_CHECK_EQ_MSG(exit->u.mem.prot, PROT_WRITE, "prot %#x", prot);
+		return;
+	}
+	ATF_CHECK_EQ(exit->u.mem.prot, PROT_READ);
+	/* The code page goes on well past the instruction: 15 bytes. */
+	ATF_CHECK_EQ(exit->u.mem.inst_len, 15);
+	ATF_CHECK(memcmp(exit->u.mem.inst_bytes, hx_poke_read_insn,
+	    sizeof(hx_poke_read_insn)) == 0);
+}
+
+void
+hx_check_poke_results(int prot, const struct nvmm_x64_state *st,
+    const uint64_t *page, const struct hx_write *log, size_t nlog)
+{
+	/* What was read back: the page, or what the device took. */
+	uint64_t rdx = (prot & PROT_WRITE) || prot == PROT_NONE ?
+	    HX_POKE_NEW : HX_POKE_OLD;
+
+	ATF_CHECK_EQ_MSG(st->gprs[NVMM_X64_GPR_RDX], rdx,
+	    "prot %#x: rdx %#jx", prot,
+	    (uintmax_t)st->gprs[NVMM_X64_GPR_RDX]);
+	ATF_CHECK_EQ_MSG(page[0], (prot & PROT_WRITE) ? HX_POKE_NEW :
+	    HX_POKE_OLD, "prot %#x: page %#jx", prot, (uintmax_t)page[0]);
+	ATF_CHECK_EQ(hx_count_writes(log, nlog, TVM_MMIO_GPA),
+	    !(prot & PROT_WRITE));
+	if (!(prot & PROT_WRITE))
+		ATF_CHECK_EQ(hx_find_write(log, nlog, TVM_MMIO_GPA, 0)->value,
+		    HX_POKE_NEW);
+}
+
+/* -------------------------------------------------------------------------- */
+
 void
 hx_check_outtwice_exit(const struct nvmm_vcpu_exit *exit,
     const struct nvmm_x64_state *st, unsigned k)

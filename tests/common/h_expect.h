@@ -28,6 +28,7 @@ TVM_GUEST(io);
 TVM_GUEST(repio);
 TVM_GUEST(mmio);
 TVM_GUEST(msr);
+TVM_GUEST(poke);
 TVM_GUEST(outtwice);
 TVM_GUEST(assist);
 TVM_GUEST(ioassist);
@@ -138,6 +139,23 @@ void	hx_msr_wrmsr(const struct nvmm_vcpu_exit *exit,
 	    struct nvmm_x64_state *st);
 /* The GPRs and STAR (NVMM_X64_STATE_MSRS too), once it has halted. */
 void	hx_check_msr_results(const struct nvmm_x64_state *st);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_poke (mov %rax,(%rbx); mov (%rbx),%rdx; hlt) on a page mapped
+ * with prot at TVM_MMIO_GPA, where the device answers what exits.
+ * hx_poke_setup fills the page and st's GPRs (the caller commits
+ * NVMM_X64_STATE_GPRS); the guest then makes hx_poke_nexits(prot) MEMORY
+ * exits, the write first, each to be checked and assisted; the results
+ * once it has halted, st holding the GPRs and log the device's writes.
+ */
+void	hx_poke_setup(uint64_t *page, struct nvmm_x64_state *st);
+unsigned hx_poke_nexits(int prot);
+void	hx_check_poke_exit(const struct nvmm_vcpu_exit *exit, int prot,
+	    unsigned k);
+void	hx_check_poke_results(int prot, const struct nvmm_x64_state *st,
+	    const uint64_t *page, const struct hx_write *log, size_t nlog);
 
 /* -------------------------------------------------------------------------- */
 

@@ -12,15 +12,7 @@
 
 #include "h_vm.h"
 
-TVM_GUEST(poke);
-
 #define PAGE		4096UL
-#define POKE_OLD	0x0123456789ABCDEFULL
-#define POKE_NEW	0xFEDCBA9876543210ULL
-
-/* guest_poke's read, mov (%rbx),%rdx: what a read exit's bytes start with. */
-static const uint8_t poke_read_insn[] = { 0x48, 0x8B, 0x13 };
-
 /* size bytes of a memfd of their own, hva_map'd and gpa_map'd at gpa. */
 static uint64_t *
 map_extra(struct tvm *vm, gpaddr_t gpa, size_t size, int prot, int *fdp)
@@ -45,57 +37,31 @@ gpr(struct tvcpu *vcpu, int index)
 
 /* -------------------------------------------------------------------------- */
 
-/*
- * guest_poke on a page mapped with prot at TVM_MMIO_GPA, where the test
- * device answers what exits: writes without PROT_WRITE exit, reads of a
- * mapping with any protection do not, and no protection exits for both.
- */
+/* guest_poke on a page mapped with prot (h_expect). */
 static void
 poke_with(int prot)
 {
 	struct tvcpu vcpu;
 	struct tvm vm;
 	struct tdev dev;
-	struct nvmm_x64_state *st;
-	uint64_t *page, want_rdx;
+	uint64_t *page;
+	unsigned k;
 	int fd;
 
 	memset(&dev, 0, sizeof(dev));
 	tvm_setup_guest(&vm, &vcpu, guest_poke_begin, guest_poke_end);
 	page = map_extra(&vm, TVM_MMIO_GPA, PAGE, prot, &fd);
-	page[0] = POKE_OLD;
-	st = tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS);
-	st->gprs[NVMM_X64_GPR_RAX] = POKE_NEW;
-	st->gprs[NVMM_X64_GPR_RBX] = TVM_MMIO_GPA;
+	hx_poke_setup(page, tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS));
 	tvm_setstate(&vcpu, NVMM_X64_STATE_GPRS);
-
-	want_rdx = POKE_NEW;
-	if (!(prot & PROT_WRITE)) {
-		ATF_REQUIRE_EQ_MSG(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_MEMORY,
-		    "prot %#x: the write did not exit", prot);
-		ATF_CHECK_EQ(vcpu.exit.u.mem.prot, PROT_WRITE);
-		ATF_CHECK_EQ(vcpu.exit.u.mem.gpa, TVM_MMIO_GPA);
+	for (k = 0; k < hx_poke_nexits(prot); k++) {
+		ATF_REQUIRE_EQ(tvm_run(&vcpu), 0);
+		hx_check_poke_exit(&vcpu.exit, prot, k);
 		tvm_assist(&vcpu, tdev_access, &dev);
-		ATF_CHECK_EQ(tdev_find(&dev, TVM_MMIO_GPA, 0)->value, POKE_NEW);
-		want_rdx = POKE_OLD;
-	}
-	if (prot == PROT_NONE) {
-		ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_MEMORY);
-		ATF_CHECK_EQ(vcpu.exit.u.mem.prot, PROT_READ);
-		ATF_CHECK_EQ(vcpu.exit.u.mem.gpa, TVM_MMIO_GPA);
-		/* The code page goes on well past the instruction: 15 bytes. */
-		ATF_CHECK_EQ(vcpu.exit.u.mem.inst_len, 15);
-		ATF_CHECK(memcmp(vcpu.exit.u.mem.inst_bytes, poke_read_insn,
-		    sizeof(poke_read_insn)) == 0);
-		tvm_assist(&vcpu, tdev_access, &dev);
-		want_rdx = POKE_NEW;	/* what the device took */
 	}
 	ATF_REQUIRE_EQ_MSG(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED,
 	    "prot %#x: exit %#jx", prot, (uintmax_t)vcpu.exit.reason);
-	ATF_CHECK_EQ_MSG(gpr(&vcpu, NVMM_X64_GPR_RDX), want_rdx,
-	    "prot %#x: rdx %#jx", prot,
-	    (uintmax_t)gpr(&vcpu, NVMM_X64_GPR_RDX));
-	ATF_CHECK_EQ(page[0], (prot & PROT_WRITE) ? POKE_NEW : POKE_OLD);
+	hx_check_poke_results(prot, tvm_getstate(&vcpu, NVMM_X64_STATE_GPRS),
+	    page, dev.log, dev.nlog);
 	tvm_destroy(&vm);
 	munmap(page, PAGE);
 	close(fd);
