@@ -333,17 +333,21 @@ nvmm_gslots_carve(struct nvmm_machine *mach, gpaddr_t gpa, size_t size)
 }
 
 /*
- * The protections a KVM slot can give: read-write-execute, or
- * read-execute (a read-only slot: writes exit).  No protection at all is
- * no slot: every access exits, as it would on NetBSD.  KVM cannot refuse
- * execution, nor reading what may be written or executed, so anything
- * else is refused rather than mapped more permissively than asked.
+ * The KVM slot for a protection NetBSD accepts: the least permissive one
+ * that allows everything asked.  A slot can be read-write-execute or
+ * read-execute (read-only: writes exit); KVM cannot refuse execution, nor
+ * reading what may be written or executed.  So anything writable becomes
+ * RWX, anything else readable or executable becomes RX, and no protection
+ * at all is no slot: every access exits, as it would on NetBSD.
  */
-static bool
-nvmm_prot_expressible(int prot)
+static int
+nvmm_prot_slot(int prot)
 {
-	return prot == NVMM_PROT_RWX || prot == (PROT_READ | PROT_EXEC) ||
-	    prot == 0;
+	if (prot == 0)
+		return 0;
+	if (prot & PROT_WRITE)
+		return NVMM_PROT_RWX;
+	return PROT_READ | PROT_EXEC;
 }
 
 static int
@@ -361,19 +365,17 @@ nvmm_mem_gpa_map(struct nvmm_machine *mach, const struct nvmm_mem_req *req)
 	const uintptr_t hva = req->hva;
 	const gpaddr_t gpa = req->gpa;
 	const size_t size = req->size;
-	const int prot = req->prot;
+	const int prot = nvmm_prot_slot(req->prot);
 	struct nvmm_hmapping *hm;
 	int error;
 
-	if (prot & ~NVMM_PROT_RWX)
+	if (req->prot & ~NVMM_PROT_RWX)
 		return EINVAL;
 	error = nvmm_gpa_validate(gpa, size);
 	if (error)
 		return error;
 	if (hva == 0 || (hva & NVMM_PAGE_MASK) || !nvmm_range_ok(hva, size))
 		return EINVAL;
-	if (!nvmm_prot_expressible(prot))
-		return EOPNOTSUPP;
 
 	pthread_mutex_lock(&mach->memlock);
 	hm = nvmm_hmapping_find(mach, hva, size);
@@ -404,9 +406,6 @@ nvmm_mem_gpa_unmap(struct nvmm_machine *mach, const struct nvmm_mem_req *req)
 	error = nvmm_gpa_validate(gpa, size);
 	if (error)
 		return error;
-	/* NetBSD refuses a range that ends exactly at the top; so do we. */
-	if (gpa + size == NVMM_MAX_RAM)
-		return EINVAL;
 
 	pthread_mutex_lock(&mach->memlock);
 	if (nvmm_slots_free(mach) < 2)

@@ -21,6 +21,14 @@ nvmm_x86_segment_prefix(uint8_t byte)
 	}
 }
 
+/* A prefix that changes what a string IO instruction does. */
+bool
+nvmm_x86_io_string_prefix(uint8_t byte)
+{
+	return byte == 0xF3 || byte == 0xF2 || byte == 0x67 ||
+	    nvmm_x86_segment_prefix(byte) != -1;
+}
+
 struct nvmm_x86_prefixes {
 	size_t len;
 	bool opsize;		/* 0x66 */

@@ -225,10 +225,21 @@ nvmm_x86_vcpu_configure(struct nvmm_cpu *cpu, uint64_t op, const void *conf)
 	}
 }
 
+/*
+ * While an access is pending, the GPRs are those of its exit: KVM's may be
+ * past an instruction that the exit shows not done (an OUT it retired).
+ */
 static int
 nvmm_x86_vcpu_getstate(struct nvmm_cpu *cpu, uint64_t flags)
 {
-	return nvmm_x86_state_get(cpu, flags, &cpu->comm->state);
+	int error;
+
+	error = nvmm_x86_state_get(cpu, flags, &cpu->comm->state);
+	if (error == 0 && (flags & NVMM_X64_STATE_GPRS) &&
+	    nvmm_x86_cpu(cpu)->pending != NVMM_X86_PENDING_NONE)
+		error = nvmm_x86_state_from_exit(cpu, NVMM_X64_STATE_GPRS,
+		    &cpu->comm->state);
+	return error;
 }
 
 static int

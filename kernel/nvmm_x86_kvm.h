@@ -159,6 +159,7 @@ size_t	nvmm_x86_fetch(struct nvmm_cpu *, const struct kvm_sregs *, uint64_t rip,
 /* nvmm_x86_decode.c */
 bool	nvmm_x86_decode_io(const uint8_t *, size_t, bool mode16, bool longmode,
 	    struct nvmm_x86_io_insn *);
+bool	nvmm_x86_io_string_prefix(uint8_t);
 size_t	nvmm_x86_decode_msr_len(const uint8_t *, size_t, bool longmode);
 
 /* nvmm_x86_cpuid.c */

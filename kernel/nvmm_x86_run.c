@@ -115,6 +115,13 @@ nvmm_x86_translate(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
 	return 0;
 }
 
+/* The linear address of CS:rip. */
+static uint64_t
+nvmm_x86_code_linear(const struct kvm_sregs *sregs, uint64_t rip)
+{
+	return nvmm_x86_longmode(sregs) ? rip : sregs->cs.base + rip;
+}
+
 /* Reads guest code at CS:rip; returns how many bytes could be read. */
 size_t
 nvmm_x86_fetch(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
@@ -123,7 +130,7 @@ nvmm_x86_fetch(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
 	uint64_t linear, gpa;
 	size_t done = 0, n;
 
-	linear = nvmm_x86_longmode(sregs) ? rip : sregs->cs.base + rip;
+	linear = nvmm_x86_code_linear(sregs, rip);
 	while (done < len) {
 		if (nvmm_x86_translate(cpu, sregs, linear + done, &gpa) != 0)
 			break;
@@ -159,14 +166,20 @@ nvmm_x86_io_matches(const struct nvmm_x86_io_insn *insn,
 /*
  * The instruction of an access KVM finished before exiting: it ends at
  * RIP.  The shortest IO instruction that ends there and fits the access
- * is taken for it.
+ * is taken for it, as bytes before it may be the tail of the instruction
+ * before; but a string instruction takes the rep, address-size and
+ * segment prefixes in front of it, which say what it did.
  */
 static bool
 nvmm_x86_io_decode_before(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
     uint64_t rip, const struct kvm_run *run, uint64_t rdx,
     struct nvmm_x86_io_insn *insn)
 {
+	const bool mode16 = nvmm_x86_mode16(sregs);
+	const bool longmode = nvmm_x86_longmode(sregs);
+	struct nvmm_x86_io_insn longer;
 	uint8_t bytes[5];
+	const uint8_t *end = bytes + sizeof(bytes);
 	size_t k, n;
 
 	if (rip < sizeof(bytes))
@@ -176,12 +189,18 @@ nvmm_x86_io_decode_before(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
 	if (n != sizeof(bytes))
 		return false;
 	for (k = 1; k <= sizeof(bytes); k++) {
-		if (nvmm_x86_decode_io(bytes + sizeof(bytes) - k, k,
-		    nvmm_x86_mode16(sregs), nvmm_x86_longmode(sregs), insn) &&
+		if (nvmm_x86_decode_io(end - k, k, mode16, longmode, insn) &&
 		    insn->len == k && nvmm_x86_io_matches(insn, run, rdx))
-			return true;
+			break;
 	}
-	return false;
+	if (k > sizeof(bytes))
+		return false;
+	while (insn->str && ++k <= sizeof(bytes) &&
+	    nvmm_x86_io_string_prefix(*(end - k)) &&
+	    nvmm_x86_decode_io(end - k, k, mode16, longmode, &longer) &&
+	    longer.len == k && nvmm_x86_io_matches(&longer, run, rdx))
+		*insn = longer;
+	return true;
 }
 
 static void
@@ -199,11 +218,14 @@ nvmm_x86_io_guess(const struct kvm_sregs *sregs, const struct kvm_run *run,
 }
 
 /*
- * Fills the NVMM IO exit: decodes the instruction at RIP; a write whose
- * instruction does not sit there was finished by KVM before the exit.  A
- * plain OUT that does sit there may still be finished (the next
- * instruction can be an OUT too): letting KVM finish it tells, by whether
- * RIP moves.
+ * Fills the NVMM IO exit as NetBSD's: the state at the IO instruction,
+ * npc after it.  KVM may have retired an OUT before exiting (some hosts
+ * do; KVM itself does for port 0x7E): its instruction then ends at RIP
+ * instead of starting there, and the state is rewound to it.  A plain OUT
+ * that decodes at RIP may still be retired (the next instruction can be
+ * the same OUT): letting KVM finish it tells, by whether RIP moves.  The
+ * instruction done, only the undo is left pending: an emulator that does
+ * not advance RIP sees the guest execute it again, as on NetBSD.
  */
 static void
 nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
@@ -213,7 +235,7 @@ nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	const struct kvm_sregs *sregs = &run->s.regs.sregs;
 	uint64_t rip = run->s.regs.regs.rip, rdx = run->s.regs.regs.rdx;
 	struct nvmm_x86_io_insn insn;
-	uint64_t npc = rip;
+	uint64_t start = rip, npc = rip;
 	uint8_t bytes[15];
 	size_t n;
 	bool at;
@@ -222,20 +244,21 @@ nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	at = nvmm_x86_decode_io(bytes, n, nvmm_x86_mode16(sregs),
 	    nvmm_x86_longmode(sregs), &insn) &&
 	    nvmm_x86_io_matches(&insn, run, rdx);
+	if (at && !insn.in && !insn.str && nvmm_x86_kvm_finish(cpu) == 0) {
+		xcpu->pending = NVMM_X86_PENDING_DONE;
+		at = run->s.regs.regs.rip != rip;
+	}
 	if (at) {
 		npc = rip + insn.len;
-		if (!insn.in && !insn.str) {
-			/* Finished here, so only the undo is left pending. */
-			if (nvmm_x86_kvm_finish(cpu) == 0) {
-				xcpu->pending = NVMM_X86_PENDING_DONE;
-				if (run->s.regs.regs.rip == rip)
-					npc = rip;
-			}
-		}
-	} else if (!nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx,
-	    &insn)) {
+	} else if (run->io.direction == KVM_EXIT_IO_OUT &&
+	    nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx, &insn)) {
+		/* Only writes are ever retired before the exit. */
+		start = rip - insn.len;
+	} else {
+		/* Nothing to rewind to: npc is RIP. */
 		nvmm_x86_io_guess(sregs, run, &insn);
 	}
+	xcpu->exit_regs.rip = start;
 
 	exit->reason = NVMM_VCPU_EXIT_IO;
 	exit->u.io.in = insn.in;
@@ -553,6 +576,28 @@ nvmm_x86_wrmsr_inkernel(struct nvmm_cpu *cpu)
 	return NVMM_X86_REENTER;
 }
 
+/*
+ * The MEMORY exit, with the bytes at RIP as NetBSD's AMD backend gives
+ * them: up to 15, fewer where guest memory ends.  KVM retires a write
+ * before it exits, so RIP is past the instruction and its bytes are not
+ * known: inst_len stays 0 and the emulator fetches for itself (NetBSD's
+ * Intel backend gives 0 always).
+ */
+static void
+nvmm_x86_exit_mem(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	const struct kvm_run *run = nvmm_x86_cpu(cpu)->run;
+
+	exit->reason = NVMM_VCPU_EXIT_MEMORY;
+	exit->u.mem.prot = run->mmio.is_write ? PROT_WRITE : PROT_READ;
+	exit->u.mem.gpa = run->mmio.phys_addr;
+	exit->u.mem.inst_len = 0;
+	if (!run->mmio.is_write)
+		exit->u.mem.inst_len = (uint8_t)nvmm_x86_fetch(cpu,
+		    &run->s.regs.sregs, run->s.regs.regs.rip,
+		    exit->u.mem.inst_bytes, sizeof(exit->u.mem.inst_bytes));
+}
+
 static enum nvmm_x86_verdict
 nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 {
@@ -569,12 +614,36 @@ nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 		nvmm_x86_exit_io(cpu, exit);
 	} else {
 		xcpu->pending = NVMM_X86_PENDING_MMIO;
-		exit->reason = NVMM_VCPU_EXIT_MEMORY;
-		exit->u.mem.prot = run->mmio.is_write ? PROT_WRITE : PROT_READ;
-		exit->u.mem.gpa = run->mmio.phys_addr;
-		exit->u.mem.inst_len = 0;
+		nvmm_x86_exit_mem(cpu, exit);
 	}
 	nvmm_x86_exit_cache(cpu, NVMM_X86_ACCESS_STATE);
+	return NVMM_X86_RETURN;
+}
+
+/*
+ * KVM gives up on an instruction it cannot fetch, from guest memory no
+ * slot backs; NetBSD reports that fetch as a MEMORY exit with PROT_EXEC.
+ * Whatever else KVM could not do stays INVALID.
+ */
+static enum nvmm_x86_verdict
+nvmm_x86_exit_internal(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
+{
+	const struct kvm_run *run = nvmm_x86_cpu(cpu)->run;
+	const struct kvm_sregs *sregs = &run->s.regs.sregs;
+	uint64_t rip = run->s.regs.regs.rip, gpa;
+	uint8_t byte;
+
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    nvmm_x86_translate(cpu, sregs, nvmm_x86_code_linear(sregs, rip),
+	    &gpa) == 0 && nvmm_x86_fetch(cpu, sregs, rip, &byte, 1) == 0) {
+		exit->reason = NVMM_VCPU_EXIT_MEMORY;
+		exit->u.mem.prot = PROT_EXEC;
+		exit->u.mem.gpa = gpa;
+		exit->u.mem.inst_len = 0;
+		return NVMM_X86_RETURN;
+	}
+	exit->reason = NVMM_VCPU_EXIT_INVALID;
+	exit->u.inv.hwcode = run->exit_reason;
 	return NVMM_X86_RETURN;
 }
 
@@ -612,6 +681,8 @@ nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	case KVM_EXIT_SHUTDOWN:
 		exit->reason = NVMM_VCPU_EXIT_SHUTDOWN;
 		return NVMM_X86_RETURN;
+	case KVM_EXIT_INTERNAL_ERROR:
+		return nvmm_x86_exit_internal(cpu, exit);
 	case KVM_EXIT_FAIL_ENTRY:
 		exit->reason = NVMM_VCPU_EXIT_INVALID;
 		exit->u.inv.hwcode =

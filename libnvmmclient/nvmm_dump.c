@@ -1,7 +1,7 @@
 /*
- * nvmm_vcpu_dump: the VCPU's registers on stdout, for debugging.  The
- * content is NetBSD's (GPRs, RIP, RFLAGS, the segments, EFER and the
- * control registers); the layout is this library's own.
+ * nvmm_vcpu_dump: the VCPU's registers on stdout, for debugging, in
+ * NetBSD's lines ("+ VCPU id=N", then "| -> NAME=value" in its order,
+ * values in bare hex), so that logs of both compare line by line.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,43 +9,38 @@
 
 #include "nvmmc.h"
 
-static const char *const dump_gpr_names[] = {
-	[NVMM_X64_GPR_RAX] = "rax",
-	[NVMM_X64_GPR_RCX] = "rcx",
-	[NVMM_X64_GPR_RDX] = "rdx",
-	[NVMM_X64_GPR_RBX] = "rbx",
-	[NVMM_X64_GPR_RSP] = "rsp",
-	[NVMM_X64_GPR_RBP] = "rbp",
-	[NVMM_X64_GPR_RSI] = "rsi",
-	[NVMM_X64_GPR_RDI] = "rdi",
+/* NetBSD's order and names, each with the index of the value it prints. */
+struct dump_reg {
+	const char *name;
+	int index;
 };
 
+static const struct dump_reg dump_gprs[] = {
+	{ "RAX", NVMM_X64_GPR_RAX }, { "RCX", NVMM_X64_GPR_RCX },
+	{ "RDX", NVMM_X64_GPR_RDX }, { "RBX", NVMM_X64_GPR_RBX },
+	{ "RSP", NVMM_X64_GPR_RSP }, { "RBP", NVMM_X64_GPR_RBP },
+	{ "RSI", NVMM_X64_GPR_RSI }, { "RDI", NVMM_X64_GPR_RDI },
+	{ "RIP", NVMM_X64_GPR_RIP }, { "RFLAGS", NVMM_X64_GPR_RFLAGS },
+};
+
+static const struct dump_reg dump_crs[] = {
+	{ "CR0", NVMM_X64_CR_CR0 }, { "CR3", NVMM_X64_CR_CR3 },
+	{ "CR4", NVMM_X64_CR_CR4 }, { "CR8", NVMM_X64_CR_CR8 },
+};
+
+/* Indexed by NVMM_X64_SEG_*, which is the order NetBSD prints them in. */
 static const char *const dump_seg_names[NVMM_X64_NSEG] = {
-	[NVMM_X64_SEG_ES] = "es",
-	[NVMM_X64_SEG_CS] = "cs",
-	[NVMM_X64_SEG_SS] = "ss",
-	[NVMM_X64_SEG_DS] = "ds",
-	[NVMM_X64_SEG_FS] = "fs",
-	[NVMM_X64_SEG_GS] = "gs",
-	[NVMM_X64_SEG_GDT] = "gdt",
-	[NVMM_X64_SEG_IDT] = "idt",
-	[NVMM_X64_SEG_LDT] = "ldt",
-	[NVMM_X64_SEG_TR] = "tr",
+	[NVMM_X64_SEG_ES] = "ES",
+	[NVMM_X64_SEG_CS] = "CS",
+	[NVMM_X64_SEG_SS] = "SS",
+	[NVMM_X64_SEG_DS] = "DS",
+	[NVMM_X64_SEG_FS] = "FS",
+	[NVMM_X64_SEG_GS] = "GS",
+	[NVMM_X64_SEG_GDT] = "GDT",
+	[NVMM_X64_SEG_IDT] = "IDT",
+	[NVMM_X64_SEG_LDT] = "LDT",
+	[NVMM_X64_SEG_TR] = "TR",
 };
-
-/* RAX to RDI, two to a line, then RIP and RFLAGS. */
-static void
-dump_gprs(const struct nvmm_x64_state *state)
-{
-	size_t i, n = sizeof(dump_gpr_names) / sizeof(dump_gpr_names[0]);
-
-	for (i = 0; i < n; i++)
-		printf("  %-6s 0x%016" PRIx64 "%s", dump_gpr_names[i],
-		    state->gprs[i], (i % 2) ? "\n" : "");
-	printf("  %-6s 0x%016" PRIx64 "  %-6s 0x%016" PRIx64 "\n",
-	    "rip", state->gprs[NVMM_X64_GPR_RIP],
-	    "rflags", state->gprs[NVMM_X64_GPR_RFLAGS]);
-}
 
 /* The attribute bits as the packed 16-bit word they are stored as. */
 static unsigned
@@ -63,44 +58,34 @@ dump_segs(const struct nvmm_x64_state *state)
 	const struct nvmm_x64_state_seg *seg;
 	size_t i;
 
-	printf("  seg    sel    base               limit      attrib"
-	    " type l def\n");
 	for (i = 0; i < NVMM_X64_NSEG; i++) {
 		seg = &state->segs[i];
-		printf("  %-6s 0x%04x 0x%016" PRIx64 " 0x%08" PRIx32
-		    " 0x%04x %4u %u %3u\n", dump_seg_names[i],
-		    (unsigned)seg->selector, seg->base, seg->limit,
-		    dump_attrib_raw(seg), (unsigned)seg->attrib.type,
-		    (unsigned)seg->attrib.l, (unsigned)seg->attrib.def);
+		printf("| -> %s: sel=0x%x base=%" PRIx64 ", limit=%x, "
+		    "attrib=%x [type=%d,l=%d,def=%d]\n", dump_seg_names[i],
+		    (unsigned)seg->selector, seg->base, (unsigned)seg->limit,
+		    dump_attrib_raw(seg), (int)seg->attrib.type,
+		    (int)seg->attrib.l, (int)seg->attrib.def);
 	}
-}
-
-static void
-dump_ctrl(const struct nvmm_x64_state *state)
-{
-	printf("  %-6s 0x%016" PRIx64 "\n", "efer",
-	    state->msrs[NVMM_X64_MSR_EFER]);
-	printf("  %-6s 0x%016" PRIx64 "  %-6s 0x%016" PRIx64 "\n",
-	    "cr0", state->crs[NVMM_X64_CR_CR0],
-	    "cr3", state->crs[NVMM_X64_CR_CR3]);
-	printf("  %-6s 0x%016" PRIx64 "  %-6s 0x%016" PRIx64 "\n",
-	    "cr4", state->crs[NVMM_X64_CR_CR4],
-	    "cr8", state->crs[NVMM_X64_CR_CR8]);
 }
 
 int
 nvmm_vcpu_dump(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 {
 	const struct nvmm_x64_state *state = vcpu->state;
+	size_t i;
 
 	if (nvmm_vcpu_getstate(mach, vcpu, NVMM_X64_STATE_ALL) == -1)
 		return -1;
 
-	printf("NVMM machine %" PRIu32 ", VCPU %" PRIu32 ":\n",
-	    mach->machid, vcpu->cpuid);
-	dump_gprs(state);
+	printf("+ VCPU id=%u\n", (unsigned)vcpu->cpuid);
+	for (i = 0; i < sizeof(dump_gprs) / sizeof(dump_gprs[0]); i++)
+		printf("| -> %s=%" PRIx64 "\n", dump_gprs[i].name,
+		    state->gprs[dump_gprs[i].index]);
 	dump_segs(state);
-	dump_ctrl(state);
+	printf("| -> MSR_EFER=%" PRIx64 "\n", state->msrs[NVMM_X64_MSR_EFER]);
+	for (i = 0; i < sizeof(dump_crs) / sizeof(dump_crs[0]); i++)
+		printf("| -> %s=%" PRIx64 "\n", dump_crs[i].name,
+		    state->crs[dump_crs[i].index]);
 	/* The caller may be about to crash: do not leave this buffered. */
 	fflush(stdout);
 	return 0;

@@ -1,17 +1,30 @@
 /*
  * nvmm_gva_to_gpa: the x86 page walk, done in software on guest RAM the
- * library knows (its area list), with NetBSD libnvmm's rules:
+ * library knows (its area list), with NetBSD libnvmm's rules where they
+ * are the architecture's:
  *
  *   - paging off: the identity, every right;
  *   - long mode (EFER.LMA with CR4.PAE): 4 levels, 1 GiB and 2 MiB pages,
- *     non-canonical addresses fail; 5-level paging is not walked;
+ *     non-canonical addresses fail;
  *   - PAE without long mode: 3 levels, 2 MiB pages;
  *   - neither: 2 levels of 32-bit entries, 4 MiB pages with CR4.PSE;
  *   - the rights start as RWXU; a level without R/W takes W away, one
  *     without U/S takes U, one with NX takes X; every level must be
  *     present; accessed and dirty bits are never written;
- *   - PS where no large page can be (the top level, the last level, where
- *     the PAT bit sits) fails, as NetBSD does.
+ *   - PS where no large page can be (the top level, and the PDPTE of PAE
+ *     paging) fails, as NetBSD does.
+ *
+ * And the architecture's where NetBSD's differ (libnvmm(3) says why):
+ *
+ *   - CR4.LA57: 5 levels, canonical on 57 bits (NetBSD walks 4, which
+ *     reads the PML5 as if it were the PML4);
+ *   - 32-bit paging without CR4.PSE: PS is ignored, the entry points to a
+ *     page table (NetBSD fails);
+ *   - bit 7 of a PTE is the PAT bit, a memory type (NetBSD fails);
+ *   - large pages keep every frame bit up to bit 51 (NetBSD drops bits
+ *     51:48 of long-mode 1 GiB and 2 MiB frames, 51:32 of PAE 2 MiB ones,
+ *     though it keeps them for 4 KiB ones), and 4 MiB pages take bits 39:32 from bits 20:13 (PSE-36;
+ *     NetBSD keeps 31:22 only).
  *
  * Any failure is EFAULT.
  */
@@ -40,7 +53,7 @@
 enum gva_ps {
 	GVA_PS_FAIL,		/* no large page here: the walk fails */
 	GVA_PS_LARGE,		/* the entry maps a page of 1 << shift bytes */
-	GVA_PS_IGNORE,		/* 32-bit paging without CR4.PSE */
+	GVA_PS_IGNORE,		/* not a page size: PAT in a PTE, or no CR4.PSE */
 };
 
 /* One level of page tables. */
@@ -56,20 +69,37 @@ struct gva_mode {
 	size_t ptesize;		/* 4 or 8 bytes */
 	uint64_t root;		/* CR3 bits of the top table's address */
 	uint64_t frame;		/* entry bits of the next address */
+	unsigned vabits;	/* canonical width of gva, 0: any 32 bits */
 	unsigned nlevels;
-	struct gva_level levels[4];
+	struct gva_level levels[5];
 };
 
 static const struct gva_mode gva_mode_long = {
 	.ptesize = 8,
 	.root = 0x000FFFFFFFFFF000ULL,
 	.frame = 0x000FFFFFFFFFF000ULL,
+	.vabits = 48,
 	.nlevels = 4,
 	.levels = {
 		{ 39, 9, GVA_PS_FAIL, true },
 		{ 30, 9, GVA_PS_LARGE, true },
 		{ 21, 9, GVA_PS_LARGE, true },
-		{ 12, 9, GVA_PS_FAIL, true },
+		{ 12, 9, GVA_PS_IGNORE, true },
+	},
+};
+
+static const struct gva_mode gva_mode_la57 = {
+	.ptesize = 8,
+	.root = 0x000FFFFFFFFFF000ULL,
+	.frame = 0x000FFFFFFFFFF000ULL,
+	.vabits = 57,
+	.nlevels = 5,
+	.levels = {
+		{ 48, 9, GVA_PS_FAIL, true },
+		{ 39, 9, GVA_PS_FAIL, true },
+		{ 30, 9, GVA_PS_LARGE, true },
+		{ 21, 9, GVA_PS_LARGE, true },
+		{ 12, 9, GVA_PS_IGNORE, true },
 	},
 };
 
@@ -82,11 +112,11 @@ static const struct gva_mode gva_mode_pae = {
 	.levels = {
 		{ 30, 2, GVA_PS_FAIL, false },
 		{ 21, 9, GVA_PS_LARGE, true },
-		{ 12, 9, GVA_PS_FAIL, true },
+		{ 12, 9, GVA_PS_IGNORE, true },
 	},
 };
 
-/* 4 MiB pages take address bits 31:22 only (no PSE-36), as NetBSD. */
+/* 4 MiB pages: see gva_large_frame(). */
 static const struct gva_mode gva_mode_32 = {
 	.ptesize = 4,
 	.root = 0x00000000FFFFF000ULL,
@@ -94,19 +124,19 @@ static const struct gva_mode gva_mode_32 = {
 	.nlevels = 2,
 	.levels = {
 		{ 22, 10, GVA_PS_LARGE, true },
-		{ 12, 10, GVA_PS_FAIL, true },
+		{ 12, 10, GVA_PS_IGNORE, true },
 	},
 };
 
 /* -------------------------------------------------------------------------- */
 
-/* Bits 63:47 all equal, the only addresses 4-level paging translates. */
+/* Bits 63:vabits-1 all equal, the only addresses the walk translates. */
 static bool
-gva_canonical(gvaddr_t gva)
+gva_canonical(gvaddr_t gva, unsigned vabits)
 {
-	uint64_t top = gva >> 47;
+	uint64_t top = gva >> (vabits - 1);
 
-	return top == 0 || top == 0x1FFFF;
+	return top == 0 || top == (~0ULL >> (vabits - 1));
 }
 
 /*
@@ -164,6 +194,21 @@ gva_low(uint64_t addr, unsigned shift)
 	return addr & ((1ULL << shift) - 1);
 }
 
+/*
+ * The frame of a large page: its entry's address bits above the page's
+ * offset; in a 32-bit entry, bits 20:13 are address bits 39:32 (PSE-36).
+ */
+static uint64_t
+gva_large_frame(const struct gva_mode *mode, const struct gva_level *lvl,
+    uint64_t pte)
+{
+	uint64_t frame = pte & mode->frame & ~gva_low(~0ULL, lvl->shift);
+
+	if (mode->ptesize == 4)
+		frame |= ((pte >> 13) & 0xFF) << 32;
+	return frame;
+}
+
 /* Walks the tables of `mode' from CR3 down to the page that maps gva. */
 static bool
 gva_walk(struct nvmm_machine *mach, const struct gva_mode *mode,
@@ -187,8 +232,8 @@ gva_walk(struct nvmm_machine *mach, const struct gva_mode *mode,
 		if ((pte & X86_PTE_PS) && lvl->ps == GVA_PS_FAIL)
 			return false;
 		if ((pte & X86_PTE_PS) && lvl->ps == GVA_PS_LARGE) {
-			*gpa = (pte & mode->frame & ~gva_low(~0ULL,
-			    lvl->shift)) | gva_low(gva, lvl->shift);
+			*gpa = gva_large_frame(mode, lvl, pte) |
+			    gva_low(gva, lvl->shift);
 			return true;
 		}
 		table = pte & mode->frame;
@@ -199,9 +244,8 @@ gva_walk(struct nvmm_machine *mach, const struct gva_mode *mode,
 }
 
 /*
- * The paging mode the control registers select, or NULL for one that is
- * not walked (LMA without PAE cannot be entered; 5-level paging is not
- * supported).  32-bit paging is copied to `buf' to set what PS means.
+ * The paging mode the control registers select, or NULL for one that
+ * cannot be entered (LMA without PAE).  32-bit paging is copied to `buf' to set what PS means.
  */
 static const struct gva_mode *
 gva_mode(uint64_t cr4, uint64_t efer, struct gva_mode *buf)
@@ -210,7 +254,7 @@ gva_mode(uint64_t cr4, uint64_t efer, struct gva_mode *buf)
 	bool pae = (cr4 & X86_CR4_PAE) != 0;
 
 	if (lma && pae)
-		return (cr4 & X86_CR4_LA57) ? NULL : &gva_mode_long;
+		return (cr4 & X86_CR4_LA57) ? &gva_mode_la57 : &gva_mode_long;
 	if (lma)
 		return NULL;
 	if (pae)
@@ -245,7 +289,7 @@ nvmm_gva_to_gpa(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
 	    state->msrs[NVMM_X64_MSR_EFER], &buf);
 	if (mode == NULL)
 		goto fail;
-	if (mode == &gva_mode_long && !gva_canonical(gva))
+	if (mode->vabits != 0 && !gva_canonical(gva, mode->vabits))
 		goto fail;
 	if (!gva_walk(mach, mode, state->crs[NVMM_X64_CR_CR3], gva, &rgpa,
 	    &rprot))

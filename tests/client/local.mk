@@ -38,6 +38,13 @@ tests_client_t_api_SOURCES = tests/client/t_api.c $(TESTS_CLIENT_GUESTS) \
 tests_client_t_api_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
 tests_client_t_api_LDADD = $(TESTS_CLIENT_LIBS)
 
+# What programs written for NetBSD's libnvmm rely on (issue 9).
+check_PROGRAMS += tests/client/t_compat
+tests_client_t_compat_SOURCES = tests/client/t_compat.c $(TESTS_CLIENT_GUESTS) \
+	$(TESTS_CLIENT_HARNESS)
+tests_client_t_compat_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
+tests_client_t_compat_LDADD = $(TESTS_CLIENT_LIBS)
+
 # Isolation between clients, and robustness against them.
 check_PROGRAMS += tests/client/t_isolation
 tests_client_t_isolation_SOURCES = tests/client/t_isolation.c \

@@ -28,6 +28,10 @@ TVM_GUEST(io);
 TVM_GUEST(repio);
 TVM_GUEST(mmio);
 TVM_GUEST(msr);
+TVM_GUEST(poke);
+TVM_GUEST(outtwice);
+TVM_GUEST(assist);
+TVM_GUEST(ioassist);
 
 /* -------------------------------------------------------------------------- */
 
@@ -135,5 +139,72 @@ void	hx_msr_wrmsr(const struct nvmm_vcpu_exit *exit,
 	    struct nvmm_x64_state *st);
 /* The GPRs and STAR (NVMM_X64_STATE_MSRS too), once it has halted. */
 void	hx_check_msr_results(const struct nvmm_x64_state *st);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_poke (mov %rax,(%rbx); mov (%rbx),%rdx; hlt) on a page mapped
+ * with prot at TVM_MMIO_GPA, where the device answers what exits.
+ * hx_poke_setup fills the page and st's GPRs (the caller commits
+ * NVMM_X64_STATE_GPRS); the guest then makes hx_poke_nexits(prot) MEMORY
+ * exits, the write first, each to be checked and assisted; the results
+ * once it has halted, st holding the GPRs and log the device's writes.
+ */
+void	hx_poke_setup(uint64_t *page, struct nvmm_x64_state *st);
+unsigned hx_poke_nexits(int prot);
+void	hx_check_poke_exit(const struct nvmm_vcpu_exit *exit, int prot,
+	    unsigned k);
+void	hx_check_poke_results(int prot, const struct nvmm_x64_state *st,
+	    const uint64_t *page, const struct hx_write *log, size_t nlog);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_outtwice: the same OUT of AL (0x5A) to port 0x90 twice in a row,
+ * the first HX_OUTTWICE_FIRST bytes in.  Checks exit, the k-th OUT (0 or
+ * 1), and st, the state at it: RIP on that OUT and npc after it.
+ */
+#define HX_OUTTWICE_FIRST	2
+
+void	hx_check_outtwice_exit(const struct nvmm_vcpu_exit *exit,
+	    const struct nvmm_x64_state *st, unsigned k);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_assist, in the style of NetBSD's h_mem_assist: every instruction
+ * form the mem assists claim, on the device at TVM_MMIO_GPA (its memory
+ * starting zero), each result stored in a slot of a data page mapped
+ * PROT_READ|PROT_WRITE at HX_ASSIST_DATA_GPA (the page tables stay in
+ * RWX RAM).  The host's view of the slots, once it has halted.
+ */
+#define HX_ASSIST_DATA_GPA	0x500000ULL
+#define HX_ASSIST_NSLOTS	35
+
+void	hx_check_assist_slots(const uint64_t *slots);
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * guest_ioassist, in the style of NetBSD's h_io_assist.  Its data in
+ * ram, the host view of guest RAM from GPA 0; FS based at HX_IOASSIST_FS
+ * in st (the caller commits NVMM_X64_STATE_SEGS).
+ */
+#define HX_IOASSIST_FS		0x100
+
+void	hx_ioassist_fill(uint8_t *ram, struct nvmm_x64_state *st);
+/*
+ * Checks exit, an IO exit of guest_ioassist, against the instruction of
+ * its port, st being the state at it (RIP on the instruction), and
+ * counts it in seen (HX_IOASSIST_NPORTS, zeroed first).
+ */
+#define HX_IOASSIST_NPORTS	6
+
+void	hx_check_ioassist_exit(const struct nvmm_vcpu_exit *exit,
+	    const struct nvmm_x64_state *st, unsigned *seen);
+/* The data the device got and the guest stored, once it has halted. */
+void	hx_check_ioassist_results(const struct hx_write *log, size_t nlog,
+	    const uint8_t *ram, const struct nvmm_x64_state *st,
+	    const unsigned *seen);
 
 #endif /* H_EXPECT_H */

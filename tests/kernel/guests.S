@@ -19,6 +19,9 @@
 	.globl guest_ud2_begin, guest_ud2_end
 	.globl guest_count_begin, guest_count_end
 	.globl guest_poke_begin, guest_poke_end
+	.globl guest_outtwice_begin, guest_outtwice_end
+	.globl guest_assist_begin, guest_assist_end
+	.globl guest_ioassist_begin, guest_ioassist_end
 
 /*
  * Real mode, from RESET: the ROM's last 16 bytes jump back to its start,
@@ -215,5 +218,197 @@ guest_poke_begin:
 	mov	(%rbx), %rdx
 	hlt
 guest_poke_end:
+
+/* The same OUT twice in a row: where one ends, the other starts. */
+guest_outtwice_begin:
+	mov	$0x5A, %al
+	out	%al, $0x90
+	out	%al, $0x90
+	hlt
+guest_outtwice_end:
+
+/*
+ * In the style of NetBSD's h_mem_assist: every instruction form the mem
+ * assists claim, on the device at 0x10000000 (RBX), each result stored
+ * in a slot of the RW data page at 0x500000 (R15); h_compat checks them.
+ * The device's memory starts zero.
+ */
+#define SLOT(n)	(8 * (n))(%r15)
+#define FLAGS(mask, n)	pushfq; pop %rax; and $(mask), %eax; mov %rax, SLOT(n)
+guest_assist_begin:
+	mov	$0x10000000, %rbx
+	mov	$0x500000, %r15
+	/* MOV 89, 8B, 8A, 66 8B */
+	mov	$0x1122334455667788, %rax
+	mov	%rax, (%rbx)
+	mov	(%rbx), %ecx
+	mov	%rcx, SLOT(0)
+	mov	$-1, %rdx
+	mov	1(%rbx), %dl
+	mov	%rdx, SLOT(1)
+	mov	$-1, %rsi
+	mov	2(%rbx), %si
+	mov	%rsi, SLOT(2)
+	/* MOV C6, 66 C7, C7, REX.W C7 */
+	movb	$0xAB, 8(%rbx)
+	movw	$0xCDEF, 10(%rbx)
+	movl	$0x12345678, 12(%rbx)
+	mov	8(%rbx), %rax
+	mov	%rax, SLOT(3)
+	movq	$-2, 16(%rbx)
+	mov	16(%rbx), %rax
+	mov	%rax, SLOT(4)
+	/* MOV moffs A0, A3 */
+	xor	%eax, %eax
+	movabs	0x10000000, %al
+	mov	%rax, SLOT(5)
+	mov	$0xCAFEBABE, %eax
+	movabs	%eax, 0x10000020
+	mov	0x20(%rbx), %rdx
+	mov	%rdx, SLOT(6)
+	/* MOVZX 0F B6, REX.W 0F B7 */
+	movzbl	3(%rbx), %eax
+	mov	%rax, SLOT(7)
+	movzwq	4(%rbx), %rcx
+	mov	%rcx, SLOT(8)
+	/* Group 1 with immediates: 81 /1, 81 /4, 80 /6, 83 /1 */
+	movq	$0x0F0F, 0x40(%rbx)
+	orw	$0x3000, 0x40(%rbx)
+	andl	$0xFF00FF, 0x40(%rbx)
+	xorb	$0xFF, 0x40(%rbx)
+	orl	$0x7, 0x40(%rbx)
+	mov	0x40(%rbx), %rax
+	mov	%rax, SLOT(9)
+	/* OR 09, 0B; AND 21, 23; XOR 31, 33; SUB 29, 2B */
+	mov	$0x100, %ecx
+	or	%ecx, 0x40(%rbx)
+	mov	$0x10000, %edx
+	or	0x40(%rbx), %edx
+	mov	%rdx, SLOT(10)
+	mov	$0xFF0, %ecx
+	and	%ecx, 0x40(%rbx)
+	mov	$0xFFFF, %edx
+	and	0x40(%rbx), %edx
+	mov	%rdx, SLOT(11)
+	mov	$0x111, %ecx
+	xor	%ecx, 0x40(%rbx)
+	mov	$0x1000, %edx
+	xor	0x40(%rbx), %edx
+	mov	%rdx, SLOT(12)
+	mov	$0x21, %ecx
+	sub	%ecx, 0x40(%rbx)
+	mov	$0x1C0, %edx
+	sub	0x40(%rbx), %edx
+	mov	%rdx, SLOT(13)
+	mov	0x40(%rbx), %rax
+	mov	%rax, SLOT(14)
+	/* OR 08, 0A */
+	mov	$0x0C, %cl
+	or	%cl, 0x40(%rbx)
+	mov	$0x03, %dl
+	or	0x40(%rbx), %dl
+	mov	%rdx, SLOT(15)
+	/* CMP 81 /7, 80 /7; TEST F6 /0 */
+	cmpl	$0xCC, 0x40(%rbx)
+	FLAGS(0x8D5, 16)
+	cmpb	$0xCD, 0x40(%rbx)
+	FLAGS(0x8D5, 17)
+	testb	$0x80, 0x40(%rbx)
+	FLAGS(0x8C5, 18)
+	/* XCHG 87, 86 */
+	mov	$0x5A5A, %eax
+	xchg	%eax, 0x40(%rbx)
+	mov	%rax, SLOT(19)
+	mov	0x40(%rbx), %rcx
+	mov	%rcx, SLOT(20)
+	mov	$0x77, %dl
+	xchg	%dl, 0x41(%rbx)
+	mov	%rdx, SLOT(21)
+	mov	0x40(%rbx), %rcx
+	mov	%rcx, SLOT(22)
+	/* STOS, REP STOS */
+	cld
+	lea	0x80(%rbx), %rdi
+	mov	$0x9988776655443322, %rax
+	stosq
+	mov	$2, %rcx
+	rep stosl
+	mov	0x88(%rbx), %rdx
+	mov	%rdx, SLOT(23)
+	mov	%rdi, SLOT(24)
+	mov	%rcx, SLOT(25)
+	/* LODS */
+	lea	0x81(%rbx), %rsi
+	xor	%eax, %eax
+	lodsb
+	mov	%rax, SLOT(26)
+	mov	%rsi, SLOT(27)
+	/* REP MOVS, device to device */
+	lea	0x80(%rbx), %rsi
+	lea	0xA0(%rbx), %rdi
+	mov	$2, %rcx
+	rep movsq
+	mov	0xA8(%rbx), %rax
+	mov	%rax, SLOT(28)
+	mov	%rdi, SLOT(29)
+	/* CMPS */
+	lea	0x80(%rbx), %rsi
+	lea	0xA0(%rbx), %rdi
+	cmpsq
+	FLAGS(0x8D5, 30)
+	/* BT 0F BA /4 */
+	btl	$3, 0x40(%rbx)
+	FLAGS(0x1, 31)
+	/* MOV 88, 66 89; moffs A1, A2 */
+	mov	$0xEE, %al
+	mov	%al, 0x30(%rbx)
+	mov	$0xBEEF, %ax
+	mov	%ax, 0x32(%rbx)
+	mov	0x30(%rbx), %rcx
+	mov	%rcx, SLOT(32)
+	movabs	0x10000030, %eax
+	mov	%rax, SLOT(33)
+	mov	$0x42, %al
+	movabs	%al, 0x10000038
+	mov	0x38(%rbx), %rdx
+	mov	%rdx, SLOT(34)
+	hlt
+guest_assist_end:
+#undef SLOT
+#undef FLAGS
+
+/*
+ * In the style of NetBSD's h_io_assist: the string forms guest_repio
+ * leaves out, a segment override (FS, whose base the test sets), 32-bit
+ * addresses, and REP with DF set.  h_expect fills RAM and checks.
+ */
+guest_ioassist_begin:
+	cld
+	mov	$0x8030, %rsi
+	mov	$2, %rcx
+	mov	$0x66, %dx
+	rep outsl
+	mov	$0x8300, %rdi
+	mov	$3, %rcx
+	mov	$0x67, %dx
+	rep insw
+	mov	$0x8040, %rsi
+	mov	$0x68, %dx
+	outsb	%fs:(%rsi), (%dx)
+	mov	$0x8050, %esi
+	mov	$2, %ecx
+	mov	$0x69, %dx
+	addr32 rep outsb
+	mov	$0x8060, %rsi
+	mov	$0x6A, %dx
+	outsw
+	std
+	mov	$0x8072, %rsi
+	mov	$2, %rcx
+	mov	$0x6B, %dx
+	rep outsb
+	cld
+	hlt
+guest_ioassist_end:
 
 	.section .note.GNU-stack, "", @progbits

@@ -1,8 +1,8 @@
 /*
  * t_mem: kernel/'s HVA and GPA mappings, against NetBSD's driver
  * (reference §6.4): argument checks with NetBSD's exact errno, its quirks
- * (nested HVA ranges, gpa_unmap refusing the top of guest space), the
- * protections KVM can express, and map/unmap churn, which must recycle
+ * (nested HVA ranges), every protection NetBSD accepts, the top of
+ * guest space, and map/unmap churn, which must recycle
  * KVM memory slots.  What the guest then sees is for the guest tests.
  */
 #include <sys/mman.h>
@@ -339,41 +339,28 @@ ATF_TC_BODY(gpa_map_invalid, tc)
 ATF_TC(gpa_map_prot);
 ATF_TC_HEAD(gpa_map_prot, tc)
 {
-	atf_tc_set_md_var(tc, "descr", "gpa_map: RWX, RX and none are "
-	    "mapped; what a KVM slot cannot express is EOPNOTSUPP");
+	atf_tc_set_md_var(tc, "descr", "gpa_map accepts every protection "
+	    "NetBSD accepts, over RAM and in empty space");
 	TVM_TC_NEEDS_KVM(tc);
 }
 ATF_TC_BODY(gpa_map_prot, tc)
 {
-	/*
-	 * KVM slots are RWX or read-only (RX): it cannot refuse reads of
-	 * writable or executable memory, nor execution.  Mapping those more
-	 * permissively than asked would be silent, so they are refused.
-	 */
-	static const int refused[] = {
-		PROT_READ, PROT_READ | PROT_WRITE, PROT_WRITE, PROT_EXEC,
-		PROT_WRITE | PROT_EXEC,
-	};
-	static const int accepted[] = { RWX, RX, PROT_NONE };
 	struct tvm vm;
 	uintptr_t ram;
-	size_t i;
+	int prot;
 
 	tvm_create(&vm, TVM_RAM_SIZE);
 	ram = (uintptr_t)vm.ram;
-	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		/* Over existing RAM and in empty space alike. */
-		CHECK_ERR(EOPNOTSUPP, nvmm_kern_gpa_map(vm.owner, vm.machid,
-		    ram, 0x1000, PAGE, refused[i]));
-		CHECK_ERR(EOPNOTSUPP, nvmm_kern_gpa_map(vm.owner, vm.machid,
-		    ram, 0x40000000, 2 * PAGE, refused[i]));
-	}
-	for (i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+	/* NetBSD takes any combination of PROT_READ, PROT_WRITE, PROT_EXEC. */
+	for (prot = 0; prot <= RWX; prot++) {
 		CHECK_ERR(0, nvmm_kern_gpa_map(vm.owner, vm.machid,
-		    ram + i * PAGE, 0x1000 + i * PAGE, PAGE, accepted[i]));
+		    ram + (uintptr_t)prot * PAGE, 0x1000 + (gpaddr_t)prot * PAGE,
+		    PAGE, prot));
 		CHECK_ERR(0, nvmm_kern_gpa_map(vm.owner, vm.machid, ram,
-		    0x40000000 + i * 0x10000, 2 * PAGE, accepted[i]));
+		    0x40000000 + (gpaddr_t)prot * 0x10000, 2 * PAGE, prot));
 	}
+	CHECK_ERR(EINVAL, nvmm_kern_gpa_map(vm.owner, vm.machid, ram,
+	    0x1000, PAGE, RWX | 0x8));
 	/* The whole RAM, back to what tvm_create made it. */
 	CHECK_ERR(0, nvmm_kern_gpa_map(vm.owner, vm.machid, ram, 0,
 	    TVM_RAM_SIZE, RWX));
@@ -384,8 +371,8 @@ ATF_TC(gpa_unmap);
 ATF_TC_HEAD(gpa_unmap, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "gpa_unmap: EINVAL for bad "
-	    "alignment and ranges ending at 128 GiB (NetBSD quirk); "
-	    "unmapped space unmaps fine");
+	    "alignment and ranges past 128 GiB; one ending there, and "
+	    "unmapped space, unmap fine");
 	TVM_TC_NEEDS_KVM(tc);
 }
 ATF_TC_BODY(gpa_unmap, tc)
@@ -408,11 +395,6 @@ ATF_TC_BODY(gpa_unmap, tc)
 	    MAX_RAM - PAGE, 2 * PAGE));
 	CHECK_ERR(EINVAL, nvmm_kern_gpa_unmap(vm.owner, vm.machid,
 	    (gpaddr_t)0 - PAGE, 2 * PAGE));
-	/* The quirk: a range that ends exactly at the top is refused. */
-	CHECK_ERR(EINVAL, nvmm_kern_gpa_unmap(vm.owner, vm.machid,
-	    MAX_RAM - PAGE, PAGE));
-	CHECK_ERR(EINVAL, nvmm_kern_gpa_unmap(vm.owner, vm.machid, 0,
-	    MAX_RAM));
 
 	/* Space nothing maps: no error, however often. */
 	CHECK_ERR(0, nvmm_kern_gpa_unmap(vm.owner, vm.machid, 1ULL << 30,
@@ -428,15 +410,19 @@ ATF_TC_BODY(gpa_unmap, tc)
 	    TVM_RAM_SIZE - PAGE, 4 * PAGE));
 
 	/*
-	 * The top page can be mapped but, by the quirk, not unmapped; a
-	 * mapping without protection takes it away instead.
+	 * The top page is mapped and unmapped like any other (NetBSD's
+	 * h_misc "RAM" does it; its old driver refused the unmap), and so
+	 * is all of guest space.
 	 */
 	REQUIRE_ERR(0, nvmm_kern_gpa_map(vm.owner, vm.machid, ram,
 	    MAX_RAM - PAGE, PAGE, RWX));
-	CHECK_ERR(EINVAL, nvmm_kern_gpa_unmap(vm.owner, vm.machid,
+	CHECK_ERR(0, nvmm_kern_gpa_unmap(vm.owner, vm.machid,
 	    MAX_RAM - PAGE, PAGE));
-	CHECK_ERR(0, nvmm_kern_gpa_map(vm.owner, vm.machid, ram,
-	    MAX_RAM - PAGE, PAGE, PROT_NONE));
+	CHECK_ERR(0, nvmm_kern_gpa_unmap(vm.owner, vm.machid,
+	    MAX_RAM - PAGE, PAGE));
+	REQUIRE_ERR(0, nvmm_kern_gpa_map(vm.owner, vm.machid, ram,
+	    MAX_RAM - 2 * PAGE, 2 * PAGE, RWX));
+	CHECK_ERR(0, nvmm_kern_gpa_unmap(vm.owner, vm.machid, 0, MAX_RAM));
 	/* The HVA side is untouched by all of it. */
 	CHECK_NRAM(vm.owner, vm.machid, TVM_RAM_SIZE);
 	tvm_destroy(&vm);
