@@ -2,15 +2,18 @@
 sbin_PROGRAMS += nvmmd/nvmmd
 nvmmd_nvmmd_SOURCES = \
 	nvmmd/nvmmd.h \
+	nvmmd/nvmmd_config.h \
+	nvmmd/config.c \
 	nvmmd/main.c \
 	nvmmd/log.c \
 	nvmmd/listener.c \
+	nvmmd/sockpath.c \
 	nvmmd/session.c \
 	nvmmd/ops.c \
 	nvmmd/vcpu.c \
 	nvmmd/watcher.c \
 	nvmmd/limits.c
 nvmmd_nvmmd_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBEVENT_CFLAGS) \
-	$(LIBBSD_CFLAGS) -I$(top_srcdir)/kernel
+	$(LIBBSD_CFLAGS) $(LIBSYSTEMD_CFLAGS) -I$(top_srcdir)/kernel
 nvmmd_nvmmd_LDADD = kernel/libnvmmkern.la proto/libnvmmproto.la \
-	$(LIBEVENT_LIBS) $(LIBBSD_LIBS) -lpthread
+	$(LIBEVENT_LIBS) $(LIBBSD_LIBS) $(LIBSYSTEMD_LIBS) -lpthread

@@ -147,7 +147,7 @@ connections_body()
 	wait_ticking a.out
 	atf_check -s exit:1 -o empty -e match:'Permission denied' \
 	    $AS_A "$NVMMCTL" list
-	atf_check -o match:'refused pid [0-9]+ uid 47301: too many connections' \
+	atf_check -o match:'refused pid [0-9]+ uid 47301 \(no name\) gid [0-9]+ \(daemon\): too many connections' \
 	    cat nvmmd.log
 	atf_check -s exit:0 -o match:'nvmm-demo' -e empty "$NVMMCTL" list
 	atf_check -s exit:0 -o match:'^Machine ID' -e empty \
