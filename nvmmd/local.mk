@@ -14,6 +14,7 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/watcher.c \
 	nvmmd/limits.c
 nvmmd_nvmmd_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBEVENT_CFLAGS) \
-	$(LIBBSD_CFLAGS) $(LIBSYSTEMD_CFLAGS) -I$(top_srcdir)/kernel
+	$(LIBBSD_CFLAGS) $(LIBSYSTEMD_CFLAGS) -I$(top_srcdir)/kernel \
+	-DNVMMD_CONFIG_FILE='"$(sysconfdir)/nvmmd.conf"'
 nvmmd_nvmmd_LDADD = kernel/libnvmmkern.la proto/libnvmmproto.la \
 	$(LIBEVENT_LIBS) $(LIBBSD_LIBS) $(LIBSYSTEMD_LIBS) -lpthread

@@ -13,7 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifndef NVMMD_CONFIG_FILE		/* $(sysconfdir)/nvmmd.conf */
 #define NVMMD_CONFIG_FILE	"/etc/nvmmd.conf"
+#endif
 #define NVMMD_PIDFILE		"/run/nvmmd.pid"
 #define NVMMD_NAME_MAX		64	/* a group name, with room to spare */
 #define NVMMD_PATH_MAX		108	/* sun_path; also enough for a pidfile */
