@@ -247,12 +247,14 @@ static void
 start_done(int ready_fd)
 {
 	const struct nvmmd_config *cfg = config_current();
+	const char *where;
 	int null;
 
 	if (pidfh != NULL)
 		pidfile_write(pidfh);
-	log_info("listening on %s%s", cfg->socket_path,
-	    listener_is_activated() ? " (socket from systemd)" : "");
+	where = listener_is_activated() ? "the socket from systemd" :
+	    cfg->socket_path;
+	log_info("listening on %s", where);
 	if (ready_fd != -1) {
 		null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null != -1) {
@@ -266,8 +268,8 @@ start_done(int ready_fd)
 			log_warnx("cannot tell the parent: %s", strerror(errno));
 		close(ready_fd);
 	}
-	sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%d",
-	    cfg->socket_path, (int)getpid());
+	sd_notifyf(0, "READY=1\nSTATUS=listening on %s\nMAINPID=%d", where,
+	    (int)getpid());
 }
 
 static int
