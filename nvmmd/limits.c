@@ -128,8 +128,11 @@ usage_charge(struct uid_usage *u, enum nvmmd_limit what, uint64_t amount)
 
 	if (max != 0 && (u->used[what] > max ||
 	    amount > max - u->used[what])) {
-		log_warnx("uid %u: over its %s limit (%ju)", (unsigned)u->uid,
-		    limit_keys[what].name, (uintmax_t)max);
+		/* The connection's own refusal says it, with the names. */
+		if (what != NVMMD_LIMIT_CONNECTIONS)
+			log_refusal(u->uid, "uid %u: over its %s limit (%ju)",
+			    (unsigned)u->uid, limit_keys[what].name,
+			    (uintmax_t)max);
 		return limit_keys[what].error;
 	}
 	u->used[what] += amount;

@@ -7,6 +7,7 @@
 #   h_sock.py notify PATH S    a NOTIFY_SOCKET: prints the first message
 #                              that arrives within S seconds
 import os
+import resource
 import select
 import signal
 import socket
@@ -15,6 +16,8 @@ import time
 
 
 def hold(n, path):
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     conns = []
     for _ in range(n):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -26,10 +29,13 @@ def hold(n, path):
         conns.append(s)
     # The daemon closes those it refuses: they read as end-of-file.
     time.sleep(1)
+    p = select.poll()
+    for s in conns:
+        p.register(s, select.POLLIN)
+    ready = {fd for fd, _ in p.poll(0)}
     kept = 0
     for s in conns:
-        r, _, _ = select.select([s], [], [], 0)
-        if not r:
+        if s.fileno() not in ready:
             kept += 1
             continue
         try:
