@@ -1,3 +1,4 @@
 # man/: mdoc pages.
 dist_man3_MANS = man/libnvmm.3
+dist_man5_MANS = man/nvmmd.conf.5
 dist_man8_MANS = man/nvmmd.8 man/nvmmctl.8
