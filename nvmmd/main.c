@@ -345,6 +345,9 @@ main(int argc, char **argv)
 		if (ready_fd == -1) {
 			fprintf(stderr, "nvmmd: cannot detach: %s\n",
 			    strerror(errno));
+			listener_close();
+			if (pidfh != NULL)
+				pidfile_remove(pidfh);
 			return 1;
 		}
 	}

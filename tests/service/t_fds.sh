@@ -12,7 +12,7 @@ start_limited()
 	prlimit --nofile="$1:$1" "$NVMMD" -f -c "$PWD/nvmmd.conf" \
 	    -s "$d/s.sock" 2>>nvmmd.log &
 	echo $! >nvmmd.pid
-	wait_until "[ -S '$d/s.sock' ]" "nvmmd did not start: $(cat nvmmd.log)"
+	wait_until "[ -S '$d/s.sock' ]" "nvmmd did not start"
 	export NVMM_SOCKET="$d/s.sock"
 }
 
