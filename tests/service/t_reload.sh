@@ -74,6 +74,57 @@ sighup_cleanup()
 	stop_daemon
 }
 
+atf_test_case rules cleanup
+rules_head()
+{
+	atf_set "descr" "Which limit applies: the user's line, else the" \
+	    "first line of one of its groups (primary or supplementary)" \
+	    "that sets it, else the default"
+	root_head
+}
+rules_body()
+{
+	cat >nvmmd.conf <<EOF_CONF
+user-group daemon
+limit default machines=1
+limit group users machines=2
+limit group daemon vcpus=4
+limit user $UID_A machines=1
+EOF_CONF
+	start_fg "$PWD/nvmmd.conf"
+	as_a="setpriv --reuid=$UID_A --regid=daemon --groups=users --"
+	as_b="setpriv --reuid=$UID_B --regid=daemon --groups=users --"
+	$as_a "$DEMO" -m 1 -c 1 -t 0 "$IMAGE" >a.out 2>&1 &
+	echo $! >a.pid
+	$as_b "$DEMO" -m 1 -c 1 -t 0 "$IMAGE" >b.out 2>&1 &
+	echo $! >b.pid
+	wait_tick a.out 1
+	wait_tick b.out 1
+	# A's own line wins over its group's.
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_machine_create: No buffer space available' \
+	    $as_a "$DEMO" -m 1 -c 1 -t 1 "$IMAGE"
+	# B has the group's 2 machines, and the other group's 4 VCPUs.
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_vcpu_create: No buffer space available' \
+	    $as_b "$DEMO" -m 1 -c 4 -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $as_b "$DEMO" -m 1 -c 3 -t 1 "$IMAGE"
+	# Without the supplementary group, B is back to the default.
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_machine_create: No buffer space available' \
+	    $AS_B "$DEMO" -m 1 -c 1 -t 1 "$IMAGE"
+	kill -INT "$(cat a.pid)" "$(cat b.pid)"
+	wait "$(cat a.pid)" "$(cat b.pid)"
+	rm a.pid b.pid
+}
+rules_cleanup()
+{
+	[ -f a.pid ] && kill -KILL "$(cat a.pid)" 2>/dev/null
+	[ -f b.pid ] && kill -KILL "$(cat b.pid)" 2>/dev/null
+	stop_daemon
+}
+
 atf_test_case activation cleanup
 activation_head()
 {
@@ -116,5 +167,6 @@ activation_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case sighup
+	atf_add_test_case rules
 	atf_add_test_case activation
 }
