@@ -129,13 +129,15 @@ listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 	const struct nvmmd_config *cfg = config_current();
 	char who[256];
 
+	close(fd);
+	if (!log_refusal_allowed(peer->uid))
+		return;
 	peer_describe(peer, who, sizeof(who));
 	if (reason != NULL)
-		log_refusal(peer->uid, "refused %s: %s", who, reason);
+		log_warnx("refused %s: %s", who, reason);
 	else
-		log_refusal(peer->uid, "refused %s: not in group %s, %s or %s",
-		    who, cfg->user_group, cfg->admin_group, cfg->monitor_group);
-	close(fd);
+		log_warnx("refused %s: not in group %s, %s or %s", who,
+		    cfg->user_group, cfg->admin_group, cfg->monitor_group);
 }
 
 static void

@@ -107,13 +107,16 @@ refusal_slot(uid_t uid)
 	return oldest;
 }
 
-void
-log_refusal(uid_t uid, const char *fmt, ...)
+/*
+ * Counts a refusal of uid; true when it may be logged.  Asked before the
+ * message is made, so that a flood of refusals costs no name lookups.
+ */
+bool
+log_refusal_allowed(uid_t uid)
 {
 	unsigned rate = config_current()->refusal_log_rate;
 	struct refusal_slot *s = refusal_slot(uid);
 	struct timespec now;
-	va_list ap;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec - s->window >= LOG_REFUSAL_WINDOW_S) {
@@ -125,9 +128,19 @@ log_refusal(uid_t uid, const char *fmt, ...)
 	}
 	if (rate != 0 && s->count >= rate) {
 		s->suppressed++;
-		return;
+		return false;
 	}
 	s->count++;
+	return true;
+}
+
+void
+log_refusal(uid_t uid, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_refusal_allowed(uid))
+		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_WARNING, fmt, ap);
 	va_end(ap);

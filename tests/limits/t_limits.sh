@@ -23,7 +23,8 @@ start_daemon()
 	dir=$(mktemp -d /tmp/t_limits.XXXXXX)
 	chmod 0711 "$dir"
 	echo "$dir" >sockdir
-	"$NVMMD" -f -g daemon -s "$dir/s.sock" -l "$1" 2>"$PWD/nvmmd.log" &
+	"$NVMMD" -f -c /dev/null -g daemon -s "$dir/s.sock" -l "$1" \
+	    2>"$PWD/nvmmd.log" &
 	echo $! >nvmmd.pid
 	i=0
 	while [ ! -S "$dir/s.sock" ]; do
