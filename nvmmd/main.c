@@ -322,6 +322,7 @@ main(int argc, char **argv)
 
 	configtest = parse_options(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);	/* a reload too early must not kill */
 	if (config_load(&options, &cfg, why, sizeof(why)) != 0) {
 		fprintf(stderr, "nvmmd: %s\n", why);
 		return 1;

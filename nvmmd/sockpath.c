@@ -74,6 +74,7 @@ sockpath_clear_stale(const struct sockaddr_un *sun, char *why, size_t whylen)
 	if (error != ECONNREFUSED) {
 		snprintf(why, whylen, "%s: %s; not replacing it", path,
 		    error == EADDRINUSE ? "a live socket answers there" :
+		    error == EPROTOTYPE ? "a socket of another type is there" :
 		    strerror(error));
 		return error == EADDRINUSE ? error : EEXIST;
 	}

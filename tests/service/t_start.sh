@@ -131,7 +131,7 @@ socket_path_body()
 		if [ $kind = seqpacket ]; then
 			check_refused "a live socket answers there"
 		else
-			check_refused "Protocol wrong type for socket"
+			check_refused "a socket of another type is there"
 		fi
 		kill "$(cat live.pid)"
 		wait "$(cat live.pid)" 2>/dev/null
