@@ -1,10 +1,17 @@
 /*
  * Per-uid limits: how many connections, machines, VCPUs and bytes of
  * guest RAM one user may hold, so that one user cannot take what NVMM's
- * global limits leave for everyone.  Root is not limited.  A refused
- * request gets NVMM's errno for that resource: ENOBUFS for machines and
- * VCPUs, ENOMEM for RAM; a connection over the limit is refused at
- * connect, and logged.
+ * global limits, or the daemon's descriptors, leave for everyone.  Root
+ * is not limited.  A refused request gets NVMM's errno for that
+ * resource: ENOBUFS for machines and VCPUs, ENOMEM for RAM; a connection
+ * over the limit is refused at connect, and logged.
+ *
+ * Which limit applies is looked up in the current configuration at each
+ * charge, so that a reload applies to the next request: the uid's own
+ * "limit user" line, else the first "limit group" line of one of its
+ * groups (as its last connection had them) that sets that limit, else
+ * the default.  What is in use is counted whatever the limits, so that a
+ * reload that tightens one finds the true count.
  *
  * The table belongs to the event loop, like the machine table.
  */
@@ -17,12 +24,14 @@
 
 #include "nvmmd.h"
 
-struct nvmmd_limits nvmmd_limits;
+#define LIMITS_MAX_GROUPS	64	/* of a uid's groups, for group rules */
 
 struct uid_usage {
 	RB_ENTRY(uid_usage) link;
 	uid_t uid;
 	uint64_t used[NVMMD_NLIMITS];
+	gid_t groups[LIMITS_MAX_GROUPS];
+	size_t ngroups;
 };
 
 static int
@@ -38,18 +47,16 @@ RB_GENERATE(uid_usage_tree, uid_usage, link, uid_usage_cmp)
 
 static struct uid_usage_tree usages = RB_INITIALIZER(&usages);
 
-static const char *const limit_names[NVMMD_NLIMITS] = {
-	[NVMMD_LIMIT_CONNECTIONS] = "connections",
-	[NVMMD_LIMIT_MACHINES] = "machines",
-	[NVMMD_LIMIT_VCPUS] = "vcpus",
-	[NVMMD_LIMIT_RAM] = "ram",
-};
-
-static const int limit_errno[NVMMD_NLIMITS] = {
-	[NVMMD_LIMIT_CONNECTIONS] = EAGAIN,
-	[NVMMD_LIMIT_MACHINES] = ENOBUFS,
-	[NVMMD_LIMIT_VCPUS] = ENOBUFS,
-	[NVMMD_LIMIT_RAM] = ENOMEM,
+/* One row per limit: its name in -l and nvmmd.conf, and how it fails. */
+static const struct {
+	const char *name;
+	int error;
+	bool is_size;			/* takes a suffix: 512M, 8G */
+} limit_keys[NVMMD_NLIMITS] = {
+	[NVMMD_LIMIT_CONNECTIONS] = { "connections", EAGAIN, false },
+	[NVMMD_LIMIT_MACHINES] = { "machines", ENOBUFS, false },
+	[NVMMD_LIMIT_VCPUS] = { "vcpus", ENOBUFS, false },
+	[NVMMD_LIMIT_RAM] = { "ram", ENOMEM, true },
 };
 
 static struct uid_usage *
@@ -69,38 +76,11 @@ usage_find(uid_t uid, bool create)
 	return u;
 }
 
-int
-limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount)
+static void
+usage_release_if_idle(struct uid_usage *u)
 {
-	uint64_t max = nvmmd_limits.max[what];
-	struct uid_usage *u;
-
-	if (uid == 0 || max == 0)
-		return 0;
-	u = usage_find(uid, true);
-	if (u == NULL)
-		return ENOMEM;
-	if (u->used[what] > max || amount > max - u->used[what]) {
-		log_warnx("uid %u: over its %s limit (%ju)", (unsigned)uid,
-		    limit_names[what], (uintmax_t)max);
-		return limit_errno[what];
-	}
-	u->used[what] += amount;
-	return 0;
-}
-
-void
-limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount)
-{
-	struct uid_usage *u;
 	size_t i;
 
-	if (uid == 0 || nvmmd_limits.max[what] == 0)
-		return;
-	u = usage_find(uid, false);
-	if (u == NULL)
-		return;
-	u->used[what] -= amount < u->used[what] ? amount : u->used[what];
 	for (i = 0; i < NVMMD_NLIMITS; i++)
 		if (u->used[i] != 0)
 			return;
@@ -108,49 +88,157 @@ limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount)
 	free(u);
 }
 
-/* One "name=value" of -l; the RAM takes a size with a suffix (8G). */
 static bool
-limits_parse_one(char *item)
+usage_in_group(const struct uid_usage *u, gid_t gid)
 {
-	uint64_t value;
-	char *eq, *end;
 	size_t i;
 
-	eq = strchr(item, '=');
-	if (eq == NULL)
-		return false;
-	*eq++ = '\0';
-	for (i = 0; i < NVMMD_NLIMITS; i++) {
-		if (strcmp(item, limit_names[i]) != 0)
-			continue;
-		if (i == NVMMD_LIMIT_RAM) {
-			if (expand_number(eq, &value) == -1)
-				return false;
-		} else {
-			errno = 0;
-			value = strtoull(eq, &end, 10);
-			if (errno != 0 || end == eq || *end != '\0' ||
-			    *eq == '-')
-				return false;
-		}
-		nvmmd_limits.max[i] = value;
-		return true;
-	}
+	for (i = 0; i < u->ngroups; i++)
+		if (u->groups[i] == gid)
+			return true;
 	return false;
 }
 
+/* The limit of `what' for this uid in the current configuration. */
+static uint64_t
+limits_max(const struct uid_usage *u, enum nvmmd_limit what)
+{
+	const struct nvmmd_config *cfg = config_current();
+	const struct nvmmd_limit_rule *r;
+	size_t i;
+
+	for (i = 0; i < cfg->nrules; i++) {
+		r = &cfg->rules[i];
+		if (!r->is_group && r->uid == u->uid && r->limits.set[what])
+			return r->limits.max[what];
+	}
+	for (i = 0; i < cfg->nrules; i++) {
+		r = &cfg->rules[i];
+		if (r->is_group && usage_in_group(u, r->gid) &&
+		    r->limits.set[what])
+			return r->limits.max[what];
+	}
+	return cfg->default_limits.max[what];
+}
+
+static int
+usage_charge(struct uid_usage *u, enum nvmmd_limit what, uint64_t amount)
+{
+	uint64_t max = limits_max(u, what);
+
+	if (max != 0 && (u->used[what] > max ||
+	    amount > max - u->used[what])) {
+		/* The connection's own refusal says it, with the names. */
+		if (what != NVMMD_LIMIT_CONNECTIONS)
+			log_refusal(u->uid, "uid %u: over its %s limit (%ju)",
+			    (unsigned)u->uid, limit_keys[what].name,
+			    (uintmax_t)max);
+		return limit_keys[what].error;
+	}
+	u->used[what] += amount;
+	return 0;
+}
+
+int
+limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount)
+{
+	struct uid_usage *u;
+	int error;
+
+	if (uid == 0)
+		return 0;
+	u = usage_find(uid, true);
+	if (u == NULL)
+		return ENOMEM;
+	error = usage_charge(u, what, amount);
+	if (error)
+		usage_release_if_idle(u);
+	return error;
+}
+
+/* A new connection: notes the peer's groups, then charges it. */
+int
+limits_connect(const struct nvmmd_peer *peer, const gid_t *groups,
+    size_t ngroups)
+{
+	struct uid_usage *u;
+	int error;
+
+	if (peer->uid == 0)
+		return 0;
+	u = usage_find(peer->uid, true);
+	if (u == NULL)
+		return ENOMEM;
+	u->groups[0] = peer->gid;
+	u->ngroups = 1;
+	while (ngroups-- > 0 && u->ngroups < LIMITS_MAX_GROUPS)
+		u->groups[u->ngroups++] = *groups++;
+	error = usage_charge(u, NVMMD_LIMIT_CONNECTIONS, 1);
+	if (error)
+		usage_release_if_idle(u);
+	return error;
+}
+
+void
+limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount)
+{
+	struct uid_usage *u;
+
+	if (uid == 0)
+		return;
+	u = usage_find(uid, false);
+	if (u == NULL)
+		return;
+	u->used[what] -= amount < u->used[what] ? amount : u->used[what];
+	usage_release_if_idle(u);
+}
+
+/* One "name=value"; the RAM takes a size with a suffix (8G). */
+int
+limits_parse_item(const char *item, struct nvmmd_limit_set *set)
+{
+	const char *eq = strchr(item, '=');
+	uint64_t value;
+	char *end;
+	size_t i;
+
+	if (eq == NULL)
+		return EINVAL;
+	for (i = 0; i < NVMMD_NLIMITS; i++) {
+		if (strncmp(item, limit_keys[i].name, (size_t)(eq - item)) ||
+		    limit_keys[i].name[eq - item] != '\0')
+			continue;
+		eq++;
+		if (*eq < '0' || *eq > '9')
+			return EINVAL;
+		if (limit_keys[i].is_size) {
+			if (expand_number(eq, &value) == -1)
+				return EINVAL;
+		} else {
+			errno = 0;
+			value = strtoull(eq, &end, 10);
+			if (errno != 0 || *end != '\0')
+				return EINVAL;
+		}
+		set->max[i] = value;
+		set->set[i] = true;
+		return 0;
+	}
+	return EINVAL;
+}
+
 /* -l connections=N,machines=N,vcpus=N,ram=SIZE (any of them). */
-bool
-limits_parse(const char *arg)
+int
+limits_parse_list(const char *list, struct nvmmd_limit_set *set)
 {
 	char *copy, *item, *rest;
-	bool ok = true;
+	int error = 0;
 
-	copy = strdup(arg);
+	copy = strdup(list);
 	if (copy == NULL)
-		return false;
-	for (rest = copy; ok && (item = strsep(&rest, ",")) != NULL;)
-		ok = limits_parse_one(item);
+		return ENOMEM;
+	for (rest = copy; !error && (item = strsep(&rest, ",")) != NULL;)
+		error = limits_parse_item(item, set);
 	free(copy);
-	return ok;
+	return error;
 }

@@ -1,29 +1,35 @@
 /*
  * The listening socket and who connects to it.  The socket is open to
- * everyone so that a refused peer is seen, and logged with its reason;
- * what a peer may do is decided from its credentials (SO_PEERCRED and
- * SO_PEERGROUPS), never from anything it says.
+ * everyone by default so that a refused peer is seen, and logged with its
+ * reason; what a peer may do is decided from its credentials (SO_PEERCRED
+ * and SO_PEERGROUPS), never from anything it says.
+ *
+ * Accepting must not hurt the daemon when descriptors run out: one
+ * descriptor is kept in reserve, so that at EMFILE the waiting peer can
+ * still be taken, told no (closed) and logged, and the listener then
+ * rests for a moment instead of spinning on a level-triggered event that
+ * cannot be served.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <bsd/string.h>
-
 #include "nvmmd.h"
 
-#define NVMMD_BACKLOG		64
 #define NVMMD_MAX_GROUPS	256
+#define LISTENER_BACKOFF_MS	100
 
 static int listen_fd = -1;
+static bool listen_activated;		/* systemd's: not ours to unlink */
 static struct event *listen_ev;
-static char listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct event *backoff_ev;
+static int reserve_fd = -1;
 
 static bool
 group_lookup(const char *name, gid_t *gid)
@@ -56,128 +62,183 @@ peer_in_group(const struct nvmmd_peer *peer, const gid_t *groups, size_t n,
 	return false;
 }
 
-int
-peer_identify(int fd, struct nvmmd_peer *peer)
+static int
+peer_credentials(int fd, struct nvmmd_peer *peer, gid_t *groups,
+    size_t *ngroups)
 {
-	gid_t groups[NVMMD_MAX_GROUPS];
 	struct ucred cred;
 	socklen_t len;
-	size_t ngroups;
 
 	len = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
 		return errno;
-	len = sizeof(groups);
+	len = NVMMD_MAX_GROUPS * sizeof(gid_t);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
 		return errno;
-	ngroups = len / sizeof(gid_t);
-
+	*ngroups = len / sizeof(gid_t);
 	memset(peer, 0, sizeof(*peer));
 	peer->pid = cred.pid;
 	peer->uid = cred.uid;
 	peer->gid = cred.gid;
-	peer->may_admin = cred.uid == 0 || peer_in_group(peer, groups, ngroups,
-	    nvmmd_config.admin_group);
-	peer->may_user = peer->may_admin || peer_in_group(peer, groups,
-	    ngroups, nvmmd_config.user_group);
-	peer->may_monitor = peer->may_admin || peer_in_group(peer, groups,
-	    ngroups, nvmmd_config.monitor_group);
 	return 0;
+}
+
+static int
+peer_identify_groups(int fd, struct nvmmd_peer *peer, gid_t *groups,
+    size_t *ngroups)
+{
+	const struct nvmmd_config *cfg = config_current();
+	int error;
+
+	error = peer_credentials(fd, peer, groups, ngroups);
+	if (error)
+		return error;
+	peer->may_admin = peer->uid == 0 || peer_in_group(peer, groups,
+	    *ngroups, cfg->admin_group);
+	peer->may_user = peer->may_admin || peer_in_group(peer, groups,
+	    *ngroups, cfg->user_group);
+	peer->may_monitor = peer->may_admin || peer_in_group(peer, groups,
+	    *ngroups, cfg->monitor_group);
+	return 0;
+}
+
+int
+peer_identify(int fd, struct nvmmd_peer *peer)
+{
+	gid_t groups[NVMMD_MAX_GROUPS];
+	size_t ngroups;
+
+	return peer_identify_groups(fd, peer, groups, &ngroups);
+}
+
+/* "pid 12 uid 1000 (alice) gid 100 (users)", for the log. */
+static void
+peer_describe(const struct nvmmd_peer *peer, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(peer->uid);
+	struct group *gr = getgrgid(peer->gid);
+
+	snprintf(buf, len, "pid %d uid %u (%s) gid %u (%s)", (int)peer->pid,
+	    (unsigned)peer->uid, pw != NULL ? pw->pw_name : "no name",
+	    (unsigned)peer->gid, gr != NULL ? gr->gr_name : "no name");
+}
+
+static void
+listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
+{
+	const struct nvmmd_config *cfg = config_current();
+	char who[256];
+
+	close(fd);
+	if (!log_refusal_allowed(peer->uid))
+		return;
+	peer_describe(peer, who, sizeof(who));
+	if (reason != NULL)
+		log_warnx("refused %s: %s", who, reason);
+	else
+		log_warnx("refused %s: not in group %s, %s or %s", who,
+		    cfg->user_group, cfg->admin_group, cfg->monitor_group);
+}
+
+static void
+listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+	if (event_add(listen_ev, NULL) == -1)
+		log_warnx("cannot listen again");
+}
+
+/* Out of descriptors: the reserve takes one waiting peer to say no. */
+static void
+listener_shed(int lfd, int error)
+{
+	const struct timeval rest = { 0, LISTENER_BACKOFF_MS * 1000 };
+	struct nvmmd_peer peer;
+	gid_t groups[NVMMD_MAX_GROUPS];
+	size_t ngroups;
+	int fd;
+
+	if (reserve_fd != -1)
+		close(reserve_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd != -1 && peer_credentials(fd, &peer, groups, &ngroups) == 0)
+		listener_refuse(fd, &peer, "the daemon is out of descriptors");
+	else if (fd != -1)
+		close(fd);
+	else
+		log_warnx("accept: %s", strerror(error));
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	event_del(listen_ev);
+	evtimer_add(backoff_ev, &rest);
 }
 
 static void
 listener_accept(evutil_socket_t lfd, short what, void *arg)
 {
+	gid_t groups[NVMMD_MAX_GROUPS];
 	struct nvmmd_peer peer;
+	size_t ngroups;
 	int fd, error;
 
-	(void)what;
-	(void)arg;
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd == -1) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno == EMFILE || errno == ENFILE)
+			listener_shed(lfd, errno);
+		else if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
 			log_warnx("accept: %s", strerror(errno));
 		return;
 	}
-	error = peer_identify(fd, &peer);
+	error = peer_identify_groups(fd, &peer, groups, &ngroups);
 	if (error) {
 		log_warnx("refused a peer: no credentials: %s", strerror(error));
 		close(fd);
 		return;
 	}
 	if (!peer.may_user && !peer.may_monitor) {
-		log_warnx("refused pid %d uid %u gid %u: not in group %s, %s or "
-		    "%s", (int)peer.pid, (unsigned)peer.uid, (unsigned)peer.gid,
-		    nvmmd_config.user_group, nvmmd_config.admin_group,
-		    nvmmd_config.monitor_group);
-		close(fd);
+		listener_refuse(fd, &peer, NULL);
 		return;
 	}
-	if (limits_charge(peer.uid, NVMMD_LIMIT_CONNECTIONS, 1) != 0) {
-		log_warnx("refused pid %d uid %u: too many connections",
-		    (int)peer.pid, (unsigned)peer.uid);
-		close(fd);
+	if (limits_connect(&peer, groups, ngroups) != 0) {
+		listener_refuse(fd, &peer, "too many connections");
 		return;
 	}
 	session_new(fd, &peer);
 }
 
-/* Refuses to take over a socket another nvmmd still answers on. */
-static int
-listener_clear_stale(const struct sockaddr_un *sun)
+/* Before detaching: so that a path that cannot be had fails the start. */
+int
+listener_open(const struct nvmmd_config *cfg, char *why, size_t whylen)
 {
-	int fd;
+	int error;
 
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return errno;
-	if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0) {
-		close(fd);
-		return EADDRINUSE;
-	}
-	close(fd);
-	if (unlink(sun->sun_path) == -1 && errno != ENOENT)
-		return errno;
+	error = sockpath_open(cfg, &listen_fd, &listen_activated, why,
+	    whylen);
+	if (error)
+		return error;
+	sockpath_note(cfg->socket_path, listen_activated);
 	return 0;
 }
 
+/* In the event loop, once it exists (after detaching). */
 int
-listener_open(const char *path)
+listener_start(void)
 {
-	struct sockaddr_un sun;
-	int error;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path))
-		return ENAMETOOLONG;
-	error = listener_clear_stale(&sun);
-	if (error)
-		return error;
-
-	listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0);
-	if (listen_fd == -1)
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (reserve_fd == -1)
 		return errno;
-	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(path, 0666) == -1 || listen(listen_fd, NVMMD_BACKLOG) == -1) {
-		error = errno;
-		goto out;
-	}
-	strlcpy(listen_path, path, sizeof(listen_path));
 	listen_ev = event_new(nvmmd_base, listen_fd, EV_READ | EV_PERSIST,
 	    listener_accept, NULL);
-	if (listen_ev == NULL || event_add(listen_ev, NULL) == -1) {
-		error = ENOMEM;
-		goto out;
-	}
+	backoff_ev = evtimer_new(nvmmd_base, listener_resume, NULL);
+	if (listen_ev == NULL || backoff_ev == NULL ||
+	    event_add(listen_ev, NULL) == -1)
+		return ENOMEM;
 	return 0;
-out:
-	close(listen_fd);
-	listen_fd = -1;
-	unlink(path);
-	return error;
+}
+
+bool
+listener_is_activated(void)
+{
+	return listen_activated;
 }
 
 void
@@ -185,10 +246,15 @@ listener_close(void)
 {
 	if (listen_ev != NULL)
 		event_free(listen_ev);
-	listen_ev = NULL;
+	if (backoff_ev != NULL)
+		event_free(backoff_ev);
+	listen_ev = backoff_ev = NULL;
+	if (reserve_fd != -1)
+		close(reserve_fd);
+	reserve_fd = -1;
 	if (listen_fd != -1) {
 		close(listen_fd);
-		unlink(listen_path);
+		sockpath_remove();
 	}
 	listen_fd = -1;
 }

@@ -2,9 +2,12 @@
 sbin_PROGRAMS += nvmmd/nvmmd
 nvmmd_nvmmd_SOURCES = \
 	nvmmd/nvmmd.h \
+	nvmmd/nvmmd_config.h \
+	nvmmd/config.c \
 	nvmmd/main.c \
 	nvmmd/log.c \
 	nvmmd/listener.c \
+	nvmmd/sockpath.c \
 	nvmmd/session.c \
 	nvmmd/ops.c \
 	nvmmd/vcpu.c \
@@ -12,6 +15,8 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/limits.c \
 	nvmmd/sandbox.c
 nvmmd_nvmmd_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBEVENT_CFLAGS) \
-	$(LIBBSD_CFLAGS) $(LIBSECCOMP_CFLAGS) -I$(top_srcdir)/kernel
+	$(LIBBSD_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBSECCOMP_CFLAGS) \
+	-I$(top_srcdir)/kernel -DNVMMD_CONFIG_FILE='"$(sysconfdir)/nvmmd.conf"'
 nvmmd_nvmmd_LDADD = kernel/libnvmmkern.la proto/libnvmmproto.la \
-	$(LIBEVENT_LIBS) $(LIBBSD_LIBS) $(LIBSECCOMP_LIBS) -lpthread
+	$(LIBEVENT_LIBS) $(LIBBSD_LIBS) $(LIBSYSTEMD_LIBS) $(LIBSECCOMP_LIBS) \
+	-lpthread

@@ -1,28 +1,53 @@
 /*
- * Logging: syslog for a daemon, stderr in the foreground.
+ * Logging: standard error until the daemon has detached (so that every
+ * start-up failure reaches whoever started it), then syslog; standard
+ * error throughout in the foreground.
+ *
+ * Refusals are logged at most refusal-log-rate times a minute per uid,
+ * so that a user who reconnects in a loop cannot flood the log, or slow
+ * the daemon down with syslog's writes.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "nvmmd.h"
 
-static bool log_to_stderr;
-static bool log_debug_on;
+#define LOG_REFUSAL_SLOTS	64	/* uids remembered, most recent */
+#define LOG_REFUSAL_WINDOW_S	60
 
+static bool log_to_syslog;
+static int log_level = LOG_INFO;
+
+struct refusal_slot {
+	uid_t uid;
+	bool used;
+	time_t window;			/* start of its minute */
+	unsigned count;
+	unsigned suppressed;
+};
+
+static struct refusal_slot refusals[LOG_REFUSAL_SLOTS];
+
+/* Called at start-up and on each reload; opening syslog twice is harmless. */
 void
-log_init(bool foreground, bool debug)
+log_configure(bool to_syslog, int level, int facility)
 {
-	log_to_stderr = foreground;
-	log_debug_on = debug;
-	if (!foreground)
-		openlog("nvmmd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_level = level;
+	if (to_syslog) {
+		closelog();
+		openlog("nvmmd", LOG_PID | LOG_NDELAY, facility);
+	}
+	log_to_syslog = to_syslog;
 }
 
 static void
 log_vwrite(int prio, const char *fmt, va_list ap)
 {
-	if (log_to_stderr) {
+	if (prio > log_level)
+		return;
+	if (!log_to_syslog) {
 		fputs("nvmmd: ", stderr);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
@@ -56,9 +81,67 @@ log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_debug_on)
-		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+/* The uid's slot, or the oldest one, taken over. */
+static struct refusal_slot *
+refusal_slot(uid_t uid)
+{
+	struct refusal_slot *s, *oldest = &refusals[0];
+	size_t i;
+
+	for (i = 0; i < LOG_REFUSAL_SLOTS; i++) {
+		s = &refusals[i];
+		if (s->used && s->uid == uid)
+			return s;
+		if (!s->used || (oldest->used && s->window < oldest->window))
+			oldest = s;
+	}
+	oldest->used = true;
+	oldest->uid = uid;
+	oldest->window = 0;
+	oldest->count = oldest->suppressed = 0;
+	return oldest;
+}
+
+/*
+ * Counts a refusal of uid; true when it may be logged.  Asked before the
+ * message is made, so that a flood of refusals costs no name lookups.
+ */
+bool
+log_refusal_allowed(uid_t uid)
+{
+	unsigned rate = config_current()->refusal_log_rate;
+	struct refusal_slot *s = refusal_slot(uid);
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - s->window >= LOG_REFUSAL_WINDOW_S) {
+		if (s->suppressed != 0)
+			log_warnx("uid %u: %u more refusals not logged",
+			    (unsigned)uid, s->suppressed);
+		s->window = now.tv_sec;
+		s->count = s->suppressed = 0;
+	}
+	if (rate != 0 && s->count >= rate) {
+		s->suppressed++;
+		return false;
+	}
+	s->count++;
+	return true;
+}
+
+void
+log_refusal(uid_t uid, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_refusal_allowed(uid))
+		return;
+	va_start(ap, fmt);
+	log_vwrite(LOG_WARNING, fmt, ap);
 	va_end(ap);
 }

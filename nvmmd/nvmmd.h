@@ -3,12 +3,14 @@
  * unprivileged emulators over a Unix socket.
  *   main.c      options, signals, the event loop
  *   log.c       syslog, or stderr in the foreground
- *   listener.c  the socket, peer credentials, who may connect as what
+ *   listener.c  accepting, peer credentials, who may connect as what
+ *   sockpath.c  the socket: from systemd, or bound safely at its path
  *   session.c   one connection: hello, packets in, replies out
  *   ops.c       the requests, and the role table that admits them
  *   vcpu.c      machines' VCPU threads and the doorbell they answer
  *   watcher.c   turns a stop written in a comm page into a kick
  *   limits.c    what one uid may hold
+ *   config.c    nvmmd.conf and the command line
  *   sandbox.c   seccomp: what the daemon and its VCPU threads may call
  * Its functions that can fail return 0 or a positive errno, as kernel/'s
  * and proto/'s do, and never set errno.
@@ -29,32 +31,8 @@
 #include "nvmm_doorbell.h"
 #include "nvmm_wire.h"
 
-/* What the command line sets. */
-struct nvmmd_config {
-	const char *socket_path;
-	const char *user_group;		/* may create and drive machines */
-	const char *admin_group;	/* may also act as the root owner */
-	const char *monitor_group;	/* may only look */
-	bool foreground;
-	bool debug;
-};
+#include "nvmmd_config.h"
 
-extern struct nvmmd_config nvmmd_config;
-
-/* Per-uid limits; 0 is no limit. */
-enum nvmmd_limit {
-	NVMMD_LIMIT_CONNECTIONS,
-	NVMMD_LIMIT_MACHINES,
-	NVMMD_LIMIT_VCPUS,
-	NVMMD_LIMIT_RAM,
-	NVMMD_NLIMITS
-};
-
-struct nvmmd_limits {
-	uint64_t max[NVMMD_NLIMITS];
-};
-
-extern struct nvmmd_limits nvmmd_limits;
 extern struct event_base *nvmmd_base;
 
 /* Who is at the other end of a connection. */
@@ -107,14 +85,26 @@ struct nvmmd_machine {
 };
 
 /* log.c */
-void	log_init(bool foreground, bool debug);
+void	log_configure(bool to_syslog, int level, int facility);
+bool	log_refusal_allowed(uid_t uid);
+void	log_refusal(uid_t uid, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* listener.c */
-int	listener_open(const char *path);
+int	listener_open(const struct nvmmd_config *cfg, char *why,
+	    size_t whylen);
+int	listener_start(void);
+bool	listener_is_activated(void);
 void	listener_close(void);
+
+/* sockpath.c */
+int	sockpath_open(const struct nvmmd_config *cfg, int *fdp,
+	    bool *activated, char *why, size_t whylen);
+void	sockpath_note(const char *path, bool activated);
+void	sockpath_remove(void);
 int	peer_identify(int fd, struct nvmmd_peer *peer);
 
 /* session.c */
@@ -153,7 +143,8 @@ int	vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *);
 /* limits.c */
 int	limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount);
 void	limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount);
-bool	limits_parse(const char *arg);
+int	limits_connect(const struct nvmmd_peer *peer, const gid_t *groups,
+	    size_t ngroups);
 
 /* sandbox.c: 0 or an errno; a call outside the list kills the process. */
 int	sandbox_enter_daemon(void);	/* every thread, after start-up */

@@ -58,7 +58,8 @@ static const int daemon_calls[] = {
 	SCMP_SYS(pread64), SCMP_SYS(close), SCMP_SYS(openat),
 	SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
 	SCMP_SYS(readlinkat),
-	SCMP_SYS(fcntl), SCMP_SYS(pipe2), SCMP_SYS(eventfd2),
+	SCMP_SYS(fcntl), SCMP_SYS(pipe2), SCMP_SYS(eventfd2), SCMP_SYS(dup2),
+	SCMP_SYS(dup3),	/* /dev/null over stdio once detached */
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat),	/* the socket, at the end */
 	/* the event loop and its sockets (syslog's too) */
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),

@@ -47,6 +47,8 @@ hd_exec(const char *const *extra)
 	argv[n++] = NVMMD_PATH;
 	argv[n++] = "-f";
 	argv[n++] = "-d";
+	argv[n++] = "-c";		/* the built-in defaults, not the host's */
+	argv[n++] = "/dev/null";
 	argv[n++] = "-s";
 	argv[n++] = HD_SOCKET;
 	while (extra != NULL && *extra != NULL && n < HD_MAX_ARGS - 1)

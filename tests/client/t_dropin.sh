@@ -15,7 +15,7 @@ nvmmd="@abs_top_builddir@/nvmmd/nvmmd"
 # Starts a private nvmmd on $PWD/s.sock and waits until it listens.
 start_daemon()
 {
-	"${nvmmd}" -f -s "${PWD}/s.sock" 2>nvmmd.log &
+	"${nvmmd}" -f -c /dev/null -s "${PWD}/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0
 	while ! { [ -S s.sock ] && grep -q "listening on" nvmmd.log; }; do

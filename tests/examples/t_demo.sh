@@ -8,7 +8,7 @@ NVMMD=@abs_top_builddir@/nvmmd/nvmmd
 # Starts a private nvmmd in the work directory.
 start_daemon()
 {
-	"$NVMMD" -f -s "$PWD/s.sock" 2>nvmmd.log &
+	"$NVMMD" -f -c /dev/null -s "$PWD/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0
 	while [ ! -S s.sock ]; do

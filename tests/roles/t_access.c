@@ -7,6 +7,7 @@
  * admin_kill_running; no_stall_by_running_guest.
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,7 @@ ATF_TC_BODY(connect, tc)
 	struct child ch;
 	struct cmd c;
 	struct res r;
+	struct group *gr;
 	char text[200];
 	pid_t daemon;
 	int w, k, e, lib;
@@ -77,9 +79,11 @@ ATF_TC_BODY(connect, tc)
 			    text);
 		}
 		if (w == W_OUTSIDER) {
+			gr = getgrgid(ch.id->gid);
 			snprintf(text, sizeof(text), "refused pid %d uid %u "
-			    "gid %u: not in group", (int)ch.pid,
-			    (unsigned)ch.id->uid, (unsigned)ch.id->gid);
+			    "(no name) gid %u (%s): not in group", (int)ch.pid,
+			    (unsigned)ch.id->uid, (unsigned)ch.id->gid,
+			    gr != NULL ? gr->gr_name : "no name");
 			ATF_CHECK_MSG(hd_log_has(text), "no \"%s\" in the log",
 			    text);
 		}

@@ -86,7 +86,7 @@ py()
 # Starts a private daemon on ./s.sock and waits until it accepts.
 daemon_start()
 {
-	"${nvmmd}" -f -s "${PWD}/s.sock" 2>nvmmd.log &
+	"${nvmmd}" -f -c /dev/null -s "${PWD}/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0
 	while ! python3 -c 'import socket, sys
