@@ -102,7 +102,7 @@ static const int sanitizer_calls[] = {
 	SCMP_SYS(readlink),
 	SCMP_SYS(readlinkat), SCMP_SYS(sched_getaffinity),
 	SCMP_SYS(getrlimit), SCMP_SYS(getppid), SCMP_SYS(kill),
-	SCMP_SYS(clone), SCMP_SYS(dup), SCMP_SYS(dup2), SCMP_SYS(pipe),
+	SCMP_SYS(clone), SCMP_SYS(dup), SCMP_SYS(pipe),
 	SCMP_SYS(socket), SCMP_SYS(open), SCMP_SYS(stat),
 	SCMP_SYS(setrlimit), SCMP_SYS(getrusage), SCMP_SYS(execve),
 };
