@@ -560,8 +560,7 @@ nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	const struct kvm_run *run = xcpu->run;
 
 	if (nvmm_x86_access_record(cpu) != 0) {
-		exit->reason = NVMM_VCPU_EXIT_INVALID;
-		exit->u.inv.hwcode = run->exit_reason;
+		nvmm_x86_exit_invalid(cpu, exit, run->exit_reason, 0);
 		return NVMM_X86_RETURN;
 	}
 	if (run->exit_reason == KVM_EXIT_IO) {
@@ -613,13 +612,11 @@ nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 		exit->reason = NVMM_VCPU_EXIT_SHUTDOWN;
 		return NVMM_X86_RETURN;
 	case KVM_EXIT_FAIL_ENTRY:
-		exit->reason = NVMM_VCPU_EXIT_INVALID;
-		exit->u.inv.hwcode =
-		    run->fail_entry.hardware_entry_failure_reason;
+		nvmm_x86_exit_invalid(cpu, exit,
+		    run->fail_entry.hardware_entry_failure_reason, 0);
 		return NVMM_X86_RETURN;
 	default:
-		exit->reason = NVMM_VCPU_EXIT_INVALID;
-		exit->u.inv.hwcode = run->exit_reason;
+		nvmm_x86_exit_invalid(cpu, exit, run->exit_reason, 0);
 		return NVMM_X86_RETURN;
 	}
 }
@@ -720,8 +717,7 @@ nvmm_x86_vcpu_run(struct nvmm_machine *mach, struct nvmm_cpu *cpu,
 			break;
 		}
 		if (error) {
-			exit->reason = NVMM_VCPU_EXIT_INVALID;
-			exit->u.inv.hwcode = (uint64_t)error;
+			nvmm_x86_exit_invalid(cpu, exit, (uint64_t)error, error);
 			break;
 		}
 		if (nvmm_x86_exit_translate(cpu, exit) == NVMM_X86_RETURN)
