@@ -68,3 +68,10 @@ tests_client_t_invalid_SOURCES = tests/client/t_invalid.c \
 tests_client_t_invalid_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
 	-I$(top_srcdir)/tests/common
 tests_client_t_invalid_LDADD = $(TESTS_CLIENT_LIBS)
+
+# What an MMIO exit costs the emulator: writes take no round trip.
+check_PROGRAMS += tests/client/t_mmio
+tests_client_t_mmio_SOURCES = tests/client/t_mmio.c $(TESTS_CLIENT_GUESTS) \
+	$(TESTS_CLIENT_HARNESS)
+tests_client_t_mmio_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
+tests_client_t_mmio_LDADD = $(TESTS_CLIENT_LIBS)
