@@ -386,6 +386,7 @@ int
 nvmm_x86_vcpu_complete(struct nvmm_cpu *cpu, bool *done)
 {
 	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	uint64_t commit;
 	int error;
 
 	*done = true;
@@ -398,11 +399,22 @@ nvmm_x86_vcpu_complete(struct nvmm_cpu *cpu, bool *done)
 	}
 	if (error)
 		return error;
+	commit = NVMM_READ_ONCE(cpu->comm->state_commit) & NVMM_X64_STATE_ALL;
 	error = nvmm_x86_state_commit(cpu);
 	if (error)
 		return error;
 	/* The emulator now sees the instruction done. */
 	cpu->comm->state_cached &= ~NVMM_X86_ACCESS_STATE;
+	if (commit == 0) {
+		/*
+		 * KVM synced its registers as the finishing run returned:
+		 * four ioctls fewer per completed access.
+		 */
+		memcpy(&xcpu->exit_regs, &xcpu->run->s.regs.regs,
+		    sizeof(xcpu->exit_regs));
+		nvmm_x86_exit_cache(cpu, NVMM_X86_ACCESS_STATE);
+		return 0;
+	}
 	error = nvmm_x86_state_get(cpu, NVMM_X86_ACCESS_STATE,
 	    &cpu->comm->state);
 	if (error == 0)

@@ -20,7 +20,7 @@ qemu="${NVMMD_QEMU:-/usr/local/lib/nvmmd/qemu/bin/qemu-system-x86_64}"
 wrapper="${NVMMD_QEMU_WRAPPER:-/usr/local/bin/qemu-system-x86_64-nvmm}"
 bios=/usr/share/seabios/bios.bin
 exit_ok=33		# isa-debug-exit: (0x10 << 1) | 1
-guest_timeout=120	# seconds; a boot takes a few
+guest_timeout=60	# seconds; a boot takes a few (-k: a hung QEMU ignores TERM)
 
 # What every case needs, or the reason it cannot run.
 need_qemu()
@@ -52,6 +52,7 @@ setup()
 	while getent passwd "${uid}" >/dev/null; do
 		uid=$((uid + 1))
 	done
+	echo "${uid}" >uid
 	gid_nvmm=$(getent group nvmm | cut -d: -f3)
 	"${nvmmd}" -f -g nvmm -s "${dir}/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
@@ -103,6 +104,8 @@ common_opts()
 teardown()
 {
 	[ -f qemu.pid ] && kill -KILL "$(cat qemu.pid)" 2>/dev/null
+	# A QEMU that outlived a timed-out body: the uid is the test's own.
+	[ -f uid ] && pkill -KILL -U "$(cat uid)" 2>/dev/null
 	[ -f nvmmd.pid ] && kill -TERM "$(cat nvmmd.pid)" 2>/dev/null
 	if [ -f dir.path ]; then
 		dir=$(cat dir.path)
@@ -119,7 +122,7 @@ boot_sector()
 	setup
 	give "${images}/boot.img" boot.img
 	# shellcheck disable=SC2046
-	(as_user timeout "${guest_timeout}" "${qemu}" -accel nvmm \
+	(as_user timeout -k 5 "${guest_timeout}" "${qemu}" -accel nvmm \
 	    -M "$1" -smp "$2" -m 64 $(common_opts) \
 	    -drive "file=${dir}/boot.img,format=raw,if=ide") >serial 2>stderr
 	status=$?
@@ -180,7 +183,7 @@ grub_body()
 	give grub.iso grub.iso
 	# The wrapper adds -accel nvmm; NVMM_SOCKET, set, is left alone.
 	# shellcheck disable=SC2046
-	(as_user timeout "${guest_timeout}" "${wrapper}" -M pc -m 64 \
+	(as_user timeout -k 5 "${guest_timeout}" "${wrapper}" -M pc -m 64 \
 	    $(common_opts) -cdrom "${dir}/grub.iso") >serial 2>stderr
 	status=$?
 	[ ${status} -eq ${exit_ok} ] || atf_fail "QEMU exited ${status}," \
