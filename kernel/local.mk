@@ -11,6 +11,7 @@ kernel_libnvmmkern_la_SOURCES = \
 	kernel/nvmm_x86_kvm.c \
 	kernel/nvmm_x86_state.c \
 	kernel/nvmm_x86_run.c \
+	kernel/nvmm_x86_invalid.c \
 	kernel/nvmm_x86_decode.c \
 	kernel/nvmm_x86_cpuid.c
 kernel_libnvmmkern_la_CFLAGS = $(AM_CFLAGS) $(LIBBSD_CFLAGS)

@@ -663,6 +663,28 @@ nvmm_kern_vcpu_run(struct nvmm_owner *owner, nvmm_machid_t machid,
 }
 
 int
+nvmm_kern_vcpu_invalid(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, char *buf, size_t len)
+{
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	int error;
+
+	if (buf == NULL || len == 0)
+		return EINVAL;
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	error = nvmm_vcpu_get(mach, cpuid, &cpu);
+	if (error == 0) {
+		error = nvmm_impl->vcpu_invalid(cpu, buf, len);
+		nvmm_vcpu_put(cpu);
+	}
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
 nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
     nvmm_cpuid_t cpuid)
 {

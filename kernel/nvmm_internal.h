@@ -119,6 +119,7 @@ struct nvmm_impl {
 	    struct nvmm_vcpu_exit *);
 	int (*vcpu_complete)(struct nvmm_cpu *, bool *);
 	void (*vcpu_kick)(struct nvmm_cpu *);
+	int (*vcpu_invalid)(struct nvmm_cpu *, char *, size_t);
 
 	int (*memslot_set)(struct nvmm_machine *, const struct nvmm_gslot *,
 	    bool present);

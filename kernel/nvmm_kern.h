@@ -119,6 +119,15 @@ int	nvmm_kern_vcpu_complete(struct nvmm_owner *owner,
 	    nvmm_machid_t machid, nvmm_cpuid_t cpuid, bool *done);
 
 /*
+ * Describes in words, for a log, why the VCPU's last run ended in
+ * NVMM_VCPU_EXIT_INVALID: KVM's exit reason, its internal-error sub-code
+ * and data, RIP and the instruction bytes.  Once per such exit: ENOENT
+ * when there is none left to describe.
+ */
+int	nvmm_kern_vcpu_invalid(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid, char *buf, size_t len);
+
+/*
  * Makes a VCPU that is inside nvmm_kern_vcpu_run() look at its comm page
  * now, so that a stop set there is seen at once.  Never blocks on the run.
  */

@@ -320,6 +320,7 @@ const struct nvmm_impl nvmm_x86_kvm = {
 	.vcpu_run = nvmm_x86_vcpu_run,
 	.vcpu_complete = nvmm_x86_vcpu_complete,
 	.vcpu_kick = nvmm_x86_vcpu_kick,
+	.vcpu_invalid = nvmm_x86_vcpu_invalid,
 	.memslot_set = nvmm_x86_memslot_set,
 	.ioctls = nvmm_x86_ioctls,
 	.nioctls = sizeof(nvmm_x86_ioctls) / sizeof(nvmm_x86_ioctls[0]),

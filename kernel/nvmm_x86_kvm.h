@@ -69,6 +69,24 @@ struct nvmm_x86_io_insn {
 	size_t len;
 };
 
+/* Why the last run ended in EXIT_INVALID (nvmm_x86_invalid.c). */
+#define NVMM_X86_INVALID_NDATA	8
+#define NVMM_X86_INSN_MAX	15
+
+struct nvmm_x86_invalid {
+	bool valid;		/* recorded, not yet described */
+	int run_errno;		/* KVM_RUN failed with this; nothing else set */
+	uint32_t kvm_exit;	/* KVM_EXIT_* */
+	uint32_t suberror;	/* KVM_INTERNAL_ERROR_*, for an internal error */
+	uint32_t ndata;
+	uint64_t data[NVMM_X86_INVALID_NDATA];
+	uint64_t hw_reason;	/* for an entry failure */
+	uint64_t rip;
+	uint8_t insn[NVMM_X86_INSN_MAX];
+	size_t insn_len;
+	bool insn_from_kvm;	/* else read from guest memory at rip */
+};
+
 /* The last linear-to-physical translation of instruction bytes. */
 struct nvmm_x86_tlb {
 	bool valid;
@@ -117,6 +135,8 @@ struct nvmm_x86_cpu {
 	bool irq_queued;
 
 	struct nvmm_x86_tlb tlb;
+
+	struct nvmm_x86_invalid invalid;
 };
 
 static inline struct nvmm_x86_cpu *
@@ -155,6 +175,11 @@ int	nvmm_x86_vcpu_complete(struct nvmm_cpu *, bool *);
 int	nvmm_x86_pending_finish(struct nvmm_cpu *);
 size_t	nvmm_x86_fetch(struct nvmm_cpu *, const struct kvm_sregs *, uint64_t rip,
 	    uint8_t *, size_t);
+
+/* nvmm_x86_invalid.c */
+void	nvmm_x86_exit_invalid(struct nvmm_cpu *, struct nvmm_vcpu_exit *,
+	    uint64_t hwcode, int run_error);
+int	nvmm_x86_vcpu_invalid(struct nvmm_cpu *, char *, size_t);
 
 /* nvmm_x86_decode.c */
 bool	nvmm_x86_decode_io(const uint8_t *, size_t, bool mode16, bool longmode,

@@ -409,6 +409,7 @@ int
 nvmm_x86_vcpu_complete(struct nvmm_cpu *cpu, bool *done)
 {
 	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	uint64_t commit;
 	int error;
 
 	*done = true;
@@ -421,11 +422,22 @@ nvmm_x86_vcpu_complete(struct nvmm_cpu *cpu, bool *done)
 	}
 	if (error)
 		return error;
+	commit = NVMM_READ_ONCE(cpu->comm->state_commit) & NVMM_X64_STATE_ALL;
 	error = nvmm_x86_state_commit(cpu);
 	if (error)
 		return error;
 	/* The emulator now sees the instruction done. */
 	cpu->comm->state_cached &= ~NVMM_X86_ACCESS_STATE;
+	if (commit == 0) {
+		/*
+		 * KVM synced its registers as the finishing run returned:
+		 * four ioctls fewer per completed access.
+		 */
+		memcpy(&xcpu->exit_regs, &xcpu->run->s.regs.regs,
+		    sizeof(xcpu->exit_regs));
+		nvmm_x86_exit_cache(cpu, NVMM_X86_ACCESS_STATE);
+		return 0;
+	}
 	error = nvmm_x86_state_get(cpu, NVMM_X86_ACCESS_STATE,
 	    &cpu->comm->state);
 	if (error == 0)
@@ -605,8 +617,7 @@ nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	const struct kvm_run *run = xcpu->run;
 
 	if (nvmm_x86_access_record(cpu) != 0) {
-		exit->reason = NVMM_VCPU_EXIT_INVALID;
-		exit->u.inv.hwcode = run->exit_reason;
+		nvmm_x86_exit_invalid(cpu, exit, run->exit_reason, 0);
 		return NVMM_X86_RETURN;
 	}
 	if (run->exit_reason == KVM_EXIT_IO) {
@@ -684,13 +695,11 @@ nvmm_x86_exit_translate(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	case KVM_EXIT_INTERNAL_ERROR:
 		return nvmm_x86_exit_internal(cpu, exit);
 	case KVM_EXIT_FAIL_ENTRY:
-		exit->reason = NVMM_VCPU_EXIT_INVALID;
-		exit->u.inv.hwcode =
-		    run->fail_entry.hardware_entry_failure_reason;
+		nvmm_x86_exit_invalid(cpu, exit,
+		    run->fail_entry.hardware_entry_failure_reason, 0);
 		return NVMM_X86_RETURN;
 	default:
-		exit->reason = NVMM_VCPU_EXIT_INVALID;
-		exit->u.inv.hwcode = run->exit_reason;
+		nvmm_x86_exit_invalid(cpu, exit, run->exit_reason, 0);
 		return NVMM_X86_RETURN;
 	}
 }
@@ -791,8 +800,7 @@ nvmm_x86_vcpu_run(struct nvmm_machine *mach, struct nvmm_cpu *cpu,
 			break;
 		}
 		if (error) {
-			exit->reason = NVMM_VCPU_EXIT_INVALID;
-			exit->u.inv.hwcode = (uint64_t)error;
+			nvmm_x86_exit_invalid(cpu, exit, (uint64_t)error, error);
 			break;
 		}
 		if (nvmm_x86_exit_translate(cpu, exit) == NVMM_X86_RETURN)

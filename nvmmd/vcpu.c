@@ -118,6 +118,24 @@ vcpu_run_ns(const struct nvmmd_vcpu *v)
 	return since != 0 ? ns + (vcpu_now_ns() - since) : ns;
 }
 
+/*
+ * An EXIT_INVALID means the guest cannot go on; the emulator sees one
+ * code, the administrator gets the whole story.
+ */
+static void
+vcpu_log_invalid(const struct nvmmd_vcpu *v, const struct nvmm_vcpu_exit *exit)
+{
+	char why[512];
+
+	if (nvmm_kern_vcpu_invalid(v->owner, v->machid, v->cpuid, why,
+	    sizeof(why)) != 0)
+		snprintf(why, sizeof(why), "no details");
+	log_warnx("machine %u vcpu %u (pid %d): EXIT_INVALID, hwcode %#llx: %s",
+	    (unsigned)v->machid, (unsigned)v->cpuid,
+	    (int)nvmm_kern_owner_pid(v->owner),
+	    (unsigned long long)exit->u.inv.hwcode, why);
+}
+
 static int
 vcpu_run(struct nvmmd_vcpu *v)
 {
@@ -132,6 +150,8 @@ vcpu_run(struct nvmmd_vcpu *v)
 	__atomic_store_n(&v->run_since, 0, __ATOMIC_RELAXED);
 	if (error == 0)
 		vcpu_account(v, start, exit.reason);
+	if (error == 0 && exit.reason == NVMM_VCPU_EXIT_INVALID)
+		vcpu_log_invalid(v, &exit);
 	watcher_remove(v);
 	/* Killed while it ran: say so, rather than show an empty exit. */
 	if (atomic_load(&v->quit))

@@ -66,3 +66,19 @@ tests_client_t_hotpath_LDADD = $(TESTS_CLIENT_LIBS)
 # installed library with -lnvmm and with pkg-config.
 check_SCRIPTS += tests/client/t_dropin
 EXTRA_DIST += tests/client/t_dropin.sh
+
+# EXIT_INVALID, and what nvmmd logs of it.
+check_PROGRAMS += tests/client/t_invalid
+tests_client_t_invalid_SOURCES = tests/client/t_invalid.c \
+	tests/client/guest_invalid.S $(TESTS_CLIENT_GUESTS) \
+	$(TESTS_CLIENT_HARNESS)
+tests_client_t_invalid_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
+	-I$(top_srcdir)/tests/common
+tests_client_t_invalid_LDADD = $(TESTS_CLIENT_LIBS)
+
+# What an MMIO exit costs the emulator: writes take no round trip.
+check_PROGRAMS += tests/client/t_mmio
+tests_client_t_mmio_SOURCES = tests/client/t_mmio.c $(TESTS_CLIENT_GUESTS) \
+	$(TESTS_CLIENT_HARNESS)
+tests_client_t_mmio_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
+tests_client_t_mmio_LDADD = $(TESTS_CLIENT_LIBS)
