@@ -653,8 +653,7 @@ nvmm_x86_exit_internal(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 		exit->u.mem.inst_len = 0;
 		return NVMM_X86_RETURN;
 	}
-	exit->reason = NVMM_VCPU_EXIT_INVALID;
-	exit->u.inv.hwcode = run->exit_reason;
+	nvmm_x86_exit_invalid(cpu, exit, run->exit_reason, 0);
 	return NVMM_X86_RETURN;
 }
 

@@ -55,7 +55,8 @@ static const int daemon_calls[] = {
 	SCMP_SYS(ftruncate),
 	/* descriptors: clients' memfds, /proc/PID/comm, the passwd files */
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
-	SCMP_SYS(pread64), SCMP_SYS(close), SCMP_SYS(openat),
+	SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(close),
+	SCMP_SYS(openat),
 	SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
 	SCMP_SYS(readlinkat),
 	SCMP_SYS(fcntl), SCMP_SYS(pipe2), SCMP_SYS(eventfd2), SCMP_SYS(dup2),
