@@ -99,6 +99,15 @@ nvmm_wire_recv(int sock, uint8_t *buf, int *fdp, int flags)
 	c = CMSG_FIRSTHDR(&mh);
 	if (c == NULL)
 		return n;
+	/*
+	 * An empty packet reads as the end of the connection, which callers
+	 * take it for; one that carries descriptors is no end but garbage,
+	 * and its descriptors must not outlive it.
+	 */
+	if (n == 0) {
+		nvmm_wire_close_fds(&mh);
+		return -EBADMSG;
+	}
 	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
 	    c->cmsg_len != CMSG_LEN(sizeof(int)) ||
 	    CMSG_NXTHDR(&mh, c) != NULL) {

@@ -28,8 +28,9 @@ int	nvmm_wire_send(int sock, const ProtobufCMessage *msg, int fd, int flags);
 /*
  * Receives one packet into buf (NVMM_PROTO_MAX_MSG bytes).  Returns its
  * length, 0 at end of file, or -errno: -EMSGSIZE for a packet larger than
- * the bound, -EBADMSG for more than one descriptor or any other ancillary
- * data.  *fdp is the descriptor received, or -1; none is leaked.
+ * the bound, -EBADMSG for more than one descriptor, a descriptor on an
+ * empty packet or any other ancillary data.  *fdp is the descriptor
+ * received, or -1; none is leaked.
  */
 ssize_t	nvmm_wire_recv(int sock, uint8_t *buf, int *fdp, int flags);
 
