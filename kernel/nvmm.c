@@ -500,6 +500,7 @@ nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = nvmm_impl->vcpu_create(mach, cpu);
 	if (error)
 		goto out_cpu;
+	atomic_store(&cpu->cancelled, false);
 	cpu->present = true;
 	atomic_fetch_add(&mach->ncpus, 1);
 out_cpu:
@@ -676,6 +677,29 @@ nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
 		error = EINVAL;
 	else
 		nvmm_cpu_kick(&mach->cpus[cpuid]);
+	nvmm_machine_put(mach);
+	return error;
+}
+
+int
+nvmm_kern_vcpu_cancel(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	int error;
+
+	error = nvmm_machine_get(owner, machid, false, &mach);
+	if (error)
+		return error;
+	if (cpuid >= NVMM_MAX_VCPUS) {
+		error = EINVAL;
+	} else {
+		cpu = &mach->cpus[cpuid];
+		/* The flag first: the run loop reads it after every return. */
+		atomic_store(&cpu->cancelled, true);
+		nvmm_cpu_kick(cpu);
+	}
 	nvmm_machine_put(mach);
 	return error;
 }

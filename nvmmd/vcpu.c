@@ -263,24 +263,47 @@ out:
 	return error;
 }
 
-void
-vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
+static struct nvmmd_vcpu *
+vcpu_lookup(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
 {
-	struct nvmmd_vcpu *v;
-
 	if (machid >= NVMMD_MAX_MACHINES || cpuid >= NVMMD_MAX_VCPUS)
-		return;
-	v = machines[machid].vcpus[cpuid];
-	if (v == NULL)
-		return;
+		return NULL;
+	return machines[machid].vcpus[cpuid];
+}
+
+/*
+ * Tells a VCPU thread to end, without waiting.  The cancel, unlike a kick,
+ * stays set in kernel/, so a run ends within one guest exit however the
+ * guest loops (a kick landing as KVM_RUN returns would be lost), and
+ * reaping the thread never waits on the guest.
+ */
+static void
+vcpu_cancel(struct nvmmd_vcpu *v)
+{
 	atomic_store(&v->quit, true);
 	__atomic_fetch_add(&v->db->wake, 1, __ATOMIC_SEQ_CST);
 	nvmm_futex_wake(&v->db->wake);
-	nvmm_kern_vcpu_kick(v->owner, machid, cpuid);
+	nvmm_kern_vcpu_cancel(v->owner, v->machid, v->cpuid);
+}
+
+static void
+vcpu_reap(struct nvmmd_vcpu *v)
+{
 	pthread_join(v->thread, NULL);
-	machines[machid].vcpus[cpuid] = NULL;
-	limits_refund(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
+	machines[v->machid].vcpus[v->cpuid] = NULL;
+	limits_refund(machines[v->machid].uid, NVMMD_LIMIT_VCPUS, 1);
 	free(v);
+}
+
+void
+vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
+{
+	struct nvmmd_vcpu *v = vcpu_lookup(machid, cpuid);
+
+	if (v == NULL)
+		return;
+	vcpu_cancel(v);
+	vcpu_reap(v);
 }
 
 /* The command name of a process, from /proc; empty if it is gone. */
@@ -351,13 +374,19 @@ machine_ram_refund(nvmm_machid_t machid, uint64_t size)
 	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
 }
 
+/* All of them are told first, so that they end together. */
 void
 machine_stop_vcpus(nvmm_machid_t machid)
 {
+	struct nvmmd_vcpu *v;
 	nvmm_cpuid_t cpuid;
 
 	for (cpuid = 0; cpuid < NVMMD_MAX_VCPUS; cpuid++)
-		vcpu_stop(machid, cpuid);
+		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
+			vcpu_cancel(v);
+	for (cpuid = 0; cpuid < NVMMD_MAX_VCPUS; cpuid++)
+		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
+			vcpu_reap(v);
 }
 
 void
