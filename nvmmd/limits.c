@@ -1,10 +1,16 @@
 /*
- * Per-uid limits: how many connections, machines, VCPUs and bytes of
- * guest RAM one user may hold, so that one user cannot take what NVMM's
- * global limits leave for everyone.  Root is not limited.  A refused
- * request gets NVMM's errno for that resource: ENOBUFS for machines and
- * VCPUs, ENOMEM for RAM; a connection over the limit is refused at
- * connect, and logged.
+ * Per-uid limits: how many connections, machines, VCPUs, bytes of guest
+ * RAM and bytes of the daemon's address space one user may hold, so that
+ * one user cannot take what NVMM's global limits leave for everyone.
+ * Root is not limited.  A refused request gets NVMM's errno for that
+ * resource: ENOBUFS for machines and VCPUs, ENOMEM for RAM and address
+ * space; a connection over the limit is refused at connect, and logged.
+ *
+ * Address space is the one resource that costs nothing to take (a sparse
+ * memfd uses no RAM) and that every machine needs, so it alone is bounded
+ * by default: each user to an eighth of it, and all users together to
+ * three quarters, which keeps the rest for the daemon itself and root
+ * however many users there are.
  *
  * The table belongs to the event loop, like the machine table.
  */
@@ -17,7 +23,18 @@
 
 #include "nvmmd.h"
 
-struct nvmmd_limits nvmmd_limits;
+/* x86-64's user address space (4-level paging), where mmap places maps. */
+#define LIMITS_SPACE		(1ULL << 47)
+
+struct nvmmd_limits nvmmd_limits = {
+	.max = { [NVMMD_LIMIT_MAPPED] = LIMITS_SPACE / 8 },
+};
+
+/* What all users together may hold; 0 is no bound. */
+static const uint64_t limit_total[NVMMD_NLIMITS] = {
+	[NVMMD_LIMIT_MAPPED] = LIMITS_SPACE - LIMITS_SPACE / 4,
+};
+static uint64_t total_used[NVMMD_NLIMITS];
 
 struct uid_usage {
 	RB_ENTRY(uid_usage) link;
@@ -43,6 +60,7 @@ static const char *const limit_names[NVMMD_NLIMITS] = {
 	[NVMMD_LIMIT_MACHINES] = "machines",
 	[NVMMD_LIMIT_VCPUS] = "vcpus",
 	[NVMMD_LIMIT_RAM] = "ram",
+	[NVMMD_LIMIT_MAPPED] = "mapped",
 };
 
 static const int limit_errno[NVMMD_NLIMITS] = {
@@ -50,6 +68,7 @@ static const int limit_errno[NVMMD_NLIMITS] = {
 	[NVMMD_LIMIT_MACHINES] = ENOBUFS,
 	[NVMMD_LIMIT_VCPUS] = ENOBUFS,
 	[NVMMD_LIMIT_RAM] = ENOMEM,
+	[NVMMD_LIMIT_MAPPED] = ENOMEM,
 };
 
 static struct uid_usage *
@@ -69,23 +88,44 @@ usage_find(uid_t uid, bool create)
 	return u;
 }
 
+static bool
+limits_counted(uid_t uid, enum nvmmd_limit what)
+{
+	return uid != 0 &&
+	    (nvmmd_limits.max[what] != 0 || limit_total[what] != 0);
+}
+
+/* Whether amount more stays within max (0: no bound) over used. */
+static bool
+limits_fits(uint64_t used, uint64_t amount, uint64_t max)
+{
+	return max == 0 || (used <= max && amount <= max - used);
+}
+
 int
 limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount)
 {
 	uint64_t max = nvmmd_limits.max[what];
 	struct uid_usage *u;
 
-	if (uid == 0 || max == 0)
+	if (!limits_counted(uid, what))
 		return 0;
 	u = usage_find(uid, true);
 	if (u == NULL)
 		return ENOMEM;
-	if (u->used[what] > max || amount > max - u->used[what]) {
+	if (!limits_fits(u->used[what], amount, max)) {
 		log_warnx("uid %u: over its %s limit (%ju)", (unsigned)uid,
 		    limit_names[what], (uintmax_t)max);
 		return limit_errno[what];
 	}
+	if (!limits_fits(total_used[what], amount, limit_total[what])) {
+		log_warnx("uid %u: all users together are at the %s bound "
+		    "(%ju)", (unsigned)uid, limit_names[what],
+		    (uintmax_t)limit_total[what]);
+		return limit_errno[what];
+	}
 	u->used[what] += amount;
+	total_used[what] += amount;
 	return 0;
 }
 
@@ -95,12 +135,15 @@ limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount)
 	struct uid_usage *u;
 	size_t i;
 
-	if (uid == 0 || nvmmd_limits.max[what] == 0)
+	if (!limits_counted(uid, what))
 		return;
 	u = usage_find(uid, false);
 	if (u == NULL)
 		return;
-	u->used[what] -= amount < u->used[what] ? amount : u->used[what];
+	if (amount > u->used[what])
+		amount = u->used[what];
+	u->used[what] -= amount;
+	total_used[what] -= amount;
 	for (i = 0; i < NVMMD_NLIMITS; i++)
 		if (u->used[i] != 0)
 			return;
@@ -108,7 +151,7 @@ limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount)
 	free(u);
 }
 
-/* One "name=value" of -l; the RAM takes a size with a suffix (8G). */
+/* One "name=value" of -l; the sizes take a suffix (8G). */
 static bool
 limits_parse_one(char *item)
 {
@@ -123,7 +166,7 @@ limits_parse_one(char *item)
 	for (i = 0; i < NVMMD_NLIMITS; i++) {
 		if (strcmp(item, limit_names[i]) != 0)
 			continue;
-		if (i == NVMMD_LIMIT_RAM) {
+		if (i == NVMMD_LIMIT_RAM || i == NVMMD_LIMIT_MAPPED) {
 			if (expand_number(eq, &value) == -1)
 				return false;
 		} else {
@@ -139,7 +182,7 @@ limits_parse_one(char *item)
 	return false;
 }
 
-/* -l connections=N,machines=N,vcpus=N,ram=SIZE (any of them). */
+/* -l connections=N,machines=N,vcpus=N,ram=SIZE,mapped=SIZE (any). */
 bool
 limits_parse(const char *arg)
 {

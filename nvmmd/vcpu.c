@@ -25,6 +25,9 @@
 /* How long a VCPU thread waits for the next request before sleeping. */
 #define VCPU_SPIN_NS	100000L
 
+/* The daemon's address space every machine takes: kernel/'s comm memfd. */
+#define MACHINE_COMM_SIZE	((uint64_t)NVMMD_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+
 static struct nvmmd_machine machines[NVMMD_MAX_MACHINES];
 
 static uint64_t
@@ -337,28 +340,48 @@ machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	error = limits_charge(peer->uid, NVMMD_LIMIT_MACHINES, 1);
 	if (error)
 		return error;
+	error = limits_charge(peer->uid, NVMMD_LIMIT_MAPPED, MACHINE_COMM_SIZE);
+	if (error) {
+		limits_refund(peer->uid, NVMMD_LIMIT_MACHINES, 1);
+		return error;
+	}
 	m = &machines[machid];
 	memset(m, 0, sizeof(*m));
 	m->present = true;
 	m->owner = owner;
 	m->uid = peer->uid;
 	m->pid = peer->pid;
+	m->mapped = MACHINE_COMM_SIZE;
 	machine_comm(peer->pid, m->comm);
+	log_debug("machine %u: made by pid %d uid %u (%s)", (unsigned)machid,
+	    (int)peer->pid, (unsigned)peer->uid, m->comm);
 	return 0;
 }
 
-/* Guest RAM is charged to the machine's creator, whoever maps it. */
+/*
+ * Guest RAM is charged to the machine's creator, whoever maps it, as RAM
+ * and as the daemon's address space that maps it.
+ */
 int
 machine_ram_charge(nvmm_machid_t machid, uint64_t size)
 {
+	struct nvmmd_machine *m;
 	int error;
 
 	if (machid >= NVMMD_MAX_MACHINES || !machines[machid].present)
 		return 0;
-	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_RAM, size);
-	if (error == 0)
-		machines[machid].ram += size;
-	return error;
+	m = &machines[machid];
+	error = limits_charge(m->uid, NVMMD_LIMIT_RAM, size);
+	if (error)
+		return error;
+	error = limits_charge(m->uid, NVMMD_LIMIT_MAPPED, size);
+	if (error) {
+		limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
+		return error;
+	}
+	m->ram += size;
+	m->mapped += size;
+	return 0;
 }
 
 void
@@ -371,7 +394,9 @@ machine_ram_refund(nvmm_machid_t machid, uint64_t size)
 	m = &machines[machid];
 	size = size < m->ram ? size : m->ram;
 	m->ram -= size;
+	m->mapped -= size;
 	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
+	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, size);
 }
 
 /* All of them are told first, so that they end together. */
@@ -398,6 +423,9 @@ machine_forget(nvmm_machid_t machid)
 	if (!machines[machid].present)
 		return;
 	machine_ram_refund(machid, machines[machid].ram);
+	limits_refund(machines[machid].uid, NVMMD_LIMIT_MAPPED,
+	    machines[machid].mapped);
+	machines[machid].mapped = 0;
 	limits_refund(machines[machid].uid, NVMMD_LIMIT_MACHINES, 1);
 	machines[machid].present = false;
 	machines[machid].owner = NULL;
