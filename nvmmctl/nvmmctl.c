@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <bsd/libutil.h>
+#define LIBBSD_NETBSD_VIS
+#include <bsd/vis.h>
 
 #include <nvmm.h>
 
@@ -196,6 +198,8 @@ machine_fetch(int fd, nvmm_machid_t machid, struct machine_view *m)
 	if (error == 0)
 		error = ctl_call(fd, NVMM_CTL_MACH_OWNER, &m->owner,
 		    sizeof(m->owner));
+	/* Printed as a string: it ends inside its field, whatever came. */
+	m->owner.comm[sizeof(m->owner.comm) - 1] = '\0';
 	return error;
 }
 
@@ -208,6 +212,23 @@ user_name(uid_t uid, char *buf, size_t size)
 	if (pw != NULL)
 		return pw->pw_name;
 	snprintf(buf, size, "%u", (unsigned)uid);
+	return buf;
+}
+
+/*
+ * A string someone else chose (a command name, a user name) as it may go
+ * to a terminal: whatever is not printable is shown as a C escape, so it
+ * cannot move the cursor, erase a line or forge one.  What does not fit
+ * in buf (TEXT_SAFE_SIZE) is cut.
+ */
+const char *
+text_safe(const char *s, char *buf, size_t size)
+{
+	size_t len = strnlen(s, (size - 1) / 4);
+
+	if (strvisx(buf, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |
+	    VIS_NL) == -1)
+		snprintf(buf, size, "?");
 	return buf;
 }
 
@@ -231,12 +252,14 @@ static void
 print_list_row(const struct machine_view *m)
 {
 	char ram[8], when[32], ubuf[16];
+	char user[TEXT_SAFE_SIZE(32)], comm[TEXT_SAFE_SIZE(16)];
 
 	format_size(ram, sizeof(ram), m->info.nram);
 	format_time(when, sizeof(when), m->info.time);
 	printf("%-10u %5u %4s %9d %-24s %-8s %s\n", m->info.machid,
 	    m->info.nvcpus, ram, (int)m->info.pid, when,
-	    user_name(m->owner.uid, ubuf, sizeof(ubuf)), m->owner.comm);
+	    text_safe(user_name(m->owner.uid, ubuf, sizeof(ubuf)), user,
+	    sizeof(user)), text_safe(m->owner.comm, comm, sizeof(comm)));
 }
 
 static int

@@ -5,7 +5,13 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#define LIBBSD_NETBSD_VIS
+#include <bsd/vis.h>
+
 #include "nvmmd.h"
+
+/* The longest message logged; the rest is cut. */
+#define LOG_MSG_MAX	512
 
 static bool log_to_stderr;
 static bool log_debug_on;
@@ -19,16 +25,29 @@ log_init(bool foreground, bool debug)
 		openlog("nvmmd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/*
+ * Messages carry what clients chose (names, their bytes in errors), and
+ * an administrator reads them on a terminal: what is not printable is
+ * written as a C escape, so that no line of the log can be forged.
+ */
 static void
 log_vwrite(int prio, const char *fmt, va_list ap)
 {
-	if (log_to_stderr) {
-		fputs("nvmmd: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	} else {
-		vsyslog(prio, fmt, ap);
-	}
+	char msg[LOG_MSG_MAX], safe[4 * LOG_MSG_MAX + 1];
+	int n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	if (strvisx(safe, msg, (size_t)n, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |
+	    VIS_NL) == -1)
+		return;
+	if (log_to_stderr)
+		fprintf(stderr, "nvmmd: %s\n", safe);
+	else
+		syslog(prio, "%s", safe);
 }
 
 void
