@@ -31,7 +31,6 @@
 #include "h_fork.h"
 
 #define TD_SPARE_GPA	0x100000UL
-#define TD_NOBODY	65534
 
 /* -------------------------------------------------------------------------- */
 
@@ -293,35 +292,6 @@ ATF_TC_BODY(forked_child_cannot_operate, tc)
 
 /* -------------------------------------------------------------------------- */
 
-/* A group that exists, to admit users with: gid 100 ("users") or another. */
-static const struct group *
-td_some_group(void)
-{
-	struct group *gr;
-
-	gr = getgrgid(100);
-	if (gr != NULL)
-		return gr;
-	setgrent();
-	while ((gr = getgrent()) != NULL)
-		if (gr->gr_gid != 0 && gr->gr_gid != TD_NOBODY)
-			break;
-	endgrent();
-	return gr;
-}
-
-/* In a child: no longer root; the socket by a path relative to the cwd. */
-static void
-td_drop_to(gid_t gid)
-{
-	C_CALL(setgroups(0, NULL));
-	C_CALL(setgid(gid));
-	C_CALL(setuid(TD_NOBODY));
-	C_CHECK(getuid() == TD_NOBODY && geteuid() == TD_NOBODY &&
-	    getgid() == gid, "still privileged");
-	C_CALL(setenv("NVMM_SOCKET", HD_SOCKET, 1));
-}
-
 ATF_TC_WITH_CLEANUP(outside_group_refused);
 TD_HEAD(outside_group_refused, "A peer outside the user group is refused "
     "with EACCES and the refusal logged; a member is accepted")
@@ -346,7 +316,7 @@ ATF_TC_BODY(outside_group_refused, tc)
 	daemon = hd_start(extra);
 
 	if (td_fork(&c)) {
-		td_drop_to(TD_NOBODY);
+		td_drop_to(TD_NOBODY, TD_NOBODY);
 		C_ERRNO(EACCES, nvmm_init());
 		_exit(0);
 	}
@@ -358,7 +328,7 @@ ATF_TC_BODY(outside_group_refused, tc)
 	if (td_fork(&c)) {
 		struct nvmm_machine mach;
 
-		td_drop_to(gid);
+		td_drop_to(TD_NOBODY, gid);
 		C_CALL(nvmm_init());
 		C_CALL(nvmm_machine_create(&mach));
 		C_CALL(nvmm_machine_destroy(&mach));

@@ -19,6 +19,7 @@
 	.globl guest_ud2_begin, guest_ud2_end
 	.globl guest_count_begin, guest_count_end
 	.globl guest_poke_begin, guest_poke_end
+	.globl guest_starloop_begin, guest_starloop_end
 
 /*
  * Real mode, from RESET: the ROM's last 16 bytes jump back to its start,
@@ -215,5 +216,19 @@ guest_poke_begin:
 	mov	(%rbx), %rdx
 	hlt
 guest_poke_end:
+
+/*
+ * WRMSR to STAR for ever, in real mode: every exit is one the driver
+ * handles itself, and the run never returns to the emulator.
+ */
+	.code16
+guest_starloop_begin:
+	mov	$0xC0000081, %ecx
+	xor	%eax, %eax
+	xor	%edx, %edx
+1:	wrmsr
+	jmp	1b
+guest_starloop_end:
+	.code64
 
 	.section .note.GNU-stack, "", @progbits
