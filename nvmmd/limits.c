@@ -6,11 +6,13 @@
  * resource: ENOBUFS for machines and VCPUs, ENOMEM for RAM and address
  * space; a connection over the limit is refused at connect, and logged.
  *
- * Address space is the one resource that costs nothing to take (a sparse
- * memfd uses no RAM) and that every machine needs, so it alone is bounded
- * by default: each user to an eighth of it, and all users together to
- * three quarters, which keeps the rest for the daemon itself and root
- * however many users there are.
+ * What one user could otherwise take from all is bounded by default:
+ * machines to a quarter of NVMM's 128, VCPUs (threads of the daemon) to
+ * four full machines, and address space, which costs nothing to take (a
+ * sparse memfd uses no RAM) and which every machine needs, to an eighth
+ * of it; and all users together to three quarters of the address space,
+ * which keeps the rest for the daemon itself and root however many users
+ * there are.
  *
  * The table belongs to the event loop, like the machine table.
  */
@@ -27,7 +29,11 @@
 #define LIMITS_SPACE		(1ULL << 47)
 
 struct nvmmd_limits nvmmd_limits = {
-	.max = { [NVMMD_LIMIT_MAPPED] = LIMITS_SPACE / 8 },
+	.max = {
+		[NVMMD_LIMIT_MACHINES] = NVMMD_MAX_MACHINES / 4,
+		[NVMMD_LIMIT_VCPUS] = 4 * NVMMD_MAX_VCPUS,
+		[NVMMD_LIMIT_MAPPED] = LIMITS_SPACE / 8,
+	},
 };
 
 /* What all users together may hold; 0 is no bound. */

@@ -31,7 +31,8 @@ usage(int status)
 	    "  -g  the group that may create and drive machines (default %s)\n"
 	    "  -a  the group that may act as root owner (default %s)\n"
 	    "  -m  the group that may only look (default %s)\n"
-	    "  -l  what one uid other than root may hold (default: mapped=16T)\n",
+	    "  -l  what one uid other than root may hold\n"
+	    "      (default: machines=32,vcpus=1024,mapped=16T)\n",
 	    NVMM_DEFAULT_SOCKET, "nvmm", "nvmm-admin", "nvmm-monitor");
 	exit(status);
 }

@@ -213,7 +213,7 @@ th_sparse_memfd(uint64_t size, bool seal)
  * try, sweeping the few microseconds in which the daemon checks.
  */
 
-#define RACE_TRIES	20000
+#define RACE_TRIES	10000
 #define RACE_STEPS	200		/* delays swept */
 #define RACE_STEP	40		/* spins more per step */
 
@@ -610,6 +610,53 @@ ATF_TC_BODY(address_space_per_user, tc)
 	hd_stop(daemon);
 }
 
+/*
+ * Machines: NVMM has 128 for everyone.  One user makes all it can; the
+ * next must still be able to make one.
+ */
+ATF_TC_WITH_CLEANUP(machines_per_user);
+TD_HEAD(machines_per_user, "A user who makes all the machines it can "
+    "leaves another user room to make one")
+ATF_TC_BODY(machines_per_user, tc)
+{
+	struct td_child a, b;
+	pid_t daemon;
+	uid_t ua = th_uid(0), ub = th_uid(1);
+
+	daemon = th_daemon();
+	if (td_fork(&a)) {
+		uint32_t machid;
+		int error, n = 0, sock;
+
+		td_drop_to(ua, th_gid);
+		sock = th_connect();
+		while ((error = th_machine_create(sock, &machid)) == 0 &&
+		    n < 1000)
+			n++;
+		C_CHECK(error == ENOBUFS, "machine_create: %s",
+		    strerror(error));
+		fprintf(stderr, "machines: the first user made %d\n", n);
+		td_child_ev('f');
+		(void)td_child_cmd();
+		_exit(0);
+	}
+	ATF_REQUIRE_EQ(td_event(&a, 60000, "the first user"), 'f');
+	if (td_fork(&b)) {
+		uint32_t machid;
+		int sock;
+
+		td_drop_to(ub, th_gid);
+		sock = th_connect();
+		C_CHECK(th_machine_create(sock, &machid) == 0, "the second "
+		    "user cannot make a machine");
+		_exit(0);
+	}
+	td_wait_ok(&b, 30000, "the second user");
+	td_send_byte(a.cmd, 'q');
+	td_wait_ok(&a, 30000, "the first user");
+	hd_stop(daemon);
+}
+
 /* -------------------------------------------------------------------------- */
 /*
  * An empty packet that carries a descriptor reads as the end of the
@@ -815,6 +862,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, bad_bool_in_comm_page);
 	ATF_TP_ADD_TC(tp, teardown_of_looping_guest);
 	ATF_TP_ADD_TC(tp, address_space_per_user);
+	ATF_TP_ADD_TC(tp, machines_per_user);
 	ATF_TP_ADD_TC(tp, empty_packet_with_descriptor);
 	ATF_TP_ADD_TC(tp, control_sequences_escaped);
 	return 0;
