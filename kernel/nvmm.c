@@ -663,30 +663,12 @@ nvmm_kern_vcpu_run(struct nvmm_owner *owner, nvmm_machid_t machid,
 	return error;
 }
 
-int
-nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
-    nvmm_cpuid_t cpuid)
+/* A kick; a cancel also sets the flag that the run loop reads first. */
+static int
+nvmm_vcpu_kick_op(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, bool cancel)
 {
 	struct nvmm_machine *mach;
-	int error;
-
-	error = nvmm_machine_get(owner, machid, false, &mach);
-	if (error)
-		return error;
-	if (cpuid >= NVMM_MAX_VCPUS)
-		error = EINVAL;
-	else
-		nvmm_cpu_kick(&mach->cpus[cpuid]);
-	nvmm_machine_put(mach);
-	return error;
-}
-
-int
-nvmm_kern_vcpu_cancel(struct nvmm_owner *owner, nvmm_machid_t machid,
-    nvmm_cpuid_t cpuid)
-{
-	struct nvmm_machine *mach;
-	struct nvmm_cpu *cpu;
 	int error;
 
 	error = nvmm_machine_get(owner, machid, false, &mach);
@@ -695,13 +677,26 @@ nvmm_kern_vcpu_cancel(struct nvmm_owner *owner, nvmm_machid_t machid,
 	if (cpuid >= NVMM_MAX_VCPUS) {
 		error = EINVAL;
 	} else {
-		cpu = &mach->cpus[cpuid];
-		/* The flag first: the run loop reads it after every return. */
-		atomic_store(&cpu->cancelled, true);
-		nvmm_cpu_kick(cpu);
+		if (cancel)
+			atomic_store(&mach->cpus[cpuid].cancelled, true);
+		nvmm_cpu_kick(&mach->cpus[cpuid]);
 	}
 	nvmm_machine_put(mach);
 	return error;
+}
+
+int
+nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_vcpu_kick_op(owner, machid, cpuid, false);
+}
+
+int
+nvmm_kern_vcpu_cancel(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_vcpu_kick_op(owner, machid, cpuid, true);
 }
 
 int

@@ -47,7 +47,7 @@ enum nvmmd_limit {
 	NVMMD_LIMIT_MACHINES,
 	NVMMD_LIMIT_VCPUS,
 	NVMMD_LIMIT_RAM,
-	NVMMD_LIMIT_MAPPED,	/* the daemon's address space: RAM, comm pages */
+	NVMMD_LIMIT_MAPPED,	/* the daemon's address space it takes */
 	NVMMD_NLIMITS
 };
 
@@ -104,7 +104,7 @@ struct nvmmd_machine {
 	pid_t pid;
 	char comm[16];
 	uint64_t ram;			/* bytes of hva_map, for the limits */
-	uint64_t mapped;		/* address space charged, for the limits */
+	uint64_t mapped;		/* address space, for the limits */
 	struct nvmmd_vcpu *vcpus[NVMMD_MAX_VCPUS];
 };
 

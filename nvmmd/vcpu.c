@@ -26,7 +26,8 @@
 #define VCPU_SPIN_NS	100000L
 
 /* The daemon's address space every machine takes: kernel/'s comm memfd. */
-#define MACHINE_COMM_SIZE	((uint64_t)NVMMD_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+#define MACHINE_COMM_SIZE \
+	((uint64_t)NVMMD_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
 
 static struct nvmmd_machine machines[NVMMD_MAX_MACHINES];
 

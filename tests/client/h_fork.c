@@ -312,3 +312,24 @@ td_drop_to(uid_t uid, gid_t gid)
 	    "still privileged");
 	C_CALL(setenv("NVMM_SOCKET", HD_SOCKET, 1));
 }
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * The daemon's descriptor count once it stops moving: connections that
+ * just ended (hd_start's probes) take a moment to be closed.
+ */
+int
+td_fd_settled(pid_t daemon)
+{
+	uint64_t end = hc_now_ms() + 5000;
+	int n, last = -1, same = 0;
+
+	while (same < 10 && hc_now_ms() < end) {
+		n = hd_fd_count(daemon);
+		same = n == last ? same + 1 : 0;
+		last = n;
+		hc_sleep_ms(10);
+	}
+	return last;
+}

@@ -124,6 +124,12 @@ int	td_guest_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu,
 /* A machine with the spinning guest on VCPU 0. */
 int	td_spin_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu);
 
+/*
+ * The daemon's descriptor count once it stops moving: connections that
+ * just ended take a moment to be closed.
+ */
+int	td_fd_settled(pid_t daemon);
+
 /* -------------------------------------------------------------------------- */
 /* Unprivileged children. */
 

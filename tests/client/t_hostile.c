@@ -221,7 +221,7 @@ struct race {
 	int sock;
 	int memfd;
 	long delay;
-	atomic_int state;		/* 0 idle, 1 sent, 2 shrunk and sealed */
+	atomic_int state;		/* 0 idle, 1 sent, 2 shrunk, sealed */
 };
 
 static void *
@@ -564,10 +564,12 @@ space_fill(int sock, uint64_t chunk, uint64_t floor)
 	return total;
 }
 
-ATF_TC_WITH_CLEANUP(address_space_per_user);
-TD_HEAD(address_space_per_user, "A user who maps all it can leaves "
-    "another user room to make machines and map memory")
-ATF_TC_BODY(address_space_per_user, tc)
+/*
+ * Two users: the first takes all it can (first, on its connection) and
+ * holds it while the second (second) shows what is left to it.
+ */
+static void
+th_two_users(void (*first)(int), void (*second)(int))
 {
 	struct td_child a, b;
 	pid_t daemon;
@@ -575,33 +577,16 @@ ATF_TC_BODY(address_space_per_user, tc)
 
 	daemon = th_daemon();
 	if (td_fork(&a)) {
-		uint64_t got;
-		int sock;
-
 		td_drop_to(ua, th_gid);
-		sock = th_connect();
-		got = space_fill(sock, TH_TIB, TH_GIB);
-		fprintf(stderr, "address space: the first user mapped %ju "
-		    "GiB\n", (uintmax_t)(got / TH_GIB));
+		first(th_connect());
 		td_child_ev('f');
 		(void)td_child_cmd();
 		_exit(0);
 	}
 	ATF_REQUIRE_EQ(td_event(&a, 60000, "the first user"), 'f');
 	if (td_fork(&b)) {
-		uint32_t machid;
-		uint64_t got;
-		int sock;
-
 		td_drop_to(ub, th_gid);
-		sock = th_connect();
-		C_CHECK(th_machine_create(sock, &machid) == 0, "the second "
-		    "user cannot make a machine");
-		got = space_fill(sock, TH_TIB, TH_GIB);
-		fprintf(stderr, "address space: left to the second user: "
-		    "%ju GiB\n", (uintmax_t)(got / TH_GIB));
-		C_CHECK(got >= TH_TIB, "the second user mapped only %ju "
-		    "GiB", (uintmax_t)(got / TH_GIB));
+		second(th_connect());
 		_exit(0);
 	}
 	td_wait_ok(&b, 60000, "the second user");
@@ -610,51 +595,69 @@ ATF_TC_BODY(address_space_per_user, tc)
 	hd_stop(daemon);
 }
 
+static void
+space_first(int sock)
+{
+	uint64_t got = space_fill(sock, TH_TIB, TH_GIB);
+
+	fprintf(stderr, "address space: the first user mapped %ju GiB\n",
+	    (uintmax_t)(got / TH_GIB));
+}
+
+static void
+space_second(int sock)
+{
+	uint32_t machid;
+	uint64_t got;
+
+	C_CHECK(th_machine_create(sock, &machid) == 0, "the second user "
+	    "cannot make a machine");
+	got = space_fill(sock, TH_TIB, TH_GIB);
+	fprintf(stderr, "address space: left to the second user: %ju GiB\n",
+	    (uintmax_t)(got / TH_GIB));
+	C_CHECK(got >= TH_TIB, "the second user mapped only %ju GiB",
+	    (uintmax_t)(got / TH_GIB));
+}
+
+ATF_TC_WITH_CLEANUP(address_space_per_user);
+TD_HEAD(address_space_per_user, "A user who maps all it can leaves "
+    "another user room to make machines and map memory")
+ATF_TC_BODY(address_space_per_user, tc)
+{
+	th_two_users(space_first, space_second);
+}
+
 /*
  * Machines: NVMM has 128 for everyone.  One user makes all it can; the
  * next must still be able to make one.
  */
+static void
+machines_first(int sock)
+{
+	uint32_t machid;
+	int error, n = 0;
+
+	while ((error = th_machine_create(sock, &machid)) == 0 && n < 1000)
+		n++;
+	C_CHECK(error == ENOBUFS, "machine_create: %s", strerror(error));
+	fprintf(stderr, "machines: the first user made %d\n", n);
+}
+
+static void
+machines_second(int sock)
+{
+	uint32_t machid;
+
+	C_CHECK(th_machine_create(sock, &machid) == 0, "the second user "
+	    "cannot make a machine");
+}
+
 ATF_TC_WITH_CLEANUP(machines_per_user);
 TD_HEAD(machines_per_user, "A user who makes all the machines it can "
     "leaves another user room to make one")
 ATF_TC_BODY(machines_per_user, tc)
 {
-	struct td_child a, b;
-	pid_t daemon;
-	uid_t ua = th_uid(0), ub = th_uid(1);
-
-	daemon = th_daemon();
-	if (td_fork(&a)) {
-		uint32_t machid;
-		int error, n = 0, sock;
-
-		td_drop_to(ua, th_gid);
-		sock = th_connect();
-		while ((error = th_machine_create(sock, &machid)) == 0 &&
-		    n < 1000)
-			n++;
-		C_CHECK(error == ENOBUFS, "machine_create: %s",
-		    strerror(error));
-		fprintf(stderr, "machines: the first user made %d\n", n);
-		td_child_ev('f');
-		(void)td_child_cmd();
-		_exit(0);
-	}
-	ATF_REQUIRE_EQ(td_event(&a, 60000, "the first user"), 'f');
-	if (td_fork(&b)) {
-		uint32_t machid;
-		int sock;
-
-		td_drop_to(ub, th_gid);
-		sock = th_connect();
-		C_CHECK(th_machine_create(sock, &machid) == 0, "the second "
-		    "user cannot make a machine");
-		_exit(0);
-	}
-	td_wait_ok(&b, 30000, "the second user");
-	td_send_byte(a.cmd, 'q');
-	td_wait_ok(&a, 30000, "the first user");
-	hd_stop(daemon);
+	th_two_users(machines_first, machines_second);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -696,22 +699,6 @@ empty_send(int sock)
 	close(fd);
 }
 
-/* The daemon's descriptors once they stop changing. */
-static int
-empty_settled(pid_t daemon)
-{
-	uint64_t end = hc_now_ms() + 5000;
-	int n, last = -1, same = 0;
-
-	while (same < 10 && hc_now_ms() < end) {
-		n = hd_fd_count(daemon);
-		same = n == last ? same + 1 : 0;
-		last = n;
-		hc_sleep_ms(10);
-	}
-	return last;
-}
-
 ATF_TC_WITH_CLEANUP(empty_packet_with_descriptor);
 TD_HEAD(empty_packet_with_descriptor, "A descriptor sent on an empty "
     "packet, before or after the hello, is closed by the daemon")
@@ -723,7 +710,7 @@ ATF_TC_BODY(empty_packet_with_descriptor, tc)
 	uid_t uid = th_uid(0);
 
 	daemon = th_daemon();
-	before = empty_settled(daemon);
+	before = td_fd_settled(daemon);
 	if (td_fork(&c)) {
 		struct sockaddr_un sun;
 		char buf[16];
@@ -751,7 +738,7 @@ ATF_TC_BODY(empty_packet_with_descriptor, tc)
 		_exit(0);
 	}
 	td_wait_ok(&c, 30000, "the attacker");
-	after = empty_settled(daemon);
+	after = td_fd_settled(daemon);
 	fprintf(stderr, "descriptors: %d before, %d after %d empty packets\n",
 	    before, after, EMPTY_ROUNDS);
 	ATF_CHECK_EQ_MSG(after, before, "nvmmd holds %d descriptors more "

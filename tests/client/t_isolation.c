@@ -34,25 +34,6 @@
 
 /* -------------------------------------------------------------------------- */
 
-/*
- * The daemon's descriptor count once it stops moving: connections that
- * just ended (hd_start's probes) take a moment to be closed.
- */
-static int
-td_fd_settled(pid_t daemon)
-{
-	uint64_t end = hc_now_ms() + 5000;
-	int n, last = -1, same = 0;
-
-	while (same < 10 && hc_now_ms() < end) {
-		n = hd_fd_count(daemon);
-		same = n == last ? same + 1 : 0;
-		last = n;
-		hc_sleep_ms(10);
-	}
-	return last;
-}
-
 /* Waits up to 5 s for the daemon's descriptor count to be want. */
 static int
 td_fd_wait(pid_t daemon, int want)
