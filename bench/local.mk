@@ -1,13 +1,15 @@
-# bench/: the exit benchmark, built only on demand: `make bench' builds it
-# and runs it against the nvmmd of this build tree.
-EXTRA_PROGRAMS += bench/bench_exits
-bench_bench_exits_SOURCES = bench/bench_exits.c
-bench_bench_exits_CFLAGS = $(AM_CFLAGS) $(LIBBSD_CFLAGS) \
+# bench/: nvmm-bench, the table of what each path costs against a baseline
+# in the same run.  `make bench' runs it against the nvmmd of this build
+# tree; tests/bench runs it quickly, to see that every path works.
+check_PROGRAMS += bench/nvmm-bench
+bench_nvmm_bench_SOURCES = bench/bench.h bench/bench_main.c \
+	bench/bench_guest.c bench/bench_kvm.c bench/bench_kern.c \
+	bench/bench_client.c bench/bench_daemon.c bench/bench_rpc.c
+bench_nvmm_bench_CFLAGS = $(AM_CFLAGS) $(LIBBSD_CFLAGS) \
 	-I$(top_srcdir)/kernel
-bench_bench_exits_LDADD = kernel/libnvmmkern.la \
+bench_nvmm_bench_LDADD = kernel/libnvmmkern.la \
 	libnvmmclient/libnvmmclient.la -lpthread
-CLEANFILES += bench/bench_exits$(EXEEXT)
 
 .PHONY: bench
-bench: bench/bench_exits$(EXEEXT) nvmmd/nvmmd$(EXEEXT)
-	bench/bench_exits$(EXEEXT) -d nvmmd/nvmmd$(EXEEXT)
+bench: bench/nvmm-bench$(EXEEXT) nvmmd/nvmmd$(EXEEXT)
+	bench/nvmm-bench$(EXEEXT) -d nvmmd/nvmmd$(EXEEXT)

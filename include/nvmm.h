@@ -1,6 +1,7 @@
 /*
  * nvmm.h: the libnvmm programming interface, as NetBSD's <nvmm.h>, for
- * emulators driving NVMM virtual machines (see libnvmm(3)).
+ * emulators driving NVMM virtual machines (see libnvmm(3)).  Every int
+ * function returns 0 on success, or -1 with errno set.
  */
 
 #ifndef _NVMM_H_
@@ -53,7 +54,7 @@ struct nvmm_assist_callbacks {
 struct nvmm_machine {
 	nvmm_machid_t machid;
 	struct nvmm_comm_page **pages;	/* indexed by VCPU id */
-	void *areas;			/* libnvmm's list of GPA mappings */
+	void *areas;			/* libnvmm's: GPA areas, comm, VCPUs */
 };
 
 /*

@@ -7,6 +7,7 @@ kernel_libnvmmkern_la_SOURCES = \
 	kernel/nvmm.c \
 	kernel/nvmm_mem.c \
 	kernel/nvmm_x86_kvm.h \
+	kernel/nvmm_x86_host.c \
 	kernel/nvmm_x86_kvm.c \
 	kernel/nvmm_x86_state.c \
 	kernel/nvmm_x86_run.c \

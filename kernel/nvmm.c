@@ -840,3 +840,10 @@ nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data, size_t size)
 		return EINVAL;
 	}
 }
+
+size_t
+nvmm_kern_ioctls(const unsigned long **reqsp)
+{
+	*reqsp = nvmm_impl->ioctls;
+	return nvmm_impl->nioctls;
+}

@@ -12,12 +12,9 @@
 
 #include "nvmm_kern.h"
 
-#define NVMM_MAX_MACHINES	128
-#define NVMM_MAX_VCPUS		256
+/* NVMM_MAX_MACHINES, NVMM_MAX_VCPUS and the page size: nvmm_kern.h. */
 #define NVMM_MAX_HMAPPINGS	32
 #define NVMM_MAX_RAM		(128ULL << 30)
-#define NVMM_PAGE_SIZE		4096UL
-#define NVMM_PAGE_MASK		(NVMM_PAGE_SIZE - 1)
 
 /*
  * KVM slot numbers per machine.  A map splits at most one slot in two and
@@ -106,10 +103,9 @@ struct nvmm_impl {
 	int (*init)(void);
 	void (*capability)(struct nvmm_capability *);
 
+	/* The number of MD conf ops; their sizes: nvmm_kern_vcpu_conf_size. */
 	size_t mach_conf_max;
-	const size_t *mach_conf_sizes;
 	size_t vcpu_conf_max;
-	const size_t *vcpu_conf_sizes;
 
 	int (*machine_create)(struct nvmm_machine *);
 	void (*machine_destroy)(struct nvmm_machine *);
@@ -128,6 +124,9 @@ struct nvmm_impl {
 
 	int (*memslot_set)(struct nvmm_machine *, const struct nvmm_gslot *,
 	    bool present);
+
+	const unsigned long *ioctls;	/* every request the backend makes */
+	size_t nioctls;
 };
 
 extern const struct nvmm_impl nvmm_x86_kvm;

@@ -12,13 +12,29 @@
 
 #include <sys/types.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
 
 #include <nvmm/nvmm_dev.h>
 
 struct nvmm_owner;
+
+/*
+ * The driver's limits, NetBSD's, which nvmm_kern_capability() reports.
+ * They are defined here, once, for whatever is laid out by them: the
+ * machine table, a machine's VCPU slots and comm memfd (a stride per
+ * VCPU), the daemon's tables, libnvmmclient's mapping of the comm memfd.
+ */
+#define NVMM_MAX_MACHINES	128
+#define NVMM_MAX_VCPUS		256
+#define NVMM_PAGE_SIZE		4096UL	/* the x86 page, as guest and host */
+#define NVMM_PAGE_MASK		(NVMM_PAGE_SIZE - 1)
+
+_Static_assert(sizeof(((struct nvmm_ctl_mach_list *)0)->machids) * CHAR_BIT
+    >= NVMM_MAX_MACHINES, "NVMM_CTL_MACH_LIST cannot name every machine");
 
 /*
  * A value in memory another process can rewrite at any moment (the comm
@@ -53,7 +69,7 @@ nvmm_read_bool_once(const bool *p, bool *valuep)
 
 /* Pages per VCPU in the machine's comm memfd: the comm page, then data. */
 #define NVMM_KERN_COMM_PAGES	2
-#define NVMM_KERN_COMM_STRIDE	(NVMM_KERN_COMM_PAGES * 4096UL)
+#define NVMM_KERN_COMM_STRIDE	(NVMM_KERN_COMM_PAGES * NVMM_PAGE_SIZE)
 
 /*
  * The data phase of the IO or MMIO access that the last exit reported and
@@ -64,7 +80,7 @@ nvmm_read_bool_once(const bool *p, bool *valuep)
  * takes from it.
  */
 #define NVMM_KERN_ACCESS_OFFSET		2048
-#define NVMM_KERN_ACCESS_DATA_MAX	4096
+#define NVMM_KERN_ACCESS_DATA_MAX	NVMM_PAGE_SIZE
 
 struct nvmm_kern_access {
 	uint32_t pending;	/* set by kernel/: KVM waits for this access */
@@ -98,6 +114,7 @@ int	nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
 int	nvmm_kern_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
+/* conf holds nvmm_kern_vcpu_conf_size(op) bytes. */
 int	nvmm_kern_vcpu_configure(struct nvmm_owner *owner,
 	    nvmm_machid_t machid, nvmm_cpuid_t cpuid, uint64_t op,
 	    const void *conf);
@@ -167,5 +184,32 @@ int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 
 int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
 	    size_t size);
+
+/*
+ * The ioctl requests kernel/ may make, for a process that allows no
+ * other (seccomp).  Returns their number; *reqsp points to them.
+ */
+size_t	nvmm_kern_ioctls(const unsigned long **reqsp);
+
+/*
+ * The size of the structure of each VCPU conf op the driver takes
+ * (NetBSD's per-op table), or 0 for an op it does not know.  Whoever
+ * copies a configuration across (libnvmmclient into the doorbell) copies
+ * exactly this much of the caller's.
+ */
+static inline size_t
+nvmm_kern_vcpu_conf_size(uint64_t op)
+{
+	static const size_t sizes[NVMM_X86_VCPU_NCONF] = {
+		[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_CPUID)] =
+		    sizeof(struct nvmm_vcpu_conf_cpuid),
+		[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_TPR)] =
+		    sizeof(struct nvmm_vcpu_conf_tpr),
+	};
+
+	if (NVMM_VCPU_CONF_MD(op) >= NVMM_X86_VCPU_NCONF)
+		return 0;
+	return sizes[NVMM_VCPU_CONF_MD(op)];
+}
 
 #endif /* NVMM_KERN_H */

@@ -10,31 +10,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "nvmm_x86_kvm.h"
-
-int nvmm_x86_kvm_fd = -1;
-uint64_t nvmm_x86_xcr0_mask;
-uint32_t nvmm_x86_mxcsr_mask;
-struct kvm_cpuid2 *nvmm_x86_supported_cpuid;
-static size_t nvmm_x86_runsize;
-
-/* What this backend needs of KVM; without any of it there is no backend. */
-static const int nvmm_x86_required_caps[] = {
-	KVM_CAP_X86_USER_SPACE_MSR,
-	KVM_CAP_X86_MSR_FILTER,
-	KVM_CAP_IMMEDIATE_EXIT,
-	KVM_CAP_READONLY_MEM,
-	KVM_CAP_XCRS,
-	KVM_CAP_DEBUGREGS,
-	KVM_CAP_VCPU_EVENTS,
-	KVM_CAP_SYNC_REGS,
-	KVM_CAP_EXT_CPUID,
-};
 
 /*
  * The MSRs NVMM's kernel handles itself.  The guest reads them directly;
@@ -54,103 +34,6 @@ static const struct {
 	{ MSR_X86_FSBASE, 2, KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE },
 	{ MSR_X86_KERNELGSBASE, 1, KVM_MSR_FILTER_READ },
 };
-
-static int
-nvmm_x86_supported_cpuid_fetch(void)
-{
-	struct kvm_cpuid2 *cpuid;
-	uint32_t nent = 64;
-
-	for (;;) {
-		cpuid = calloc(1, sizeof(*cpuid) +
-		    nent * sizeof(struct kvm_cpuid_entry2));
-		if (cpuid == NULL)
-			return ENOMEM;
-		cpuid->nent = nent;
-		if (ioctl(nvmm_x86_kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
-			break;
-		free(cpuid);
-		if (errno != E2BIG || nent >= 4096)
-			return ENXIO;
-		nent *= 2;
-	}
-	nvmm_x86_supported_cpuid = cpuid;
-	return 0;
-}
-
-static const struct kvm_cpuid_entry2 *
-nvmm_x86_supported_leaf(uint32_t leaf, uint32_t subleaf)
-{
-	const struct kvm_cpuid2 *cpuid = nvmm_x86_supported_cpuid;
-	uint32_t i;
-
-	for (i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == leaf &&
-		    cpuid->entries[i].index == subleaf)
-			return &cpuid->entries[i];
-	return NULL;
-}
-
-/*
- * The guest FPU state NVMM carries is the FXSAVE area: x87, SSE, AVX at
- * most, and only what the guest can turn on: without XSAVE in its CPUID
- * XCR0 stays x87.
- */
-static void
-nvmm_x86_masks_compute(void)
-{
-	const struct kvm_cpuid_entry2 *leaf1, *leafd;
-	uint8_t fxsave[512] __attribute__((aligned(16)));
-	uint64_t allowed = X86_XCR0_X87 | X86_XCR0_SSE;
-	uint32_t mask;
-
-	nvmm_x86_xcr0_mask = X86_XCR0_X87;
-	leaf1 = nvmm_x86_supported_leaf(0x1, 0);
-	leafd = nvmm_x86_supported_leaf(0xD, 0);
-	if (leaf1 != NULL && leafd != NULL && (leaf1->ecx & (1U << 26))) {
-		if (leaf1->ecx & (1U << 28))
-			allowed |= X86_XCR0_AVX;
-		nvmm_x86_xcr0_mask |= (leafd->eax |
-		    ((uint64_t)leafd->edx << 32)) & allowed;
-	}
-
-	memset(fxsave, 0, sizeof(fxsave));
-	__asm__ volatile("fxsave %0" : "=m" (fxsave));
-	memcpy(&mask, &fxsave[28], sizeof(mask));
-	/* Zero means the architectural default. */
-	nvmm_x86_mxcsr_mask = mask ? mask : 0xFFBF;
-}
-
-static int
-nvmm_x86_init(void)
-{
-	size_t i;
-	int size, error;
-
-	nvmm_x86_kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (nvmm_x86_kvm_fd == -1)
-		return ENXIO;
-	if (ioctl(nvmm_x86_kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
-		goto fail;
-	for (i = 0; i < sizeof(nvmm_x86_required_caps) /
-	    sizeof(nvmm_x86_required_caps[0]); i++)
-		if (ioctl(nvmm_x86_kvm_fd, KVM_CHECK_EXTENSION,
-		    nvmm_x86_required_caps[i]) <= 0)
-			goto fail;
-	size = ioctl(nvmm_x86_kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (size <= 0)
-		goto fail;
-	nvmm_x86_runsize = (size_t)size;
-	error = nvmm_x86_supported_cpuid_fetch();
-	if (error)
-		goto fail;
-	nvmm_x86_masks_compute();
-	return 0;
-fail:
-	close(nvmm_x86_kvm_fd);
-	nvmm_x86_kvm_fd = -1;
-	return ENXIO;
-}
 
 static void
 nvmm_x86_capability(struct nvmm_capability *cap)
@@ -342,13 +225,6 @@ nvmm_x86_vcpu_configure(struct nvmm_cpu *cpu, uint64_t op, const void *conf)
 	}
 }
 
-static const size_t nvmm_x86_vcpu_conf_sizes[NVMM_X86_VCPU_NCONF] = {
-	[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_CPUID)] =
-	    sizeof(struct nvmm_vcpu_conf_cpuid),
-	[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_TPR)] =
-	    sizeof(struct nvmm_vcpu_conf_tpr),
-};
-
 static int
 nvmm_x86_vcpu_getstate(struct nvmm_cpu *cpu, uint64_t flags)
 {
@@ -401,13 +277,26 @@ nvmm_x86_memslot_set(struct nvmm_machine *mach, const struct nvmm_gslot *gs,
 	return 0;
 }
 
+/*
+ * Every ioctl request this backend makes, on /dev/kvm, a VM or a VCPU:
+ * a process that sandboxes kernel/ allows these and no other.
+ */
+static const unsigned long nvmm_x86_ioctls[] = {
+	KVM_GET_API_VERSION, KVM_CHECK_EXTENSION, KVM_GET_VCPU_MMAP_SIZE,
+	KVM_GET_SUPPORTED_CPUID, KVM_CREATE_VM, KVM_ENABLE_CAP,
+	KVM_X86_SET_MSR_FILTER, KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION,
+	KVM_SET_CPUID2, KVM_RUN, KVM_TRANSLATE, KVM_NMI, KVM_INTERRUPT,
+	KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
+	KVM_GET_MSRS, KVM_SET_MSRS, KVM_GET_XCRS, KVM_SET_XCRS,
+	KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS, KVM_GET_VCPU_EVENTS,
+	KVM_SET_VCPU_EVENTS, KVM_GET_XSAVE, KVM_SET_XSAVE,
+};
+
 const struct nvmm_impl nvmm_x86_kvm = {
-	.init = nvmm_x86_init,
+	.init = nvmm_x86_host_probe,
 	.capability = nvmm_x86_capability,
 	.mach_conf_max = NVMM_X86_MACH_NCONF,
-	.mach_conf_sizes = NULL,
 	.vcpu_conf_max = NVMM_X86_VCPU_NCONF,
-	.vcpu_conf_sizes = nvmm_x86_vcpu_conf_sizes,
 	.machine_create = nvmm_x86_machine_create,
 	.machine_destroy = nvmm_x86_machine_destroy,
 	.machine_configure = nvmm_x86_machine_configure,
@@ -421,4 +310,6 @@ const struct nvmm_impl nvmm_x86_kvm = {
 	.vcpu_complete = nvmm_x86_vcpu_complete,
 	.vcpu_kick = nvmm_x86_vcpu_kick,
 	.memslot_set = nvmm_x86_memslot_set,
+	.ioctls = nvmm_x86_ioctls,
+	.nioctls = sizeof(nvmm_x86_ioctls) / sizeof(nvmm_x86_ioctls[0]),
 };

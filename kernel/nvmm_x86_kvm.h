@@ -1,9 +1,13 @@
 /*
  * The x86 backend over KVM: what its files share.
- *   nvmm_x86_kvm.c    the VM, VCPUs, memory slots, kicks, capability
- *   nvmm_x86_state.c  NVMM state groups to and from KVM's
- *   nvmm_x86_run.c    the run loop and NVMM exits made from KVM's
- *   nvmm_x86_cpuid.c  the CPUID policy and NVMM_VCPU_CONF_CPUID
+ *   nvmm_x86_host.c    the host probe: /dev/kvm, its CPUID, the FPU masks
+ *   nvmm_x86_kvm.c     the backend table: the VM, VCPUs, memory slots,
+ *                      kicks, capability
+ *   nvmm_x86_state.c   NVMM state groups to and from KVM's
+ *   nvmm_x86_run.c     the run loop and NVMM exits made from KVM's
+ *   nvmm_x86_decode.c  the IO and MSR instructions, as NVMM's exits say them
+ *   nvmm_x86_cpuid.c   the CPUID policy and NVMM_VCPU_CONF_CPUID
+ * nvmm_x86_host.c calls none of the others; they read what it found.
  */
 #ifndef NVMM_X86_KVM_H
 #define NVMM_X86_KVM_H
@@ -121,11 +125,13 @@ nvmm_x86_cpu(struct nvmm_cpu *cpu)
 	return cpu->cpudata;
 }
 
-/* nvmm_x86_kvm.c */
+/* nvmm_x86_host.c: set once by the probe, read-only after. */
 extern int nvmm_x86_kvm_fd;
 extern uint64_t nvmm_x86_xcr0_mask;
 extern uint32_t nvmm_x86_mxcsr_mask;
 extern struct kvm_cpuid2 *nvmm_x86_supported_cpuid;
+extern size_t nvmm_x86_runsize;
+int	nvmm_x86_host_probe(void);
 
 /* nvmm_x86_state.c */
 void	nvmm_x86_state_reset(struct nvmm_x64_state *);

@@ -25,7 +25,7 @@
 #define X86_EFER_LMA	0x400ULL
 #define X86_CR0_PG	0x80000000ULL
 
-/* The three things nvmm_x86_exit_translate() may want of its caller. */
+/* What nvmm_x86_exit_translate() tells its caller to do next. */
 enum nvmm_x86_verdict {
 	NVMM_X86_REENTER,	/* nothing for the emulator: run on */
 	NVMM_X86_RETURN,	/* *exit is for the emulator */

@@ -46,7 +46,7 @@ assist_vcpu(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	struct nvmmc_vcpu *vc;
 
 	if (mach == NULL || mach->areas == NULL || vcpu == NULL ||
-	    vcpu->cpuid >= NVMMC_MAX_VCPUS)
+	    vcpu->cpuid >= NVMM_MAX_VCPUS)
 		return NULL;
 	vc = nvmmc_vcpu(mach, vcpu);
 	if (!vc->present || vc->comm == NULL || vc->access == NULL ||
@@ -191,23 +191,6 @@ assist_data_phase(const struct assist_ctx *ctx,
 }
 
 /*
- * nvmmc_complete as an errno value.  It is taken either way it may be
- * reported, -1 with errno or the value itself, so that this file does not
- * depend on which one nvmm_vcpu.c chose.
- */
-static int
-assist_complete(const struct assist_ctx *ctx, bool *done)
-{
-	int ret;
-
-	*done = false;
-	ret = nvmmc_complete(ctx->mach, ctx->vcpu, done);
-	if (ret == -1)
-		return errno != 0 ? errno : EIO;
-	return ret;
-}
-
-/*
  * The general path: the first access is in `acc'; hand each access to KVM
  * until it says the instruction is done.  The comm page then shows it
  * done, with its state cached, as NetBSD's assists leave it.
@@ -222,7 +205,7 @@ assist_loop(const struct assist_ctx *ctx, struct nvmm_kern_access *acc)
 		error = assist_data_phase(ctx, acc);
 		if (error)
 			return error;
-		error = assist_complete(ctx, &done);
+		error = nvmmc_complete(ctx->mach, ctx->vcpu, &done);
 		if (error)
 			return error;
 		if (done)

@@ -1,7 +1,8 @@
 /*
- * The connection to nvmmd: nvmm_init(), nvmm_root_init(), and one
- * request at a time over it.  What NetBSD's libnvmm does with its /dev/nvmm
- * descriptor, this file does with a socket.
+ * The connection to nvmmd: nvmm_init(), nvmm_root_init(), and the checks
+ * every call makes before it sends a request (proto/nvmm_rpc.h) over it.
+ * What NetBSD's libnvmm does with its /dev/nvmm descriptor, this file does
+ * with a socket.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -11,13 +12,10 @@
 #include <unistd.h>
 
 #include "nvmmc.h"
-#include "nvmm_conn.h"
 
 struct nvmm_capability nvmmc_cap;
+struct nvmm_rpc nvmmc_rpc = NVMM_RPC_INITIALIZER;
 
-static pthread_mutex_t nvmmc_lock = PTHREAD_MUTEX_INITIALIZER;
-static int nvmmc_fd = -1;
-static uint64_t nvmmc_next_id;
 static pthread_once_t nvmmc_atfork_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -44,7 +42,7 @@ nvmmc_check(void)
 {
 	if (nvmmc_forked)
 		return EPERM;
-	if (nvmmc_fd == -1)
+	if (nvmmc_rpc.fd == -1)
 		return EBADF;
 	return 0;
 }
@@ -52,56 +50,27 @@ nvmmc_check(void)
 /* -------------------------------------------------------------------------- */
 
 static int
-nvmmc_fetch_capability(void)
-{
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__Capability op = NVMM__CAPABILITY__INIT;
-	Nvmm__Reply *reply;
-	int error;
-
-	req.op_case = NVMM__REQUEST__OP_CAPABILITY;
-	req.capability = &op;
-	error = nvmmc_request(&req, -1, &reply, NULL);
-	if (error)
-		return error;
-	error = reply->error;
-	if (error == 0 && (reply->result_case !=
-	    NVMM__REPLY__RESULT_CAPABILITY ||
-	    reply->capability->capability.len != sizeof(nvmmc_cap)))
-		error = EPROTO;
-	if (error == 0)
-		memcpy(&nvmmc_cap, reply->capability->capability.data,
-		    sizeof(nvmmc_cap));
-	nvmm__reply__free_unpacked(reply, NULL);
-	return error;
-}
-
-static int
 nvmmc_open(Nvmm__Role role)
 {
-	int fd = -1, error;
+	int error;
 
 	pthread_once(&nvmmc_atfork_once, nvmmc_atfork_register);
-	if (nvmmc_fd != -1 && !nvmmc_forked)
+	if (nvmmc_rpc.fd != -1 && !nvmmc_forked)
 		return 0;
 	if (nvmmc_forked) {
 		/* The parent's connection stays the parent's. */
-		close(nvmmc_fd);
-		nvmmc_fd = -1;
+		nvmm_rpc_close(&nvmmc_rpc);
 		nvmmc_forked = false;
 	}
-	error = nvmm_conn_open(nvmm_conn_path(), role, &fd);
+	error = nvmm_rpc_open(&nvmmc_rpc, nvmm_rpc_path(), role);
 	if (error)
 		return error;
-	nvmmc_fd = fd;
 	nvmmc_generation++;
-	error = nvmmc_fetch_capability();
+	error = nvmm_rpc_capability(&nvmmc_rpc, &nvmmc_cap);
 	if (error == 0 && nvmmc_cap.version != NVMM_KERN_VERSION)
 		error = EPROGMISMATCH;
-	if (error == 0)
-		return 0;
-	nvmmc_fd = -1;
-	close(fd);
+	if (error)
+		nvmm_rpc_close(&nvmmc_rpc);
 	return error;
 }
 
@@ -119,21 +88,6 @@ nvmm_root_init(void)
 
 /* -------------------------------------------------------------------------- */
 
-int
-nvmmc_request(Nvmm__Request *req, int fd, Nvmm__Reply **replyp, int *fdp)
-{
-	int error;
-
-	error = nvmmc_check();
-	if (error)
-		return error;
-	pthread_mutex_lock(&nvmmc_lock);
-	req->id = ++nvmmc_next_id;
-	error = nvmm_conn_call(nvmmc_fd, req, fd, replyp, fdp);
-	pthread_mutex_unlock(&nvmmc_lock);
-	return error;
-}
-
 /*
  * True while the daemon is still there (for waits on shared memory).  A
  * reply waiting for another thread is data, not the end of the stream.
@@ -144,9 +98,9 @@ nvmmc_connected(void)
 	uint8_t byte;
 	ssize_t n;
 
-	if (nvmmc_fd == -1)
+	if (nvmmc_rpc.fd == -1)
 		return false;
-	n = recv(nvmmc_fd, &byte, sizeof(byte), MSG_PEEK | MSG_DONTWAIT);
+	n = recv(nvmmc_rpc.fd, &byte, sizeof(byte), MSG_PEEK | MSG_DONTWAIT);
 	return n > 0 || (n == -1 && (errno == EAGAIN || errno == EINTR));
 }
 

@@ -13,23 +13,7 @@
 
 #include "nvmmc.h"
 
-#define NVMMC_PAGE_MASK		4095UL
-#define NVMMC_COMM_SIZE		(NVMMC_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
-
-/* One request with no result but its errno. */
-static int
-nvmmc_simple(Nvmm__Request *req, int fd)
-{
-	Nvmm__Reply *reply;
-	int error;
-
-	error = nvmmc_request(req, fd, &reply, NULL);
-	if (error)
-		return error;
-	error = reply->error;
-	nvmm__reply__free_unpacked(reply, NULL);
-	return error;
-}
+#define NVMMC_COMM_SIZE		(NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
 
 int
 nvmm_capability(struct nvmm_capability *cap)
@@ -55,7 +39,7 @@ nvmmc_machine_alloc(void)
 		return NULL;
 	pthread_mutex_init(&m->lock, NULL);
 	LIST_INIT(&m->areas);
-	for (i = 0; i < NVMMC_MAX_VCPUS; i++)
+	for (i = 0; i < NVMM_MAX_VCPUS; i++)
 		pthread_mutex_init(&m->vcpus[i].lock, NULL);
 	m->generation = nvmmc_generation;
 	return m;
@@ -73,7 +57,7 @@ nvmmc_machine_free(struct nvmmc_machine *m)
 	}
 	if (m->comm != NULL)
 		munmap(m->comm, m->commsize);
-	for (i = 0; i < NVMMC_MAX_VCPUS; i++) {
+	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
 		free(m->vcpus[i].exit);
 		pthread_mutex_destroy(&m->vcpus[i].lock);
 	}
@@ -103,36 +87,26 @@ nvmmc_comm_map(struct nvmmc_machine *m, int fd)
 int
 nvmm_machine_create(struct nvmm_machine *mach)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__MachineCreate op = NVMM__MACHINE_CREATE__INIT;
 	struct nvmm_comm_page **pages;
 	struct nvmmc_machine *m;
-	Nvmm__Reply *reply;
+	nvmm_machid_t machid;
 	int error, fd = -1;
 
 	m = nvmmc_machine_alloc();
-	pages = calloc(NVMMC_MAX_VCPUS, sizeof(*pages));
+	pages = calloc(NVMM_MAX_VCPUS, sizeof(*pages));
 	if (m == NULL || pages == NULL) {
 		error = ENOMEM;
 		goto out;
 	}
-	req.op_case = NVMM__REQUEST__OP_MACHINE_CREATE;
-	req.machine_create = &op;
-	error = nvmmc_request(&req, -1, &reply, &fd);
-	if (error)
-		goto out;
-	error = reply->error;
-	if (error == 0 && (reply->result_case !=
-	    NVMM__REPLY__RESULT_MACHINE_CREATE || fd == -1))
-		error = EPROTO;
-	if (error == 0) {
-		memset(mach, 0, sizeof(*mach));
-		mach->machid = reply->machine_create->machid;
+	error = nvmmc_check();
+	if (error == 0)
+		error = nvmm_rpc_machine_create(&nvmmc_rpc, &machid, &fd);
+	if (error == 0)
 		error = nvmmc_comm_map(m, fd);
-	}
-	nvmm__reply__free_unpacked(reply, NULL);
 	if (error)
 		goto out;
+	memset(mach, 0, sizeof(*mach));
+	mach->machid = machid;
 	close(fd);
 	mach->pages = pages;
 	mach->areas = m;
@@ -149,17 +123,12 @@ out:
 int
 nvmm_machine_destroy(struct nvmm_machine *mach)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__MachineDestroy op = NVMM__MACHINE_DESTROY__INIT;
 	int error;
 
 	error = nvmmc_check_machine(mach);
 	if (error)
 		return nvmmc_result(error);
-	op.machid = mach->machid;
-	req.op_case = NVMM__REQUEST__OP_MACHINE_DESTROY;
-	req.machine_destroy = &op;
-	error = nvmmc_simple(&req, -1);
+	error = nvmm_rpc_machine_destroy(&nvmmc_rpc, mach->machid);
 	/*
 	 * ENOENT: the machine is already gone (an administrator killed it);
 	 * what this process keeps of it goes too, and the caller is told.
@@ -177,19 +146,14 @@ nvmm_machine_destroy(struct nvmm_machine *mach)
 int
 nvmm_machine_configure(struct nvmm_machine *mach, uint64_t op, void *conf)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__MachineConfigure m = NVMM__MACHINE_CONFIGURE__INIT;
 	int error;
 
 	(void)conf;
 	error = nvmmc_check_machine(mach);
-	if (error)
-		return nvmmc_result(error);
-	m.machid = mach->machid;
-	m.op = op;
-	req.op_case = NVMM__REQUEST__OP_MACHINE_CONFIGURE;
-	req.machine_configure = &m;
-	return nvmmc_result(nvmmc_simple(&req, -1));
+	if (error == 0)
+		error = nvmm_rpc_machine_configure(&nvmmc_rpc, mach->machid, op,
+		    NULL, 0);
+	return nvmmc_result(error);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -206,7 +170,7 @@ nvmmc_vcpu_attach(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 	v->db = nvmm_doorbell(pages);
 	v->access = (struct nvmm_kern_access *)(pages +
 	    NVMM_KERN_ACCESS_OFFSET);
-	v->data = pages + 4096;
+	v->data = pages + NVMM_PAGE_SIZE;
 	v->exit = exit;
 	v->present = true;
 	mach->pages[cpuid] = v->comm;
@@ -223,8 +187,6 @@ int
 nvmm_vcpu_create(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
     struct nvmm_vcpu *vcpu)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__VcpuCreate op = NVMM__VCPU_CREATE__INIT;
 	struct nvmm_vcpu_exit *exit;
 	int error;
 
@@ -234,12 +196,8 @@ nvmm_vcpu_create(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 	exit = calloc(1, sizeof(*exit));
 	if (exit == NULL)
 		return nvmmc_result(ENOMEM);
-	op.machid = mach->machid;
-	op.cpuid = cpuid;
-	req.op_case = NVMM__REQUEST__OP_VCPU_CREATE;
-	req.vcpu_create = &op;
-	error = nvmmc_simple(&req, -1);
-	if (error == 0 && cpuid >= NVMMC_MAX_VCPUS)
+	error = nvmm_rpc_vcpu_create(&nvmmc_rpc, mach->machid, cpuid);
+	if (error == 0 && cpuid >= NVMM_MAX_VCPUS)
 		error = EPROTO;
 	if (error) {
 		free(exit);
@@ -252,21 +210,15 @@ nvmm_vcpu_create(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 int
 nvmm_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__VcpuDestroy op = NVMM__VCPU_DESTROY__INIT;
 	int error;
 
 	error = nvmmc_check_machine(mach);
 	if (error)
 		return nvmmc_result(error);
-	op.machid = mach->machid;
-	op.cpuid = vcpu->cpuid;
-	req.op_case = NVMM__REQUEST__OP_VCPU_DESTROY;
-	req.vcpu_destroy = &op;
-	error = nvmmc_simple(&req, -1);
+	error = nvmm_rpc_vcpu_destroy(&nvmmc_rpc, mach->machid, vcpu->cpuid);
 	if (error)
 		return nvmmc_result(error);
-	if (vcpu->cpuid < NVMMC_MAX_VCPUS) {
+	if (vcpu->cpuid < NVMM_MAX_VCPUS) {
 		nvmmc_vcpu(mach, vcpu)->present = false;
 		nvmmc_vcpu(mach, vcpu)->exit = NULL;
 		mach->pages[vcpu->cpuid] = NULL;
@@ -282,7 +234,7 @@ static bool
 nvmmc_range_ok(uint64_t start, uint64_t size)
 {
 	return size != 0 && start + size > start &&
-	    !(start & NVMMC_PAGE_MASK) && !(size & NVMMC_PAGE_MASK);
+	    !(start & NVMM_PAGE_MASK) && !(size & NVMM_PAGE_MASK);
 }
 
 static int
@@ -302,21 +254,6 @@ nvmmc_memfd(size_t size, int *fdp)
 	return 0;
 }
 
-static int
-nvmmc_hva_unmap_request(struct nvmm_machine *mach, uintptr_t hva,
-    size_t size)
-{
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__HvaUnmap op = NVMM__HVA_UNMAP__INIT;
-
-	op.machid = mach->machid;
-	op.hva = hva;
-	op.size = size;
-	req.op_case = NVMM__REQUEST__OP_HVA_UNMAP;
-	req.hva_unmap = &op;
-	return nvmmc_simple(&req, -1);
-}
-
 /*
  * The daemon validates and maps first; only then is the caller's range
  * replaced, so that a refused map leaves the caller's memory alone.
@@ -324,8 +261,6 @@ nvmmc_hva_unmap_request(struct nvmm_machine *mach, uintptr_t hva,
 int
 nvmm_hva_map(struct nvmm_machine *mach, uintptr_t hva, size_t size)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__HvaMap op = NVMM__HVA_MAP__INIT;
 	int error, fd;
 	void *p;
 
@@ -337,17 +272,12 @@ nvmm_hva_map(struct nvmm_machine *mach, uintptr_t hva, size_t size)
 	error = nvmmc_memfd(size, &fd);
 	if (error)
 		return nvmmc_result(error);
-	op.machid = mach->machid;
-	op.hva = hva;
-	op.size = size;
-	req.op_case = NVMM__REQUEST__OP_HVA_MAP;
-	req.hva_map = &op;
-	error = nvmmc_simple(&req, fd);
+	error = nvmm_rpc_hva_map(&nvmmc_rpc, mach->machid, hva, size, fd);
 	if (error == 0) {
 		p = mmap((void *)hva, size, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_FIXED, fd, 0);
 		if (p == MAP_FAILED) {
-			nvmmc_hva_unmap_request(mach, hva, size);
+			nvmm_rpc_hva_unmap(&nvmmc_rpc, mach->machid, hva, size);
 			error = ENOMEM;
 		}
 	}
@@ -362,7 +292,7 @@ nvmm_hva_unmap(struct nvmm_machine *mach, uintptr_t hva, size_t size)
 
 	error = nvmmc_check_machine(mach);
 	if (error == 0)
-		error = nvmmc_hva_unmap_request(mach, hva, size);
+		error = nvmm_rpc_hva_unmap(&nvmmc_rpc, mach->machid, hva, size);
 	if (error == 0)
 		munmap((void *)hva, size);
 	return nvmmc_result(error);
@@ -379,23 +309,6 @@ nvmmc_area_overlapping(struct nvmmc_machine *m, gpaddr_t gpa, size_t size)
 		if (gpa < a->gpa + a->size && a->gpa < gpa + size)
 			return a;
 	return NULL;
-}
-
-static int
-nvmmc_gpa_map_request(struct nvmm_machine *mach, uintptr_t hva, gpaddr_t gpa,
-    size_t size, int prot)
-{
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__GpaMap op = NVMM__GPA_MAP__INIT;
-
-	op.machid = mach->machid;
-	op.hva = hva;
-	op.gpa = gpa;
-	op.size = size;
-	op.prot = prot;
-	req.op_case = NVMM__REQUEST__OP_GPA_MAP;
-	req.gpa_map = &op;
-	return nvmmc_simple(&req, -1);
 }
 
 /*
@@ -427,7 +340,8 @@ nvmm_gpa_map(struct nvmm_machine *mach, uintptr_t hva, gpaddr_t gpa,
 	if (nvmmc_area_overlapping(m, gpa, size) != NULL) {
 		error = EINVAL;
 	} else {
-		error = nvmmc_gpa_map_request(mach, hva, gpa, size, prot);
+		error = nvmm_rpc_gpa_map(&nvmmc_rpc, mach->machid, hva, gpa,
+		    size, prot);
 		if (error == 0)
 			LIST_INSERT_HEAD(&m->areas, a, link);
 	}
@@ -441,8 +355,6 @@ int
 nvmm_gpa_unmap(struct nvmm_machine *mach, uintptr_t hva, gpaddr_t gpa,
     size_t size)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__GpaUnmap op = NVMM__GPA_UNMAP__INIT;
 	struct nvmmc_machine *m;
 	struct nvmmc_area *a;
 	int error;
@@ -458,12 +370,8 @@ nvmm_gpa_unmap(struct nvmm_machine *mach, uintptr_t hva, gpaddr_t gpa,
 	if (a == NULL) {
 		error = ESRCH;
 	} else {
-		op.machid = mach->machid;
-		op.gpa = gpa;
-		op.size = size;
-		req.op_case = NVMM__REQUEST__OP_GPA_UNMAP;
-		req.gpa_unmap = &op;
-		error = nvmmc_simple(&req, -1);
+		error = nvmm_rpc_gpa_unmap(&nvmmc_rpc, mach->machid, gpa,
+		    size);
 		if (error == 0) {
 			LIST_REMOVE(a, link);
 			free(a);
@@ -513,25 +421,10 @@ nvmm_gpa_to_hva(struct nvmm_machine *mach, gpaddr_t gpa, uintptr_t *hva,
 int
 nvmm_ctl(int op, void *data, size_t size)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__Ctl m = NVMM__CTL__INIT;
-	Nvmm__Reply *reply;
 	int error;
 
-	m.op = op;
-	m.data.data = data;
-	m.data.len = size;
-	req.op_case = NVMM__REQUEST__OP_CTL;
-	req.ctl = &m;
-	error = nvmmc_request(&req, -1, &reply, NULL);
-	if (error)
-		return nvmmc_result(error);
-	error = reply->error;
-	if (error == 0 && (reply->result_case != NVMM__REPLY__RESULT_CTL ||
-	    reply->ctl->data.len != size))
-		error = EPROTO;
-	if (error == 0 && size != 0)
-		memcpy(data, reply->ctl->data.data, size);
-	nvmm__reply__free_unpacked(reply, NULL);
+	error = nvmmc_check();
+	if (error == 0)
+		error = nvmm_rpc_ctl(&nvmmc_rpc, op, data, size);
 	return nvmmc_result(error);
 }

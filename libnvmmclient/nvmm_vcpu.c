@@ -55,18 +55,8 @@ static void
 nvmmc_kick_if_stopped(struct nvmm_machine *mach, struct nvmmc_vcpu *v,
     nvmm_cpuid_t cpuid)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__Kick op = NVMM__KICK__INIT;
-	Nvmm__Reply *reply;
-
-	if (!__atomic_load_n(&v->comm->stop, __ATOMIC_SEQ_CST))
-		return;
-	op.machid = mach->machid;
-	op.cpuid = cpuid;
-	req.op_case = NVMM__REQUEST__OP_KICK;
-	req.kick = &op;
-	if (nvmmc_request(&req, -1, &reply, NULL) == 0)
-		nvmm__reply__free_unpacked(reply, NULL);
+	if (__atomic_load_n(&v->comm->stop, __ATOMIC_SEQ_CST))
+		(void)nvmm_rpc_kick(&nvmmc_rpc, mach->machid, cpuid);
 }
 
 /*
@@ -124,7 +114,7 @@ nvmmc_ring_with(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
 	error = nvmmc_check_machine(mach);
 	if (error)
 		return error;
-	if (vcpu->cpuid >= NVMMC_MAX_VCPUS)
+	if (vcpu->cpuid >= NVMM_MAX_VCPUS)
 		return EINVAL;
 	v = nvmmc_vcpu(mach, vcpu);
 	if (!v->present)
@@ -166,7 +156,7 @@ nvmmc_comm(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu, int *errorp)
 	*errorp = nvmmc_check_machine(mach);
 	if (*errorp)
 		return NULL;
-	if (vcpu->cpuid >= NVMMC_MAX_VCPUS ||
+	if (vcpu->cpuid >= NVMM_MAX_VCPUS ||
 	    mach->pages[vcpu->cpuid] == NULL) {
 		*errorp = ENOENT;
 		return NULL;
@@ -258,19 +248,6 @@ nvmmc_complete(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu, bool *done)
 
 /* -------------------------------------------------------------------------- */
 
-static size_t
-nvmmc_conf_size(uint64_t op)
-{
-	switch (op) {
-	case NVMM_VCPU_CONF_CPUID:
-		return sizeof(struct nvmm_vcpu_conf_cpuid);
-	case NVMM_VCPU_CONF_TPR:
-		return sizeof(struct nvmm_vcpu_conf_tpr);
-	default:
-		return 0;	/* the daemon refuses the op */
-	}
-}
-
 int
 nvmm_vcpu_configure(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
     uint64_t op, void *conf)
@@ -287,7 +264,7 @@ nvmm_vcpu_configure(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
 	}
 	c.op = op;
 	c.data = conf;
-	c.size = nvmmc_conf_size(op);
+	c.size = nvmm_kern_vcpu_conf_size(op);	/* 0: the daemon refuses op */
 	return nvmmc_result(nvmmc_ring_with(mach, vcpu,
 	    NVMM_DOORBELL_CONFIGURE, &c));
 }

@@ -1,11 +1,14 @@
 /*
  * libnvmmclient internals: what its files share.
- *   nvmm_client.c   the connection to nvmmd, requests and replies
+ *   nvmm_client.c   the connection to nvmmd and the checks before a request
  *   nvmm_machine.c  machines, VCPUs, memory, ctl
  *   nvmm_vcpu.c     state, events, run and stop: the comm page, the doorbell
  *   nvmm_assist.c   nvmm_assist_io, nvmm_assist_mem
  *   nvmm_gva.c      nvmm_gva_to_gpa, the x86 page walk
  *   nvmm_dump.c     nvmm_vcpu_dump
+ * Two conventions, one per layer: the nvmmc_* functions return 0 or a
+ * positive errno and leave errno alone; the libnvmm calls return 0, or -1
+ * with errno set (nvmmc_result() converts).
  */
 #ifndef NVMMC_H
 #define NVMMC_H
@@ -18,9 +21,7 @@
 #include <nvmm.h>
 #include "nvmm_kern.h"
 #include "nvmm_doorbell.h"
-#include "nvmm_wire.h"
-
-#define NVMMC_MAX_VCPUS		256
+#include "nvmm_rpc.h"
 
 /* A VCPU's shared pages, as this process maps them. */
 struct nvmmc_vcpu {
@@ -50,7 +51,7 @@ struct nvmmc_machine {
 	LIST_HEAD(, nvmmc_area) areas;
 	uint8_t *comm;			/* the machine's comm memfd, mapped */
 	size_t commsize;
-	struct nvmmc_vcpu vcpus[NVMMC_MAX_VCPUS];
+	struct nvmmc_vcpu vcpus[NVMM_MAX_VCPUS];
 };
 
 static inline struct nvmmc_machine *
@@ -68,12 +69,10 @@ nvmmc_vcpu(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 /* nvmm_client.c */
 extern struct nvmm_capability nvmmc_cap;
 extern uint64_t nvmmc_generation;	/* bumped by each new connection */
+extern struct nvmm_rpc nvmmc_rpc;	/* the connection: after nvmmc_check */
 bool	nvmmc_connected(void);
 /* A child forked after nvmm_init: its parent's comm pages are not mapped. */
 bool	nvmmc_in_forked_child(void);
-/* Sends req (its id set here) and waits for the reply; fd < 0: none. */
-int	nvmmc_request(Nvmm__Request *req, int fd, Nvmm__Reply **replyp,
-	    int *fdp);
 /* 0 when this process may act (not a child forked after nvmm_init). */
 int	nvmmc_check(void);
 /* The same, and the machine belongs to this process's connection. */

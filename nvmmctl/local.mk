@@ -3,7 +3,8 @@ sbin_PROGRAMS += nvmmctl/nvmmctl
 nvmmctl_nvmmctl_SOURCES = \
 	nvmmctl/nvmmctl.h \
 	nvmmctl/nvmmctl.c \
-	nvmmctl/output.c
+	nvmmctl/output.c \
+	nvmmctl/format.c
 nvmmctl_nvmmctl_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBBSD_CFLAGS)
 nvmmctl_nvmmctl_LDADD = proto/libnvmmproto.la $(PROTOBUF_C_LIBS) \
 	$(LIBBSD_LIBS)

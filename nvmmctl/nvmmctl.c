@@ -9,103 +9,92 @@
 #include <bsd/err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <bsd/libutil.h>
-#define LIBBSD_NETBSD_VIS
-#include <bsd/vis.h>
 
 #include <nvmm.h>
 
-#include "nvmm_conn.h"
+#include "nvmm_rpc.h"
 #include "nvmmctl.h"
 
 #define EXIT_USAGE	2
 
+/* Machine ids are bits of NVMM_CTL_MACH_LIST's bitmap. */
+#define MAX_MACHINES \
+	(sizeof(((struct nvmm_ctl_mach_list *)0)->machids) * CHAR_BIT)
+
+static int	cmd_identify(int, char **);
+static int	cmd_list(int, char **);
+static int	cmd_info(int, char **);
+static int	cmd_kill(int, char **);
+
+/* What dispatches a command also says how to call it, as vmctl's table. */
+static const struct command {
+	const char *name;
+	const char *args;	/* its synopsis; "": it takes no arguments */
+	int (*fn)(int, char **);
+	bool json;		/* it can answer in JSON */
+} commands[] = {
+	{ "identify", "", cmd_identify, true },
+	{ "list", "", cmd_list, true },
+	{ "info", "machine-id", cmd_info, true },
+	{ "kill", "machine-id ...", cmd_kill, false },
+};
+
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
 static const char *socket_path;
 static bool json;
+static struct nvmm_rpc rpc = NVMM_RPC_INITIALIZER;
 
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: nvmmctl [-s socket] [--json] identify\n"
-	    "       nvmmctl [-s socket] [--json] list\n"
-	    "       nvmmctl [-s socket] [--json] info machine-id\n"
-	    "       nvmmctl [-s socket] kill machine-id ...\n");
+	FILE *f = status ? stderr : stdout;
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "%-6s nvmmctl [-s socket] %s%s%s%s\n",
+		    i == 0 ? "usage:" : "", commands[i].json ? "[--json] " : "",
+		    commands[i].name, *commands[i].args ? " " : "",
+		    commands[i].args);
 	exit(status);
 }
 
 /* -------------------------------------------------------------------------- */
 
-static int
+static void
 connect_as(Nvmm__Role role)
 {
-	int fd, error;
-
-	error = nvmm_conn_open(socket_path, role, &fd);
-	if (error)
-		errc(1, error, "cannot use nvmmd at %s", socket_path);
-	return fd;
-}
-
-static uint64_t next_id;
-
-/* One ctl op; returns 0 or the errno the daemon gave. */
-int
-ctl_call(int fd, int op, void *data, size_t size)
-{
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__Ctl m = NVMM__CTL__INIT;
-	Nvmm__Reply *reply;
 	int error;
 
-	m.op = op;
-	m.data.data = data;
-	m.data.len = size;
-	req.id = ++next_id;
-	req.op_case = NVMM__REQUEST__OP_CTL;
-	req.ctl = &m;
-	error = nvmm_conn_call(fd, &req, -1, &reply, NULL);
+	error = nvmm_rpc_open(&rpc, socket_path, role);
 	if (error)
+		errc(1, error, "cannot use nvmmd at %s", socket_path);
+}
+
+/* One ctl op; returns 0 or the errno the daemon gave.  A daemon gone ends. */
+static int
+ctl(int op, void *data, size_t size)
+{
+	int error;
+
+	error = nvmm_rpc_ctl(&rpc, op, data, size);
+	if (error == ENXIO)
 		errc(1, error, "nvmmd");
-	error = reply->error;
-	if (error == 0 && reply->result_case == NVMM__REPLY__RESULT_CTL &&
-	    reply->ctl->data.len == size && size != 0)
-		memcpy(data, reply->ctl->data.data, size);
-	else if (error == 0)
-		error = EPROTO;
-	nvmm__reply__free_unpacked(reply, NULL);
 	return error;
 }
 
 static void
-capability_get(int fd, struct nvmm_capability *cap)
+capability_get(struct nvmm_capability *cap)
 {
-	Nvmm__Request req = NVMM__REQUEST__INIT;
-	Nvmm__Capability m = NVMM__CAPABILITY__INIT;
-	Nvmm__Reply *reply;
 	int error;
 
-	req.id = ++next_id;
-	req.op_case = NVMM__REQUEST__OP_CAPABILITY;
-	req.capability = &m;
-	error = nvmm_conn_call(fd, &req, -1, &reply, NULL);
-	if (error)
+	error = nvmm_rpc_capability(&rpc, cap);
+	if (error == ENXIO)
 		errc(1, error, "nvmmd");
-	error = reply->error;
-	if (error == 0 && (reply->result_case !=
-	    NVMM__REPLY__RESULT_CAPABILITY ||
-	    reply->capability->capability.len != sizeof(*cap)))
-		error = EPROTO;
-	if (error == 0)
-		memcpy(cap, reply->capability->capability.data, sizeof(*cap));
-	nvmm__reply__free_unpacked(reply, NULL);
 	if (error)
 		errc(1, error, "nvmm_capability failed");
 }
@@ -118,51 +107,17 @@ static const char *const xcr0_names[] = {
 	"Hi16_ZMM", "PT", "PKRU", NULL,
 };
 
-/* NetBSD's snprintb: the value in hex, then the names of its set bits. */
-void
-format_bits(char *buf, size_t size, uint64_t value,
-    const char *const *names)
-{
-	size_t len, i;
-	bool first = true;
-
-	if (value == 0) {
-		snprintf(buf, size, "0");
-		return;
-	}
-	len = (size_t)snprintf(buf, size, "%#jx<", (uintmax_t)value);
-	for (i = 0; names[i] != NULL && i < 64 && len < size; i++) {
-		if (!(value & (1ULL << i)))
-			continue;
-		len += (size_t)snprintf(buf + len, size - len, "%s%s",
-		    first ? "" : ",", names[i]);
-		first = false;
-	}
-	if (len < size)
-		snprintf(buf + len, size - len, ">");
-}
-
-/* NetBSD's humanize_number use: four characters, decimal, e.g. 128G. */
-void
-format_size(char *buf, size_t size, uint64_t bytes)
-{
-	if (humanize_number(buf, size < 5 ? size : 5, (int64_t)bytes, "",
-	    HN_AUTOSCALE, HN_DECIMAL | HN_NOSPACE | HN_B) == -1)
-		snprintf(buf, size, "?");
-}
-
 static int
 cmd_identify(int argc, char **argv)
 {
 	struct nvmm_capability cap;
 	char ram[8], vconf[64], fpu[128];
-	int fd;
 
 	(void)argc;
 	(void)argv;
-	fd = connect_as(NVMM__ROLE__ROLE_MONITOR);
-	capability_get(fd, &cap);
-	close(fd);
+	connect_as(NVMM__ROLE__ROLE_MONITOR);
+	capability_get(&cap);
+	nvmm_rpc_close(&rpc);
 	if (json) {
 		print_identify_json(&cap);
 		return 0;
@@ -187,65 +142,19 @@ cmd_identify(int argc, char **argv)
 
 /* What nvmmctl shows of a machine. */
 static int
-machine_fetch(int fd, nvmm_machid_t machid, struct machine_view *m)
+machine_fetch(nvmm_machid_t machid, struct machine_view *m)
 {
 	int error;
 
 	memset(m, 0, sizeof(*m));
 	m->info.machid = machid;
 	m->owner.machid = machid;
-	error = ctl_call(fd, NVMM_CTL_MACH_INFO, &m->info, sizeof(m->info));
+	error = ctl(NVMM_CTL_MACH_INFO, &m->info, sizeof(m->info));
 	if (error == 0)
-		error = ctl_call(fd, NVMM_CTL_MACH_OWNER, &m->owner,
-		    sizeof(m->owner));
+		error = ctl(NVMM_CTL_MACH_OWNER, &m->owner, sizeof(m->owner));
 	/* Printed as a string: it ends inside its field, whatever came. */
 	m->owner.comm[sizeof(m->owner.comm) - 1] = '\0';
 	return error;
-}
-
-const char *
-user_name(uid_t uid, char *buf, size_t size)
-{
-	struct passwd *pw;
-
-	pw = getpwuid(uid);
-	if (pw != NULL)
-		return pw->pw_name;
-	snprintf(buf, size, "%u", (unsigned)uid);
-	return buf;
-}
-
-/*
- * A string someone else chose (a command name, a user name) as it may go
- * to a terminal: whatever is not printable is shown as a C escape, so it
- * cannot move the cursor, erase a line or forge one.  What does not fit
- * in buf (TEXT_SAFE_SIZE) is cut.
- */
-const char *
-text_safe(const char *s, char *buf, size_t size)
-{
-	size_t len = strnlen(s, (size - 1) / 4);
-
-	if (strvisx(buf, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |
-	    VIS_NL) == -1)
-		snprintf(buf, size, "?");
-	return buf;
-}
-
-/* asctime(3) without its newline, as NetBSD's nvmmctl list. */
-void
-format_time(char *buf, size_t size, time_t t)
-{
-	struct tm tm;
-	char *nl;
-
-	if (localtime_r(&t, &tm) == NULL || asctime_r(&tm, buf) == NULL) {
-		snprintf(buf, size, "?");
-		return;
-	}
-	nl = strchr(buf, '\n');
-	if (nl != NULL)
-		*nl = '\0';
 }
 
 static void
@@ -268,13 +177,13 @@ cmd_list(int argc, char **argv)
 	struct nvmm_ctl_mach_list list;
 	struct machine_view m;
 	nvmm_machid_t machid;
-	int fd, error, status = 0;
+	int error, status = 0;
 
 	(void)argc;
 	(void)argv;
-	fd = connect_as(NVMM__ROLE__ROLE_MONITOR);
+	connect_as(NVMM__ROLE__ROLE_MONITOR);
 	memset(&list, 0, sizeof(list));
-	error = ctl_call(fd, NVMM_CTL_MACH_LIST, &list, sizeof(list));
+	error = ctl(NVMM_CTL_MACH_LIST, &list, sizeof(list));
 	if (error)
 		errc(1, error, "nvmm_ctl failed");
 	if (json)
@@ -284,10 +193,10 @@ cmd_list(int argc, char **argv)
 		    "User     Command\n"
 		    "---------- ----- ---- --------- ------------------------ "
 		    "-------- ----------------\n");
-	for (machid = 0; machid < 128; machid++) {
+	for (machid = 0; machid < MAX_MACHINES; machid++) {
 		if (!(list.machids[machid / 64] & (1ULL << (machid % 64))))
 			continue;
-		error = machine_fetch(fd, machid, &m);
+		error = machine_fetch(machid, &m);
 		if (error == ENOENT)
 			continue;	/* gone since the list */
 		if (error) {
@@ -302,7 +211,7 @@ cmd_list(int argc, char **argv)
 	}
 	if (json)
 		json_list_end();
-	close(fd);
+	nvmm_rpc_close(&rpc);
 	return status;
 }
 
@@ -316,28 +225,32 @@ parse_machid(const char *s, nvmm_machid_t *machid)
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' || v > 127)
+	if (errno != 0 || end == s || *end != '\0' || *s == '-' ||
+	    v >= MAX_MACHINES)
 		return false;
 	*machid = (nvmm_machid_t)v;
 	return true;
 }
 
-/* The VCPUs of a machine, until as many as it says it has are found. */
+/*
+ * The VCPUs of a machine, until as many as it said it has (max) are found
+ * or the capability's VCPU ids run out.
+ */
 static size_t
-vcpus_fetch(int fd, const struct machine_view *m,
-    struct nvmm_ctl_vcpu_stats *stats, size_t max)
+vcpus_fetch(const struct machine_view *m, struct nvmm_ctl_vcpu_stats *stats,
+    size_t max)
 {
+	struct nvmm_capability cap;
 	nvmm_cpuid_t cpuid;
 	size_t n = 0;
 	int error;
 
-	for (cpuid = 0; cpuid < 256 && n < m->info.nvcpus && n < max;
-	    cpuid++) {
+	capability_get(&cap);
+	for (cpuid = 0; cpuid < cap.max_vcpus && n < max; cpuid++) {
 		memset(&stats[n], 0, sizeof(stats[n]));
 		stats[n].machid = m->info.machid;
 		stats[n].cpuid = cpuid;
-		error = ctl_call(fd, NVMM_CTL_VCPU_STATS, &stats[n],
-		    sizeof(stats[n]));
+		error = ctl(NVMM_CTL_VCPU_STATS, &stats[n], sizeof(stats[n]));
 		if (error == 0)
 			n++;
 		else if (error != ENOENT)
@@ -349,24 +262,28 @@ vcpus_fetch(int fd, const struct machine_view *m,
 static int
 cmd_info(int argc, char **argv)
 {
-	static struct nvmm_ctl_vcpu_stats stats[256];
+	struct nvmm_ctl_vcpu_stats *stats;
 	struct machine_view m;
 	nvmm_machid_t machid;
 	size_t n;
-	int fd, error;
+	int error;
 
 	if (argc != 1 || !parse_machid(argv[0], &machid))
 		usage(EXIT_USAGE);
-	fd = connect_as(NVMM__ROLE__ROLE_MONITOR);
-	error = machine_fetch(fd, machid, &m);
+	connect_as(NVMM__ROLE__ROLE_MONITOR);
+	error = machine_fetch(machid, &m);
 	if (error)
 		errc(1, error, "machine %u", machid);
-	n = vcpus_fetch(fd, &m, stats, 256);
-	close(fd);
+	stats = calloc((size_t)m.info.nvcpus + 1, sizeof(*stats));
+	if (stats == NULL)
+		err(1, "calloc");
+	n = vcpus_fetch(&m, stats, m.info.nvcpus);
+	nvmm_rpc_close(&rpc);
 	if (json)
 		print_info_json(&m, stats, n);
 	else
 		print_info_text(&m, stats, n);
+	free(stats);
 	return 0;
 }
 
@@ -374,17 +291,17 @@ static int
 cmd_kill(int argc, char **argv)
 {
 	struct nvmm_ctl_mach_kill kill;
-	int fd, i, error, status = 0;
+	int i, error, status = 0;
 
 	if (argc < 1)
 		usage(EXIT_USAGE);
 	for (i = 0; i < argc; i++)
 		if (!parse_machid(argv[i], &kill.machid))
 			usage(EXIT_USAGE);
-	fd = connect_as(NVMM__ROLE__ROLE_ADMIN);
+	connect_as(NVMM__ROLE__ROLE_ADMIN);
 	for (i = 0; i < argc; i++) {
 		parse_machid(argv[i], &kill.machid);
-		error = ctl_call(fd, NVMM_CTL_MACH_KILL, &kill, sizeof(kill));
+		error = ctl(NVMM_CTL_MACH_KILL, &kill, sizeof(kill));
 		if (error) {
 			warnc(error, "kill %u", kill.machid);
 			status = 1;
@@ -392,23 +309,11 @@ cmd_kill(int argc, char **argv)
 			printf("Machine %u killed\n", kill.machid);
 		}
 	}
-	close(fd);
+	nvmm_rpc_close(&rpc);
 	return status;
 }
 
 /* -------------------------------------------------------------------------- */
-
-static const struct command {
-	const char *name;
-	int (*fn)(int, char **);
-	bool json;
-	bool args;
-} commands[] = {
-	{ "identify", cmd_identify, true, false },
-	{ "list", cmd_list, true, false },
-	{ "info", cmd_info, true, true },
-	{ "kill", cmd_kill, false, true },
-};
 
 int
 main(int argc, char **argv)
@@ -421,7 +326,7 @@ main(int argc, char **argv)
 	size_t i;
 	int ch;
 
-	socket_path = nvmm_conn_path();
+	socket_path = nvmm_rpc_path();
 	while ((ch = getopt_long(argc, argv, "+hs:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -440,11 +345,11 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage(EXIT_USAGE);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[0], commands[i].name) != 0)
 			continue;
 		if ((json && !commands[i].json) ||
-		    (!commands[i].args && argc != 1))
+		    (*commands[i].args == '\0' && argc != 1))
 			usage(EXIT_USAGE);
 		return commands[i].fn(argc - 1, argv + 1);
 	}

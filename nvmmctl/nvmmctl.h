@@ -1,7 +1,9 @@
 /*
- * nvmmctl: what its files share.
- *   nvmmctl.c  commands, talking to nvmmd
- *   output.c   how machines are shown: text and JSON
+ * nvmmctl: what its files share.  Each file calls only those below it.
+ *   nvmmctl.c  the command table, usage, the commands and their requests
+ *   output.c   how machines and the capability are shown in JSON, and
+ *              a machine's details (info) in text
+ *   format.c   how values are written: sizes, times, bits, users, names
  */
 #ifndef NVMMCTL_H
 #define NVMMCTL_H
@@ -19,8 +21,7 @@ struct machine_view {
 	struct nvmm_ctl_mach_owner owner;
 };
 
-/* nvmmctl.c */
-int	ctl_call(int fd, int op, void *data, size_t size);
+/* format.c */
 void	format_bits(char *buf, size_t size, uint64_t value,
 	    const char *const *names);
 void	format_size(char *buf, size_t size, uint64_t bytes);

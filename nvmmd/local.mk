@@ -9,8 +9,9 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/ops.c \
 	nvmmd/vcpu.c \
 	nvmmd/watcher.c \
-	nvmmd/limits.c
+	nvmmd/limits.c \
+	nvmmd/sandbox.c
 nvmmd_nvmmd_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBEVENT_CFLAGS) \
-	$(LIBBSD_CFLAGS) -I$(top_srcdir)/kernel
+	$(LIBBSD_CFLAGS) $(LIBSECCOMP_CFLAGS) -I$(top_srcdir)/kernel
 nvmmd_nvmmd_LDADD = kernel/libnvmmkern.la proto/libnvmmproto.la \
-	$(LIBEVENT_LIBS) $(LIBBSD_LIBS) -lpthread
+	$(LIBEVENT_LIBS) $(LIBBSD_LIBS) $(LIBSECCOMP_LIBS) -lpthread

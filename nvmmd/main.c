@@ -146,6 +146,14 @@ main(int argc, char **argv)
 	sigint = evsignal_new(nvmmd_base, SIGINT, on_signal, NULL);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
+	/* Start-up is over: from here on, only the calls of a daemon. */
+	error = sandbox_enter_daemon();
+	if (error) {
+		log_warnx("cannot install the seccomp filter: %s",
+		    strerror(error));
+		listener_close();
+		return 1;
+	}
 	log_info("listening on %s", nvmmd_config.socket_path);
 
 	event_base_dispatch(nvmmd_base);

@@ -9,6 +9,9 @@
  *   vcpu.c      machines' VCPU threads and the doorbell they answer
  *   watcher.c   turns a stop written in a comm page into a kick
  *   limits.c    what one uid may hold
+ *   sandbox.c   seccomp: what the daemon and its VCPU threads may call
+ * Its functions that can fail return 0 or a positive errno, as kernel/'s
+ * and proto/'s do, and never set errno.
  */
 #ifndef NVMMD_H
 #define NVMMD_H
@@ -25,9 +28,6 @@
 #include "nvmm_kern.h"
 #include "nvmm_doorbell.h"
 #include "nvmm_wire.h"
-
-#define NVMMD_MAX_MACHINES	128
-#define NVMMD_MAX_VCPUS		256
 
 /* What the command line sets. */
 struct nvmmd_config {
@@ -105,7 +105,7 @@ struct nvmmd_machine {
 	char comm[16];
 	uint64_t ram;			/* bytes of hva_map, for the limits */
 	uint64_t mapped;		/* address space, for the limits */
-	struct nvmmd_vcpu *vcpus[NVMMD_MAX_VCPUS];
+	struct nvmmd_vcpu *vcpus[NVMM_MAX_VCPUS];
 };
 
 /* log.c */
@@ -156,6 +156,10 @@ int	vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *);
 int	limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount);
 void	limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount);
 bool	limits_parse(const char *arg);
+
+/* sandbox.c: 0 or an errno; a call outside the list kills the process. */
+int	sandbox_enter_daemon(void);	/* every thread, after start-up */
+int	sandbox_enter_vcpu(void);	/* the calling VCPU thread, on top */
 
 /* watcher.c */
 int	watcher_start(void);

@@ -175,8 +175,8 @@ session_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct nvmmd_session *s = arg;
 	uint8_t buf[NVMM_PROTO_MAX_MSG];
-	ssize_t n;
-	int rfd;
+	size_t n;
+	int rfd, error;
 	bool ok;
 
 	if ((what & EV_TIMEOUT) && s->role == NVMM__ROLE__ROLE_NONE) {
@@ -185,23 +185,23 @@ session_read(evutil_socket_t fd, short what, void *arg)
 		session_close(s, "no hello");
 		return;
 	}
-	n = nvmm_wire_recv(fd, buf, &rfd, MSG_DONTWAIT);
-	if (n == -EAGAIN)
+	error = nvmm_wire_recv(fd, buf, &n, &rfd, MSG_DONTWAIT);
+	if (error == EAGAIN)
 		return;
+	if (error) {
+		log_warnx("pid %d: bad packet: %s", (int)s->peer.pid,
+		    strerror(error));
+		session_close(s, "bad packet");
+		return;
+	}
 	if (n == 0) {
 		session_close(s, "end of connection");
 		return;
 	}
-	if (n < 0) {
-		log_warnx("pid %d: bad packet: %s", (int)s->peer.pid,
-		    strerror((int)-n));
-		session_close(s, "bad packet");
-		return;
-	}
 	if (s->role == NVMM__ROLE__ROLE_NONE) {
-		ok = rfd == -1 && session_hello(s, buf, (size_t)n);
+		ok = rfd == -1 && session_hello(s, buf, n);
 	} else {
-		ok = session_request(s, buf, (size_t)n, rfd);
+		ok = session_request(s, buf, n, rfd);
 	}
 	if (rfd != -1)
 		close(rfd);

@@ -27,9 +27,9 @@
 
 /* The daemon's address space every machine takes: kernel/'s comm memfd. */
 #define MACHINE_COMM_SIZE \
-	((uint64_t)NVMMD_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+	((uint64_t)NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
 
-static struct nvmmd_machine machines[NVMMD_MAX_MACHINES];
+static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
 
 static uint64_t
 vcpu_now_ns(void)
@@ -192,7 +192,14 @@ vcpu_main(void *arg)
 	struct nvmmd_vcpu *v = arg;
 	struct nvmm_doorbell *db = v->db;
 	uint32_t wake, seq, served = 0;
+	int error;
 
+	/* A VCPU thread runs a guest: it gets less than the daemon. */
+	if ((error = sandbox_enter_vcpu()) != 0) {
+		log_warnx("machine %u VCPU %u: no seccomp filter: %s",
+		    (unsigned)v->machid, (unsigned)v->cpuid, strerror(error));
+		atomic_store(&v->quit, true);
+	}
 	for (;;) {
 		wake = __atomic_load_n(&db->wake, __ATOMIC_SEQ_CST);
 		if (atomic_load(&v->quit))
@@ -238,7 +245,7 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	struct nvmmd_vcpu *v;
 	int error;
 
-	if (machid >= NVMMD_MAX_MACHINES || cpuid >= NVMMD_MAX_VCPUS ||
+	if (machid >= NVMM_MAX_MACHINES || cpuid >= NVMM_MAX_VCPUS ||
 	    !machines[machid].present)
 		return EINVAL;
 	v = calloc(1, sizeof(*v));
@@ -270,7 +277,7 @@ out:
 static struct nvmmd_vcpu *
 vcpu_lookup(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
 {
-	if (machid >= NVMMD_MAX_MACHINES || cpuid >= NVMMD_MAX_VCPUS)
+	if (machid >= NVMM_MAX_MACHINES || cpuid >= NVMM_MAX_VCPUS)
 		return NULL;
 	return machines[machid].vcpus[cpuid];
 }
@@ -336,7 +343,7 @@ machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	struct nvmmd_machine *m;
 	int error;
 
-	if (machid >= NVMMD_MAX_MACHINES)
+	if (machid >= NVMM_MAX_MACHINES)
 		return EINVAL;
 	error = limits_charge(peer->uid, NVMMD_LIMIT_MACHINES, 1);
 	if (error)
@@ -369,7 +376,7 @@ machine_ram_charge(nvmm_machid_t machid, uint64_t size)
 	struct nvmmd_machine *m;
 	int error;
 
-	if (machid >= NVMMD_MAX_MACHINES || !machines[machid].present)
+	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
 		return 0;
 	m = &machines[machid];
 	error = limits_charge(m->uid, NVMMD_LIMIT_RAM, size);
@@ -390,7 +397,7 @@ machine_ram_refund(nvmm_machid_t machid, uint64_t size)
 {
 	struct nvmmd_machine *m;
 
-	if (machid >= NVMMD_MAX_MACHINES || !machines[machid].present)
+	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
 		return;
 	m = &machines[machid];
 	size = size < m->ram ? size : m->ram;
@@ -407,10 +414,10 @@ machine_stop_vcpus(nvmm_machid_t machid)
 	struct nvmmd_vcpu *v;
 	nvmm_cpuid_t cpuid;
 
-	for (cpuid = 0; cpuid < NVMMD_MAX_VCPUS; cpuid++)
+	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
 		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
 			vcpu_cancel(v);
-	for (cpuid = 0; cpuid < NVMMD_MAX_VCPUS; cpuid++)
+	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
 		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
 			vcpu_reap(v);
 }
@@ -418,7 +425,7 @@ machine_stop_vcpus(nvmm_machid_t machid)
 void
 machine_forget(nvmm_machid_t machid)
 {
-	if (machid >= NVMMD_MAX_MACHINES)
+	if (machid >= NVMM_MAX_MACHINES)
 		return;
 	machine_stop_vcpus(machid);
 	if (!machines[machid].present)
@@ -437,7 +444,7 @@ machines_stop_owned(struct nvmm_owner *owner)
 {
 	nvmm_machid_t machid;
 
-	for (machid = 0; machid < NVMMD_MAX_MACHINES; machid++)
+	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++)
 		if (machines[machid].present && machines[machid].owner == owner)
 			machine_forget(machid);
 }
@@ -450,7 +457,7 @@ machine_list(struct nvmm_owner *owner, uint64_t machids[2])
 	nvmm_machid_t machid;
 
 	machids[0] = machids[1] = 0;
-	for (machid = 0; machid < NVMMD_MAX_MACHINES; machid++)
+	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++)
 		if (machines[machid].present &&
 		    nvmm_kern_machine_access(owner, machid) == 0)
 			machids[machid / 64] |= 1ULL << (machid % 64);
@@ -482,7 +489,7 @@ vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *st)
 	error = nvmm_kern_machine_access(owner, st->machid);
 	if (error)
 		return error;
-	if (st->cpuid >= NVMMD_MAX_VCPUS)
+	if (st->cpuid >= NVMM_MAX_VCPUS)
 		return EINVAL;
 	v = machines[st->machid].vcpus[st->cpuid];
 	if (v == NULL)

@@ -6,8 +6,8 @@ nodist_proto_libnvmmproto_la_SOURCES = proto/nvmm.pb-c.c proto/nvmm.pb-c.h
 proto_libnvmmproto_la_SOURCES = \
 	proto/nvmm_wire.c \
 	proto/nvmm_wire.h \
-	proto/nvmm_conn.c \
-	proto/nvmm_conn.h \
+	proto/nvmm_rpc.c \
+	proto/nvmm_rpc.h \
 	proto/nvmm_doorbell.h \
 	proto/nvmm_futex.h
 proto_libnvmmproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) \

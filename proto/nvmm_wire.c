@@ -66,8 +66,8 @@ nvmm_wire_close_fds(struct msghdr *mh)
 	}
 }
 
-ssize_t
-nvmm_wire_recv(int sock, uint8_t *buf, int *fdp, int flags)
+int
+nvmm_wire_recv(int sock, uint8_t *buf, size_t *lenp, int *fdp, int flags)
 {
 	/* Room for more than one descriptor, so that extras are seen. */
 	union {
@@ -80,6 +80,7 @@ nvmm_wire_recv(int sock, uint8_t *buf, int *fdp, int flags)
 	ssize_t n;
 
 	*fdp = -1;
+	*lenp = 0;
 	memset(&mh, 0, sizeof(mh));
 	iov.iov_base = buf;
 	iov.iov_len = NVMM_PROTO_MAX_MSG;
@@ -91,29 +92,30 @@ nvmm_wire_recv(int sock, uint8_t *buf, int *fdp, int flags)
 		n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
 	while (n == -1 && errno == EINTR);
 	if (n == -1)
-		return -errno;
+		return errno;
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
 		nvmm_wire_close_fds(&mh);
-		return (mh.msg_flags & MSG_TRUNC) ? -EMSGSIZE : -EBADMSG;
+		return (mh.msg_flags & MSG_TRUNC) ? EMSGSIZE : EBADMSG;
 	}
 	c = CMSG_FIRSTHDR(&mh);
-	if (c == NULL)
-		return n;
 	/*
 	 * An empty packet reads as the end of the connection, which callers
 	 * take it for; one that carries descriptors is no end but garbage,
 	 * and its descriptors must not outlive it.
 	 */
-	if (n == 0) {
+	if (c != NULL && n == 0) {
 		nvmm_wire_close_fds(&mh);
-		return -EBADMSG;
+		return EBADMSG;
 	}
-	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	if (c != NULL && (c->cmsg_level != SOL_SOCKET ||
+	    c->cmsg_type != SCM_RIGHTS ||
 	    c->cmsg_len != CMSG_LEN(sizeof(int)) ||
-	    CMSG_NXTHDR(&mh, c) != NULL) {
+	    CMSG_NXTHDR(&mh, c) != NULL)) {
 		nvmm_wire_close_fds(&mh);
-		return -EBADMSG;
+		return EBADMSG;
 	}
-	memcpy(fdp, CMSG_DATA(c), sizeof(int));
-	return n;
+	if (c != NULL)
+		memcpy(fdp, CMSG_DATA(c), sizeof(int));
+	*lenp = (size_t)n;
+	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * The framing of the nvmmd protocol, for both ends: one protobuf message
  * per SOCK_SEQPACKET packet, at most NVMM_PROTO_MAX_MSG bytes, with at
- * most one file descriptor.
+ * most one file descriptor.  Both calls return 0 or an errno value and
+ * leave errno alone, as every internal function of the project.
  */
 #ifndef NVMM_WIRE_H
 #define NVMM_WIRE_H
@@ -26,12 +27,13 @@
 int	nvmm_wire_send(int sock, const ProtobufCMessage *msg, int fd, int flags);
 
 /*
- * Receives one packet into buf (NVMM_PROTO_MAX_MSG bytes).  Returns its
- * length, 0 at end of file, or -errno: -EMSGSIZE for a packet larger than
- * the bound, -EBADMSG for more than one descriptor, a descriptor on an
- * empty packet or any other ancillary data.  *fdp is the descriptor
- * received, or -1; none is leaked.
+ * Receives one packet into buf (NVMM_PROTO_MAX_MSG bytes) and its length
+ * into *lenp, 0 at end of file.  Returns 0 or an errno value: EMSGSIZE
+ * for a packet larger than the bound, EBADMSG for more than one
+ * descriptor, a descriptor on an empty packet or any other ancillary
+ * data.  *fdp is the descriptor received, or -1; none is leaked.
  */
-ssize_t	nvmm_wire_recv(int sock, uint8_t *buf, int *fdp, int flags);
+int	nvmm_wire_recv(int sock, uint8_t *buf, size_t *lenp, int *fdp,
+	    int flags);
 
 #endif /* NVMM_WIRE_H */

@@ -93,7 +93,7 @@ th_connect(void)
 	Nvmm__HelloReply *reply;
 	uint8_t buf[NVMM_PROTO_MAX_MSG];
 	struct sockaddr_un sun;
-	ssize_t n;
+	size_t n;
 	int fd, rfd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -106,8 +106,8 @@ th_connect(void)
 	hello.version = NVMM_PROTO_VERSION;
 	hello.role = NVMM__ROLE__ROLE_USER;
 	C_CHECK(nvmm_wire_send(fd, &hello.base, -1, 0) == 0, "hello");
-	n = nvmm_wire_recv(fd, buf, &rfd, 0);
-	C_CHECK(n > 0 && rfd == -1, "hello reply: %zd", n);
+	C_CHECK(nvmm_wire_recv(fd, buf, &n, &rfd, 0) == 0 && n > 0 &&
+	    rfd == -1, "hello reply");
 	reply = nvmm__hello_reply__unpack(NULL, (size_t)n, buf);
 	C_CHECK(reply != NULL && reply->error == 0, "hello refused");
 	nvmm__hello_reply__free_unpacked(reply, NULL);
@@ -121,13 +121,13 @@ th_call(int fd, Nvmm__Request *req, int sendfd, uint32_t *machidp)
 	static uint64_t id;
 	uint8_t buf[NVMM_PROTO_MAX_MSG];
 	Nvmm__Reply *reply;
-	ssize_t n;
+	size_t n;
 	int error, rfd;
 
 	req->id = ++id;
 	C_CHECK(nvmm_wire_send(fd, &req->base, sendfd, 0) == 0, "send");
-	n = nvmm_wire_recv(fd, buf, &rfd, 0);
-	C_CHECK(n > 0, "no reply: %zd", n);
+	C_CHECK(nvmm_wire_recv(fd, buf, &n, &rfd, 0) == 0 && n > 0,
+	    "no reply");
 	if (rfd != -1)
 		close(rfd);
 	reply = nvmm__reply__unpack(NULL, (size_t)n, buf);
@@ -265,11 +265,11 @@ race_try(struct race *r, uint32_t machid, int try)
 	{
 		uint8_t buf[NVMM_PROTO_MAX_MSG];
 		Nvmm__Reply *reply;
-		ssize_t n;
+		size_t n;
 		int rfd;
 
-		n = nvmm_wire_recv(r->sock, buf, &rfd, 0);
-		C_CHECK(n > 0 && rfd == -1, "no reply: %zd", n);
+		C_CHECK(nvmm_wire_recv(r->sock, buf, &n, &rfd, 0) == 0 &&
+		    n > 0 && rfd == -1, "no reply");
 		reply = nvmm__reply__unpack(NULL, (size_t)n, buf);
 		C_CHECK(reply != NULL, "bad reply");
 		error = reply->error;

@@ -25,7 +25,7 @@
 #include <atf-c.h>
 
 #include <nvmm.h>
-#include "nvmm_wire.h"
+#include "nvmm_rpc.h"
 #include "h_client.h"
 #include "h_daemon.h"
 #include "h_fork.h"
@@ -350,28 +350,19 @@ td_raw_send(int fd, const void *buf, size_t len)
 	    "send %zu bytes: %s", len, strerror(errno));
 }
 
-/* A valid Hello for the user role, and its reply: error 0. */
-static void
-td_raw_hello(int fd)
+/* A session for the user role, opened as every client opens one. */
+static int
+td_raw_session(void)
 {
-	Nvmm__Hello hello = NVMM__HELLO__INIT;
-	Nvmm__HelloReply *reply;
-	uint8_t buf[NVMM_PROTO_MAX_MSG];
-	ssize_t n;
-	int rfd;
+	struct nvmm_rpc rpc = NVMM_RPC_INITIALIZER;
+	struct timeval tv = { 5, 0 };
+	int error;
 
-	hello.version = NVMM_PROTO_VERSION;
-	hello.role = NVMM__ROLE__ROLE_USER;
-	ATF_REQUIRE_EQ(nvmm_wire_send(fd, &hello.base, -1, 0), 0);
-	n = nvmm_wire_recv(fd, buf, &rfd, 0);
-	ATF_REQUIRE_MSG(n > 0, "no hello reply: %zd", n);
-	ATF_REQUIRE_EQ(rfd, -1);
-	reply = nvmm__hello_reply__unpack(NULL, (size_t)n, buf);
-	ATF_REQUIRE(reply != NULL);
-	ATF_REQUIRE_EQ_MSG(reply->error, 0, "hello refused: %s",
-	    strerror(reply->error));
-	ATF_REQUIRE_EQ(reply->role, NVMM__ROLE__ROLE_USER);
-	nvmm__hello_reply__free_unpacked(reply, NULL);
+	error = nvmm_rpc_open(&rpc, HD_SOCKET, NVMM__ROLE__ROLE_USER);
+	ATF_REQUIRE_MSG(error == 0, "hello: %s", strerror(error));
+	ATF_REQUIRE(setsockopt(rpc.fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)) == 0);
+	return rpc.fd;
 }
 
 /* A valid request (capability) and its reply, as a control. */
@@ -382,8 +373,8 @@ td_raw_capability(int fd, uint64_t id, int attach)
 	Nvmm__Capability op = NVMM__CAPABILITY__INIT;
 	Nvmm__Reply *reply;
 	uint8_t buf[NVMM_PROTO_MAX_MSG];
-	ssize_t n;
-	int rfd;
+	size_t n;
+	int rfd, error;
 
 	req.id = id;
 	req.op_case = NVMM__REQUEST__OP_CAPABILITY;
@@ -391,9 +382,10 @@ td_raw_capability(int fd, uint64_t id, int attach)
 	ATF_REQUIRE_EQ(nvmm_wire_send(fd, &req.base, attach, 0), 0);
 	if (attach != -1)
 		return;
-	n = nvmm_wire_recv(fd, buf, &rfd, 0);
-	ATF_REQUIRE_MSG(n > 0, "no capability reply: %zd", n);
-	reply = nvmm__reply__unpack(NULL, (size_t)n, buf);
+	error = nvmm_wire_recv(fd, buf, &n, &rfd, 0);
+	ATF_REQUIRE_MSG(error == 0 && n > 0, "no capability reply: %s",
+	    error ? strerror(error) : "end of file");
+	reply = nvmm__reply__unpack(NULL, n, buf);
 	ATF_REQUIRE(reply != NULL);
 	ATF_REQUIRE_EQ(reply->id, id);
 	ATF_REQUIRE_EQ(reply->error, 0);
@@ -475,8 +467,7 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 	td_raw_closed(fd, "garbage for a hello");
 	td_keeper_ok(&k, daemon, "garbage for a hello");
 
-	fd = td_raw_connect();
-	td_raw_hello(fd);
+	fd = td_raw_session();
 	td_raw_send(fd, garbage, sizeof(garbage));
 	td_raw_closed(fd, "garbage for a request");
 	td_keeper_ok(&k, daemon, "garbage for a request");
@@ -508,12 +499,13 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 		/* The control: the same, at the bound, is a good hello. */
 		{
 			uint8_t buf[NVMM_PROTO_MAX_MSG];
-			ssize_t n;
-			int rfd;
+			size_t n;
+			int rfd, error;
 
-			n = nvmm_wire_recv(fd, buf, &rfd, 0);
-			ATF_REQUIRE_MSG(n > 0, "a %zu-byte hello: %zd", len, n);
-			reply = nvmm__hello_reply__unpack(NULL, (size_t)n, buf);
+			error = nvmm_wire_recv(fd, buf, &n, &rfd, 0);
+			ATF_REQUIRE_MSG(error == 0 && n > 0, "a %zu-byte hello: "
+			    "%s", len, error ? strerror(error) : "end of file");
+			reply = nvmm__hello_reply__unpack(NULL, n, buf);
 			ATF_REQUIRE(reply != NULL);
 			ATF_CHECK_EQ_MSG(reply->error, 0, "a %zu-byte hello: "
 			    "%s", len, strerror(reply->error));
@@ -524,8 +516,7 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 	td_keeper_ok(&k, daemon, "an oversized packet");
 
 	/* Large, after a hello. */
-	fd = td_raw_connect();
-	td_raw_hello(fd);
+	fd = td_raw_session();
 	memset(big, 0, 2 * NVMM_PROTO_MAX_MSG);
 	td_raw_send(fd, big, 2 * NVMM_PROTO_MAX_MSG);
 	td_raw_closed(fd, "an oversized request");
@@ -540,8 +531,7 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 	td_raw_closed(fd, "a hello with a descriptor");
 	td_keeper_ok(&k, daemon, "a hello with a descriptor");
 
-	fd = td_raw_connect();
-	td_raw_hello(fd);
+	fd = td_raw_session();
 	td_raw_capability(fd, 1, -1);
 	td_raw_capability(fd, 2, devnull);
 	td_raw_closed(fd, "a request with a descriptor");
@@ -549,8 +539,7 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 	close(devnull);
 
 	/* An operation the protocol does not have. */
-	fd = td_raw_connect();
-	td_raw_hello(fd);
+	fd = td_raw_session();
 	td_raw_capability(fd, 1, -1);
 	td_raw_send(fd, unknown_op, sizeof(unknown_op));
 	td_raw_closed(fd, "an unknown operation");

@@ -14,7 +14,7 @@
 
 #include "h_vm.h"
 
-#define PAGE		4096UL
+#define PAGE		NVMM_PAGE_SIZE
 #define MAX_RAM		(128ULL << 30)
 #define MAX_HMAPPINGS	32
 

@@ -14,9 +14,7 @@
 
 #include "h_vm.h"
 
-#define PAGE		4096UL
-#define MAX_MACHINES	128
-#define MAX_VCPUS	256
+#define PAGE		NVMM_PAGE_SIZE
 #define CPUID_MAXOPS	32
 
 
@@ -154,8 +152,9 @@ ATF_TC_BODY(capability, tc)
 	REQUIRE_ERR(0, nvmm_kern_capability(owner, &cap));
 	CHECK_VAL("cap", cap.version, 2);
 	CHECK_VAL("cap", cap.state_size, 1008);
-	CHECK_VAL("cap", cap.max_machines, MAX_MACHINES);
-	CHECK_VAL("cap", cap.max_vcpus, MAX_VCPUS);
+	/* NetBSD's limits, which the rest of this file takes from kernel/. */
+	CHECK_VAL("cap", cap.max_machines, 128);
+	CHECK_VAL("cap", cap.max_vcpus, 256);
 	CHECK_VAL("cap", cap.max_ram, 128ULL << 30);
 	CHECK_VAL("cap", cap.arch.mach_conf_support, 0);
 	CHECK_VAL("cap", cap.arch.conf_cpuid_maxops, CPUID_MAXOPS);
@@ -195,7 +194,7 @@ ATF_TC_BODY(machine_ids, tc)
 	CHECK_VAL("after destroying 0 and 2", mach_create(o2), 0);
 	CHECK_VAL("then", mach_create(o1), 2);
 
-	for (i = 3; i < MAX_MACHINES; i++) {
+	for (i = 3; i < NVMM_MAX_MACHINES; i++) {
 		REQUIRE_ERR(0, nvmm_kern_machine_create(o1, &machid));
 		ATF_REQUIRE_EQ_MSG(i, machid, "machine %u got id %u", i,
 		    machid);
@@ -425,11 +424,11 @@ ATF_TC_BODY(vcpu_ids, tc)
 	CHECK_VAL("comm after EBUSY", comm->state.gprs[NVMM_X64_GPR_RAX],
 	    0x1234);
 
-	CHECK_ERR(0, nvmm_kern_vcpu_create(owner, m, MAX_VCPUS - 1));
-	CHECK_ERR(EBUSY, nvmm_kern_vcpu_create(owner, m, MAX_VCPUS - 1));
-	CHECK_ERR(EINVAL, nvmm_kern_vcpu_create(owner, m, MAX_VCPUS));
+	CHECK_ERR(0, nvmm_kern_vcpu_create(owner, m, NVMM_MAX_VCPUS - 1));
+	CHECK_ERR(EBUSY, nvmm_kern_vcpu_create(owner, m, NVMM_MAX_VCPUS - 1));
+	CHECK_ERR(EINVAL, nvmm_kern_vcpu_create(owner, m, NVMM_MAX_VCPUS));
 	CHECK_ERR(EINVAL, nvmm_kern_vcpu_create(owner, m, UINT32_MAX));
-	CHECK_ERR(EINVAL, nvmm_kern_vcpu_destroy(owner, m, MAX_VCPUS));
+	CHECK_ERR(EINVAL, nvmm_kern_vcpu_destroy(owner, m, NVMM_MAX_VCPUS));
 	CHECK_ERR(ENOENT, nvmm_kern_vcpu_destroy(owner, m, 1));
 	CHECK_ERR(ENOENT, nvmm_kern_vcpu_getstate(owner, m, 1));
 	check_info("two VCPUs", owner, m, 2, 0, getpid());
@@ -453,7 +452,7 @@ ATF_TC_HEAD(vcpu_reset_state, tc)
 }
 ATF_TC_BODY(vcpu_reset_state, tc)
 {
-	static const nvmm_cpuid_t ids[] = { 0, 1, MAX_VCPUS - 1 };
+	static const nvmm_cpuid_t ids[] = { 0, 1, NVMM_MAX_VCPUS - 1 };
 	struct nvmm_owner *owner = owner_open(getpid());
 	nvmm_machid_t m = mach_create(owner);
 	struct nvmm_comm_page *comm;
@@ -574,7 +573,7 @@ ATF_TC_BODY(configure_ops, tc)
 	/* A valid op on an absent VCPU. */
 	CHECK_ERR(ENOENT, nvmm_kern_vcpu_configure(owner, m, 1,
 	    NVMM_VCPU_CONF_CPUID, conf));
-	CHECK_ERR(EINVAL, nvmm_kern_vcpu_configure(owner, m, MAX_VCPUS,
+	CHECK_ERR(EINVAL, nvmm_kern_vcpu_configure(owner, m, NVMM_MAX_VCPUS,
 	    NVMM_VCPU_CONF_CPUID, conf));
 	nvmm_kern_close(owner);
 }
@@ -737,7 +736,7 @@ ATF_TC_BODY(ctl_mach_info, tc)
 
 	REQUIRE_ERR(0, nvmm_kern_vcpu_create(owner, m, 0));
 	REQUIRE_ERR(0, nvmm_kern_vcpu_create(owner, m, 7));
-	REQUIRE_ERR(0, nvmm_kern_vcpu_create(owner, m, MAX_VCPUS - 1));
+	REQUIRE_ERR(0, nvmm_kern_vcpu_create(owner, m, NVMM_MAX_VCPUS - 1));
 	hva_add(owner, m, HVA_A, 4 * PAGE);
 	hva_add(owner, m, HVA_B, 16 * PAGE);
 	check_info("3 VCPUs, 20 pages", owner, m, 3, 20 * PAGE, 31337);

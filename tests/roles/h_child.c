@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
@@ -15,12 +16,15 @@
 
 #include <nvmm.h>
 
-#include "h_request.h"
 #include "h_roles.h"
 
-/* Where the results go; the child's own connection, if it made one. */
+/*
+ * Where the results go; the child's own connection (proto/nvmm_rpc.h), if
+ * it made one: the way to the monitor role, and to each row of the role
+ * table as such.
+ */
 static int ch_out = -1;
-static int ch_conn = -1;
+static struct nvmm_rpc ch_rpc = NVMM_RPC_INITIALIZER;
 
 struct lmach {
 	struct nvmm_machine mach;
@@ -178,58 +182,82 @@ ch_lib_spin(const struct cmd *c, struct res *r)
 	r->v[0] = (int64_t)now_ns();
 }
 
+/* hva_map with a memfd of size bytes, sealed against shrinking. */
+static int
+ch_hva_map(nvmm_machid_t machid, uint64_t hva, uint64_t size)
+{
+	int fd, error;
+
+	fd = memfd_create("h_child", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd == -1)
+		return errno;
+	if (ftruncate(fd, (off_t)size) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == -1)
+		error = errno;
+	else
+		error = nvmm_rpc_hva_map(&ch_rpc, machid, hva, size, fd);
+	close(fd);
+	return error;
+}
+
 static void
 ch_op(const struct cmd *c, struct res *r)
 {
 	struct nvmm_capability cap;
 	uint8_t data[DATA_MAX];
 	nvmm_machid_t machid = 0;
-	bool commfd = false;
+	int commfd = -1;
 
 	if (c->op < 0 || c->op >= ROW_COUNT || c->len > DATA_MAX)
 		ch_trouble("bad CMD_OP");
 	r->v[4] = (int64_t)now_ns();
 	switch ((enum row)c->op) {
 	case ROW_CAPABILITY:
-		r->error = rq_capability(ch_conn, &cap);
+		r->error = nvmm_rpc_capability(&ch_rpc, &cap);
 		r->v[0] = cap.version;
 		r->v[1] = cap.state_size;
 		break;
 	case ROW_MACHINE_CREATE:
-		r->error = rq_machine_create(ch_conn, &machid, &commfd);
+		r->error = nvmm_rpc_machine_create(&ch_rpc, &machid, &commfd);
 		r->v[0] = machid;
-		r->v[1] = commfd;
+		r->v[1] = commfd != -1;
+		if (commfd != -1)
+			close(commfd);
 		break;
 	case ROW_MACHINE_DESTROY:
-		r->error = rq_machine_destroy(ch_conn, (nvmm_machid_t)c->a[0]);
+		r->error = nvmm_rpc_machine_destroy(&ch_rpc,
+		    (nvmm_machid_t)c->a[0]);
 		break;
 	case ROW_MACHINE_CONFIGURE:
-		r->error = rq_machine_configure(ch_conn,
+		r->error = nvmm_rpc_machine_configure(&ch_rpc,
 		    (nvmm_machid_t)c->a[0], c->a[1], c->data, c->len);
 		break;
 	case ROW_VCPU_CREATE:
+		r->error = nvmm_rpc_vcpu_create(&ch_rpc,
+		    (nvmm_machid_t)c->a[0], (nvmm_cpuid_t)c->a[1]);
+		break;
 	case ROW_VCPU_DESTROY:
-		r->error = rq_vcpu(ch_conn, c->op == ROW_VCPU_CREATE,
+		r->error = nvmm_rpc_vcpu_destroy(&ch_rpc,
 		    (nvmm_machid_t)c->a[0], (nvmm_cpuid_t)c->a[1]);
 		break;
 	case ROW_HVA_MAP:
-		r->error = rq_hva_map(ch_conn, (nvmm_machid_t)c->a[0],
-		    c->a[1], c->a[2]);
+		r->error = ch_hva_map((nvmm_machid_t)c->a[0], c->a[1],
+		    c->a[2]);
 		break;
 	case ROW_HVA_UNMAP:
-		r->error = rq_hva_unmap(ch_conn, (nvmm_machid_t)c->a[0],
+		r->error = nvmm_rpc_hva_unmap(&ch_rpc, (nvmm_machid_t)c->a[0],
 		    c->a[1], c->a[2]);
 		break;
 	case ROW_GPA_MAP:
-		r->error = rq_gpa_map(ch_conn, (nvmm_machid_t)c->a[0],
+		r->error = nvmm_rpc_gpa_map(&ch_rpc, (nvmm_machid_t)c->a[0],
 		    c->a[1], c->a[2], c->a[3], (int)c->a[4]);
 		break;
 	case ROW_GPA_UNMAP:
-		r->error = rq_gpa_unmap(ch_conn, (nvmm_machid_t)c->a[0],
+		r->error = nvmm_rpc_gpa_unmap(&ch_rpc, (nvmm_machid_t)c->a[0],
 		    c->a[1], c->a[2]);
 		break;
 	case ROW_KICK:
-		r->error = rq_kick(ch_conn, (nvmm_machid_t)c->a[0],
+		r->error = nvmm_rpc_kick(&ch_rpc, (nvmm_machid_t)c->a[0],
 		    (nvmm_cpuid_t)c->a[1]);
 		break;
 	case ROW_CTL_MACH_INFO:
@@ -238,7 +266,8 @@ ch_op(const struct cmd *c, struct res *r)
 	case ROW_CTL_VCPU_STATS:
 	case ROW_CTL_MACH_KILL:
 		memcpy(data, c->data, c->len);
-		r->error = rq_ctl(ch_conn, rows[c->op].ctl, data, c->len);
+		r->error = nvmm_rpc_ctl(&ch_rpc, rows[c->op].ctl, data,
+		    c->len);
 		if (r->error == 0) {
 			memcpy(r->data, data, c->len);
 			r->len = c->len;
@@ -284,7 +313,7 @@ ch_probe(const struct cmd *c, struct res *r)
 			else
 				want = EINVAL;
 			memset(data, 0, sizeof(data));
-			got = rq_ctl(ch_conn, op, data, (size_t)size);
+			got = nvmm_rpc_ctl(&ch_rpc, op, data, (size_t)size);
 			r->v[0]++;
 			if (got == want)
 				continue;
@@ -293,7 +322,7 @@ ch_probe(const struct cmd *c, struct res *r)
 				    sizeof(r->text) - len, "%sop %#x size %d: "
 				    "%s", len ? "; " : "", (unsigned)op, size,
 				    ename(got));
-			if (got < 0)
+			if (got == ENXIO)
 				return;		/* the connection is gone */
 		}
 	}
@@ -391,16 +420,12 @@ child_main(const struct ident *id, pid_t parent, int in, int out)
 		r.type = RES_DONE;
 		switch (c.type) {
 		case CMD_CONNECT:
-			if (ch_conn != -1)
-				close(ch_conn);
-			ch_conn = -1;
-			r.error = nvmm_conn_open(sock_path, (Nvmm__Role)c.a[0],
-			    &ch_conn);
+			nvmm_rpc_close(&ch_rpc);
+			r.error = nvmm_rpc_open(&ch_rpc, sock_path,
+			    (Nvmm__Role)c.a[0]);
 			break;
 		case CMD_DISCONNECT:
-			if (ch_conn != -1)
-				close(ch_conn);
-			ch_conn = -1;
+			nvmm_rpc_close(&ch_rpc);
 			break;
 		case CMD_OP:
 			ch_op(&c, &r);

@@ -82,13 +82,10 @@ ename(int e)
 
 	if (e == 0)
 		return "success";
-	name = strerrorname_np(e < 0 ? -e : e);
+	name = strerrorname_np(e);
 	if (name != NULL)
-		snprintf(buf, sizeof(bufs[0]), "%s%s", e < 0 ?
-		    "transport error " : "", name);
-	else
-		snprintf(buf, sizeof(bufs[0]), "%serrno %d", e < 0 ?
-		    "transport error " : "", e < 0 ? -e : e);
+		return name;
+	snprintf(buf, sizeof(bufs[0]), "errno %d", e);
 	return buf;
 }
 

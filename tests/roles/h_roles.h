@@ -8,9 +8,9 @@
  * forks children (child_start) that become other users (setgroups,
  * setresgid, setresuid) before they connect, so that the daemon judges
  * real peer credentials.  A child connects through libnvmmclient
- * (nvmm_init, nvmm_root_init) or through the protocol itself
- * (h_request.h), the only way to the monitor role, and does what the test
- * tells it over a pipe (h_child.c).  Children never call ATF: they
+ * (nvmm_init, nvmm_root_init) or through the protocol's own calls
+ * (proto/nvmm_rpc.h), the only way to the monitor role, and does what the
+ * test tells it over a pipe (h_child.c).  Children never call ATF: they
  * report, the test checks.
  *
  * The decision for every operation and role is nvmmd's one table,
@@ -40,7 +40,7 @@
 
 #include <nvmm.h>
 
-#include "nvmm_conn.h"
+#include "nvmm_rpc.h"
 
 #define PAGE		4096UL
 #define RWX		(PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -96,7 +96,7 @@ extern const struct row_spec rows[ROW_COUNT];
 /* What the cell answers: the driver's answer where allowed, else EPERM. */
 int	row_want(enum row row, enum col col);
 
-/* An errno value by name; negative: the transport failed with -e. */
+/* An errno value by name. */
 const char *ename(int e);
 
 uint64_t now_ns(void);

@@ -1,0 +1,239 @@
+/*
+ * The baseline: /dev/kvm driven directly, as the leanest emulator would.
+ * KVM finishes an IO or MMIO instruction as it enters the guest again,
+ * with the data left in kvm_run; a stop is immediate_exit and a signal.
+ */
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define KICK_SIGNAL	SIGUSR1
+
+struct bench_vm {
+	int vm, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *ram;
+	pthread_t runner;
+	volatile int stopping;
+};
+
+static int kvm_fd = -1;
+
+static void
+kick_handler(int sig)
+{
+	(void)sig;	/* only there so that KVM_RUN returns */
+}
+
+static int
+kvm_open(void)
+{
+	struct sigaction sa;
+
+	if (kvm_fd != -1)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KICK_SIGNAL, &sa, NULL) == -1)
+		return bench_fail("sigaction");
+	if ((kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) == -1)
+		return bench_fail("raw KVM: /dev/kvm");
+	return 0;
+}
+
+static int
+kvm_ioctl(int fd, unsigned long req, void *arg, const char *what)
+{
+	int ret;
+
+	if ((ret = ioctl(fd, req, arg)) == -1)
+		bench_fail("raw KVM: %s", what);
+	return ret;
+}
+
+static int
+kvm_memory(struct bench_vm *vm, enum bench_guest g)
+{
+	struct kvm_userspace_memory_region region;
+	const uint8_t *code;
+	size_t size;
+
+	vm->ram = mmap(NULL, BENCH_RAM, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		return bench_fail("raw KVM: mmap");
+	}
+	code = bench_guest_code(g, &size);
+	memcpy(vm->ram + BENCH_CODE, code, size);
+	memset(&region, 0, sizeof(region));
+	region.memory_size = BENCH_RAM;
+	region.userspace_addr = (uintptr_t)vm->ram;
+	return kvm_ioctl(vm->vm, KVM_SET_USER_MEMORY_REGION, &region,
+	    "KVM_SET_USER_MEMORY_REGION") == -1 ? -1 : 0;
+}
+
+static void
+kvm_destroy(struct bench_vm *vm)
+{
+	if (vm->run != NULL)
+		munmap(vm->run, vm->run_size);
+	if (vm->ram != NULL)
+		munmap(vm->ram, BENCH_RAM);
+	if (vm->vcpu != -1)
+		close(vm->vcpu);
+	if (vm->vm != -1)
+		close(vm->vm);
+	free(vm);
+}
+
+static int
+kvm_create(enum bench_guest g, struct bench_vm **vmp)
+{
+	struct bench_vm *vm;
+	int size;
+
+	if (kvm_open() == -1)
+		return -1;
+	if ((vm = calloc(1, sizeof(*vm))) == NULL)
+		return bench_fail("calloc");
+	vm->vcpu = -1;
+	vm->runner = pthread_self();	/* whoever creates it runs it */
+	if ((vm->vm = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0, "KVM_CREATE_VM")) ==
+	    -1 || kvm_memory(vm, g) == -1 ||
+	    (vm->vcpu = kvm_ioctl(vm->vm, KVM_CREATE_VCPU, 0,
+	    "KVM_CREATE_VCPU")) == -1 ||
+	    (size = kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0,
+	    "KVM_GET_VCPU_MMAP_SIZE")) == -1)
+		goto out;
+	vm->run_size = (size_t)size;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    vm->vcpu, 0);
+	if (vm->run == MAP_FAILED) {
+		vm->run = NULL;
+		bench_fail("raw KVM: mmap kvm_run");
+		goto out;
+	}
+	*vmp = vm;
+	return 0;
+out:
+	kvm_destroy(vm);
+	return -1;
+}
+
+static int
+kvm_start(struct bench_vm *vm, unsigned n)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (kvm_ioctl(vm->vcpu, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS") == -1)
+		return -1;
+	sregs.cs.selector = 0;
+	sregs.cs.base = 0;
+	sregs.ds.selector = 0;
+	sregs.ds.base = 0;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = BENCH_CODE;
+	regs.rcx = n;
+	regs.rbx = BENCH_MMIO;
+	regs.rflags = 0x2;
+	if (kvm_ioctl(vm->vcpu, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS") == -1 ||
+	    kvm_ioctl(vm->vcpu, KVM_SET_REGS, &regs, "KVM_SET_REGS") == -1)
+		return -1;
+	return 0;
+}
+
+/* The exit the loop makes: the data of a read is left for KVM. */
+static enum bench_step
+kvm_exit(struct bench_vm *vm)
+{
+	struct kvm_run *run = vm->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		if (run->io.port != BENCH_PORT)
+			break;
+		if (run->io.direction == KVM_EXIT_IO_IN)
+			memset((uint8_t *)run + run->io.data_offset, 0x5A,
+			    (size_t)run->io.size * run->io.count);
+		return BENCH_STEP_EXIT;
+	case KVM_EXIT_MMIO:
+		if (run->mmio.phys_addr != BENCH_MMIO)
+			break;
+		if (!run->mmio.is_write)
+			memset(run->mmio.data, 0x5A, sizeof(run->mmio.data));
+		return BENCH_STEP_EXIT;
+	case KVM_EXIT_HLT:
+		return BENCH_STEP_HALT;
+	case KVM_EXIT_INTR:
+		return BENCH_STEP_OTHER;
+	}
+	bench_failx("raw KVM: unexpected exit %u", run->exit_reason);
+	return BENCH_STEP_FAIL;
+}
+
+static enum bench_step
+kvm_step(struct bench_vm *vm)
+{
+	vm->runner = pthread_self();
+	if (ioctl(vm->vcpu, KVM_RUN, 0) == -1) {
+		if (errno != EINTR && errno != EAGAIN) {
+			bench_fail("raw KVM: KVM_RUN");
+			return BENCH_STEP_FAIL;
+		}
+		__atomic_store_n(&vm->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		if (__atomic_exchange_n(&vm->stopping, 0, __ATOMIC_SEQ_CST))
+			return BENCH_STEP_STOPPED;
+		return BENCH_STEP_OTHER;
+	}
+	return kvm_exit(vm);
+}
+
+/* KVM's own way: immediate_exit for a run about to start, a signal else. */
+static int
+kvm_stop(struct bench_vm *vm)
+{
+	__atomic_store_n(&vm->stopping, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vm->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if ((errno = pthread_kill(vm->runner, KICK_SIGNAL)) != 0)
+		return bench_fail("pthread_kill");
+	return 0;
+}
+
+static int
+kvm_lifecycle(void)
+{
+	int vm, vcpu;
+
+	if (kvm_open() == -1)
+		return -1;
+	if ((vm = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0, "KVM_CREATE_VM")) == -1)
+		return -1;
+	vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
+	if (vcpu != -1)
+		close(vcpu);
+	close(vm);
+	return vcpu == -1 ? -1 : 0;
+}
+
+const struct bench_backend bench_kvm = {
+	.name = "raw KVM",
+	.create = kvm_create,
+	.start = kvm_start,
+	.step = kvm_step,
+	.stop = kvm_stop,
+	.destroy = kvm_destroy,
+	.lifecycle = kvm_lifecycle,
+};

@@ -1,0 +1,69 @@
+/*
+ * The client end of the nvmmd protocol, for libnvmmclient, nvmmctl and
+ * the tests: a connection, and one typed call per request.  The request
+ * ids and the socket of a connection live in its struct nvmm_rpc and
+ * nowhere else.
+ *
+ * Every call returns 0 or a positive errno value and leaves errno alone:
+ * the operation's errno as the daemon gives it, or one of the transport's.
+ * ENXIO: the daemon is gone.  EPROTO: the reply is not the one asked for.
+ * Calls on one connection are serialised by its lock; each waits for its
+ * own reply.
+ */
+#ifndef NVMM_RPC_H
+#define NVMM_RPC_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nvmm.h>
+
+#include "nvmm_wire.h"
+
+struct nvmm_rpc {
+	pthread_mutex_t lock;	/* one request and its reply at a time */
+	int fd;			/* the socket, or -1 */
+	uint64_t next_id;	/* the id of the last request sent */
+};
+
+#define NVMM_RPC_INITIALIZER	{ PTHREAD_MUTEX_INITIALIZER, -1, 0 }
+
+/* $NVMM_SOCKET, or the default socket. */
+const char *nvmm_rpc_path(void);
+
+/*
+ * Connects rpc, which is not connected, to the daemon at path and asks for
+ * role.  A daemon that is not there is ENOENT (as no /dev/nvmm), one that
+ * refuses the caller EACCES, one that speaks another protocol
+ * EPROGMISMATCH, one that grants another role EPROTO.
+ */
+int	nvmm_rpc_open(struct nvmm_rpc *rpc, const char *path, Nvmm__Role role);
+void	nvmm_rpc_close(struct nvmm_rpc *rpc);
+
+int	nvmm_rpc_capability(struct nvmm_rpc *rpc, struct nvmm_capability *cap);
+/* *commfdp: the machine's comm memfd, the caller's to close. */
+int	nvmm_rpc_machine_create(struct nvmm_rpc *rpc, nvmm_machid_t *machidp,
+	    int *commfdp);
+int	nvmm_rpc_machine_destroy(struct nvmm_rpc *rpc, nvmm_machid_t machid);
+int	nvmm_rpc_machine_configure(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    uint64_t op, const void *conf, size_t size);
+int	nvmm_rpc_vcpu_create(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+int	nvmm_rpc_vcpu_destroy(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+/* memfd backs [hva, hva + size) from its offset 0; it stays the caller's. */
+int	nvmm_rpc_hva_map(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    uint64_t hva, uint64_t size, int memfd);
+int	nvmm_rpc_hva_unmap(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    uint64_t hva, uint64_t size);
+int	nvmm_rpc_gpa_map(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    uint64_t hva, uint64_t gpa, uint64_t size, int prot);
+int	nvmm_rpc_gpa_unmap(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    uint64_t gpa, uint64_t size);
+/* On success the reply's data, which must be size bytes, is in data. */
+int	nvmm_rpc_ctl(struct nvmm_rpc *rpc, int op, void *data, size_t size);
+int	nvmm_rpc_kick(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+
+#endif /* NVMM_RPC_H */

@@ -1,0 +1,3 @@
+# tests/man/: the manual pages are clean and complete.
+check_SCRIPTS += tests/man/t_man
+EXTRA_DIST += tests/man/t_man.sh tests/man/Kyuafile
