@@ -500,6 +500,7 @@ nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = nvmm_impl->vcpu_create(mach, cpu);
 	if (error)
 		goto out_cpu;
+	atomic_store(&cpu->cancelled, false);
 	cpu->present = true;
 	atomic_fetch_add(&mach->ncpus, 1);
 out_cpu:
@@ -684,9 +685,10 @@ nvmm_kern_vcpu_invalid(struct nvmm_owner *owner, nvmm_machid_t machid,
 	return error;
 }
 
-int
-nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
-    nvmm_cpuid_t cpuid)
+/* A kick; a cancel also sets the flag that the run loop reads first. */
+static int
+nvmm_vcpu_kick_op(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, bool cancel)
 {
 	struct nvmm_machine *mach;
 	int error;
@@ -694,12 +696,29 @@ nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = nvmm_machine_get(owner, machid, false, &mach);
 	if (error)
 		return error;
-	if (cpuid >= NVMM_MAX_VCPUS)
+	if (cpuid >= NVMM_MAX_VCPUS) {
 		error = EINVAL;
-	else
+	} else {
+		if (cancel)
+			atomic_store(&mach->cpus[cpuid].cancelled, true);
 		nvmm_cpu_kick(&mach->cpus[cpuid]);
+	}
 	nvmm_machine_put(mach);
 	return error;
+}
+
+int
+nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_vcpu_kick_op(owner, machid, cpuid, false);
+}
+
+int
+nvmm_kern_vcpu_cancel(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_vcpu_kick_op(owner, machid, cpuid, true);
 }
 
 int

@@ -65,6 +65,8 @@ struct nvmm_cpu {
 	pthread_mutex_t kick_lock;
 	bool running;
 	pthread_t runner;
+	/* Set before the kick of a cancel; cleared when the VCPU is made. */
+	atomic_bool cancelled;
 };
 
 struct nvmm_machine {
@@ -153,5 +155,16 @@ size_t	nvmm_mem_read(struct nvmm_machine *, gpaddr_t, void *, size_t);
 /* nvmm.c: shared with the backend for the run loop. */
 void	nvmm_cpu_enter(struct nvmm_cpu *);
 void	nvmm_cpu_leave(struct nvmm_cpu *);
+
+/*
+ * Whether a run must end now: its machine or its VCPU is going away.  The
+ * flags stay set, so the run loop sees them whenever it looks, even when
+ * the kick that followed them was spent on a KVM_RUN already returning.
+ */
+static inline bool
+nvmm_cpu_doomed(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+{
+	return atomic_load(&mach->dying) || atomic_load(&cpu->cancelled);
+}
 
 #endif /* NVMM_INTERNAL_H */

@@ -11,6 +11,7 @@
 #define NVMM_KERN_H
 
 #include <sys/types.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,6 +42,24 @@ _Static_assert(sizeof(((struct nvmm_ctl_mach_list *)0)->machids) * CHAR_BIT
  */
 #define NVMM_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 #define NVMM_WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+
+/*
+ * A bool of shared memory holds whatever byte the other process wrote, and
+ * loading anything but 0 or 1 as a bool is undefined: it is read once as
+ * the byte it is, and another value is refused with EINVAL.
+ */
+_Static_assert(sizeof(bool) == sizeof(uint8_t), "bool is not one byte");
+
+static inline int
+nvmm_read_bool_once(const bool *p, bool *valuep)
+{
+	uint8_t byte = NVMM_READ_ONCE(*(const uint8_t *)(const void *)p);
+
+	if (byte > 1)
+		return EINVAL;
+	*valuep = byte != 0;
+	return 0;
+}
 
 /*
  * The signal that kicks a VCPU thread out of KVM_RUN.  kernel/ installs a
@@ -132,6 +151,14 @@ int	nvmm_kern_vcpu_invalid(struct nvmm_owner *owner, nvmm_machid_t machid,
  * now, so that a stop set there is seen at once.  Never blocks on the run.
  */
 int	nvmm_kern_vcpu_kick(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+
+/*
+ * For a caller about to tear the VCPU down: its run under way returns
+ * ENOENT within one guest exit whatever the guest does, and so does every
+ * later run until the VCPU is made again.  Never blocks on the run.
+ */
+int	nvmm_kern_vcpu_cancel(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
 
 /*

@@ -138,7 +138,12 @@ nvmm_hva_validate(struct nvmm_machine *mach, uintptr_t hva, size_t size)
 	return 0;
 }
 
-/* The memfd must hold the whole range and be unable to shrink under us. */
+/*
+ * The memfd must hold the whole range and be unable to shrink under us.
+ * The client still holds it and may change it between our reads: the
+ * seal comes first, since once it is there the size can only grow, and
+ * the size read after it is then a floor that stays true.
+ */
 static int
 nvmm_memfd_validate(int memfd, off_t offset, size_t size)
 {
@@ -147,13 +152,13 @@ nvmm_memfd_validate(int memfd, off_t offset, size_t size)
 
 	if (offset < 0 || (offset & (off_t)NVMM_PAGE_MASK))
 		return EINVAL;
+	seals = fcntl(memfd, F_GET_SEALS);
+	if (seals == -1 || !(seals & F_SEAL_SHRINK))
+		return EINVAL;
 	if (fstat(memfd, &st) == -1)
 		return EBADF;
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < (uint64_t)offset ||
 	    (uint64_t)st.st_size - (uint64_t)offset < size)
-		return EINVAL;
-	seals = fcntl(memfd, F_GET_SEALS);
-	if (seals == -1 || !(seals & F_SEAL_SHRINK))
 		return EINVAL;
 	return 0;
 }

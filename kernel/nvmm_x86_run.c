@@ -731,9 +731,12 @@ nvmm_x86_run_prepare(struct nvmm_cpu *cpu)
 	struct nvmm_comm_page *comm = cpu->comm;
 	bool handled = NVMM_READ_ONCE(cpu->access->handled) != 0;
 	uint64_t commit = NVMM_READ_ONCE(comm->state_commit);
-	bool event = NVMM_READ_ONCE(comm->event_commit);
+	bool event;
 	int error;
 
+	error = nvmm_read_bool_once(&comm->event_commit, &event);
+	if (error)
+		return error;
 	if ((xcpu->pending == NVMM_X86_PENDING_IO ||
 	    xcpu->pending == NVMM_X86_PENDING_MMIO) && handled &&
 	    !(commit & NVMM_X64_STATE_ALL) && !event) {
@@ -775,7 +778,7 @@ nvmm_x86_vcpu_run(struct nvmm_machine *mach, struct nvmm_cpu *cpu,
 	comm->state_cached = 0;
 
 	for (;;) {
-		if (atomic_load(&mach->dying))
+		if (nvmm_cpu_doomed(mach, cpu))
 			return ENOENT;
 		if (__atomic_load_n(&comm->stop, __ATOMIC_SEQ_CST)) {
 			exit->reason = NVMM_VCPU_EXIT_STOPPED;
@@ -790,7 +793,7 @@ nvmm_x86_vcpu_run(struct nvmm_machine *mach, struct nvmm_cpu *cpu,
 		error = nvmm_x86_kvm_run(cpu);
 		if (error == EINTR || error == EAGAIN) {
 			/* A signal or a kick: never an error, as NetBSD. */
-			if (atomic_load(&mach->dying))
+			if (nvmm_cpu_doomed(mach, cpu))
 				return ENOENT;
 			if (__atomic_load_n(&comm->stop, __ATOMIC_SEQ_CST))
 				exit->reason = NVMM_VCPU_EXIT_STOPPED;

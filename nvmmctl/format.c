@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <bsd/libutil.h>
+#define LIBBSD_NETBSD_VIS
+#include <bsd/vis.h>
 
 #include "nvmmctl.h"
 
@@ -68,5 +70,22 @@ user_name(uid_t uid, char *buf, size_t size)
 	if (pw != NULL)
 		return pw->pw_name;
 	snprintf(buf, size, "%u", (unsigned)uid);
+	return buf;
+}
+
+/*
+ * A string someone else chose (a command name, a user name) as it may go
+ * to a terminal: whatever is not printable is shown as a C escape, so it
+ * cannot move the cursor, erase a line or forge one.  What does not fit
+ * in buf (TEXT_SAFE_SIZE) is cut.
+ */
+const char *
+text_safe(const char *s, char *buf, size_t size)
+{
+	size_t len = strnlen(s, (size - 1) / 4);
+
+	if (strvisx(buf, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |
+	    VIS_NL) == -1)
+		snprintf(buf, size, "?");
 	return buf;
 }

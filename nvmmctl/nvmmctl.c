@@ -152,6 +152,8 @@ machine_fetch(nvmm_machid_t machid, struct machine_view *m)
 	error = ctl(NVMM_CTL_MACH_INFO, &m->info, sizeof(m->info));
 	if (error == 0)
 		error = ctl(NVMM_CTL_MACH_OWNER, &m->owner, sizeof(m->owner));
+	/* Printed as a string: it ends inside its field, whatever came. */
+	m->owner.comm[sizeof(m->owner.comm) - 1] = '\0';
 	return error;
 }
 
@@ -159,12 +161,14 @@ static void
 print_list_row(const struct machine_view *m)
 {
 	char ram[8], when[32], ubuf[16];
+	char user[TEXT_SAFE_SIZE(32)], comm[TEXT_SAFE_SIZE(16)];
 
 	format_size(ram, sizeof(ram), m->info.nram);
 	format_time(when, sizeof(when), m->info.time);
 	printf("%-10u %5u %4s %9d %-24s %-8s %s\n", m->info.machid,
 	    m->info.nvcpus, ram, (int)m->info.pid, when,
-	    user_name(m->owner.uid, ubuf, sizeof(ubuf)), m->owner.comm);
+	    text_safe(user_name(m->owner.uid, ubuf, sizeof(ubuf)), user,
+	    sizeof(user)), text_safe(m->owner.comm, comm, sizeof(comm)));
 }
 
 static int

@@ -3,7 +3,7 @@
  *   nvmmctl.c  the command table, usage, the commands and their requests
  *   output.c   how machines and the capability are shown in JSON, and
  *              a machine's details (info) in text
- *   format.c   how values are written: sizes, times, bit names, users
+ *   format.c   how values are written: sizes, times, bits, users, names
  */
 #ifndef NVMMCTL_H
 #define NVMMCTL_H
@@ -27,6 +27,9 @@ void	format_bits(char *buf, size_t size, uint64_t value,
 void	format_size(char *buf, size_t size, uint64_t bytes);
 void	format_time(char *buf, size_t size, time_t t);
 const char *user_name(uid_t uid, char *buf, size_t size);
+/* Room for text_safe() of up to n bytes. */
+#define TEXT_SAFE_SIZE(n)	(4 * (n) + 1)
+const char *text_safe(const char *s, char *buf, size_t size);
 
 /* output.c */
 void	print_identify_json(const struct nvmm_capability *cap);

@@ -129,6 +129,7 @@ print_info_text(const struct machine_view *m,
     const struct nvmm_ctl_vcpu_stats *stats, size_t n)
 {
 	char ram[8], when[32], ubuf[16];
+	char user[TEXT_SAFE_SIZE(32)], comm[TEXT_SAFE_SIZE(16)];
 	size_t i;
 
 	format_size(ram, sizeof(ram), m->info.nram);
@@ -136,7 +137,8 @@ print_info_text(const struct machine_view *m,
 	printf("Machine ID:    %u\n", m->info.machid);
 	printf("Owner:         pid %d, uid %u (%s), command %s\n",
 	    (int)m->owner.pid, (unsigned)m->owner.uid,
-	    user_name(m->owner.uid, ubuf, sizeof(ubuf)), m->owner.comm);
+	    text_safe(user_name(m->owner.uid, ubuf, sizeof(ubuf)), user,
+	    sizeof(user)), text_safe(m->owner.comm, comm, sizeof(comm)));
 	printf("Created:       %s\n", when);
 	printf("VCPUs:         %u\n", m->info.nvcpus);
 	printf("RAM:           %s (%ju bytes)\n", ram,

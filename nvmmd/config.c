@@ -257,8 +257,16 @@ config_defaults(struct nvmmd_config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->syslog_facility = LOG_DAEMON;
 	cfg->refusal_log_rate = CONFIG_DEFAULT_REFUSAL_RATE;
+	/*
+	 * What one user could otherwise take from all: machines to a quarter
+	 * of NVMM's 128, VCPUs (threads of the daemon) to four full
+	 * machines, address space to an eighth of it.
+	 */
 	cfg->default_limits.max[NVMMD_LIMIT_CONNECTIONS] =
 	    CONFIG_DEFAULT_CONNECTIONS;
+	cfg->default_limits.max[NVMMD_LIMIT_MACHINES] = NVMM_MAX_MACHINES / 4;
+	cfg->default_limits.max[NVMMD_LIMIT_VCPUS] = 4 * NVMM_MAX_VCPUS;
+	cfg->default_limits.max[NVMMD_LIMIT_MAPPED] = NVMMD_ADDRESS_SPACE / 8;
 }
 
 static int

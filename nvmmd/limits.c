@@ -1,10 +1,16 @@
 /*
- * Per-uid limits: how many connections, machines, VCPUs and bytes of
- * guest RAM one user may hold, so that one user cannot take what NVMM's
- * global limits, or the daemon's descriptors, leave for everyone.  Root
- * is not limited.  A refused request gets NVMM's errno for that
- * resource: ENOBUFS for machines and VCPUs, ENOMEM for RAM; a connection
- * over the limit is refused at connect, and logged.
+ * Per-uid limits: how many connections, machines, VCPUs, bytes of guest
+ * RAM and bytes of the daemon's address space one user may hold, so that
+ * one user cannot take what NVMM's global limits, or the daemon's
+ * descriptors, leave for everyone.  Root is not limited.  A refused
+ * request gets NVMM's errno for that resource: ENOBUFS for machines and
+ * VCPUs, ENOMEM for RAM and address space; a connection over the limit
+ * is refused at connect, and logged.
+ *
+ * Address space costs nothing to take (a sparse memfd uses no RAM) and
+ * every machine needs some, so besides each user's limit all users
+ * together are bounded to three quarters of it, which keeps the rest for
+ * the daemon itself and root however many users there are.
  *
  * Which limit applies is looked up in the current configuration at each
  * charge, so that a reload applies to the next request: the uid's own
@@ -25,6 +31,12 @@
 #include "nvmmd.h"
 
 #define LIMITS_MAX_GROUPS	64	/* of a uid's groups, for group rules */
+
+/* What all users together may hold; 0 is no bound. */
+static const uint64_t limit_total[NVMMD_NLIMITS] = {
+	[NVMMD_LIMIT_MAPPED] = NVMMD_ADDRESS_SPACE - NVMMD_ADDRESS_SPACE / 4,
+};
+static uint64_t total_used[NVMMD_NLIMITS];
 
 struct uid_usage {
 	RB_ENTRY(uid_usage) link;
@@ -57,6 +69,7 @@ static const struct {
 	[NVMMD_LIMIT_MACHINES] = { "machines", ENOBUFS, false },
 	[NVMMD_LIMIT_VCPUS] = { "vcpus", ENOBUFS, false },
 	[NVMMD_LIMIT_RAM] = { "ram", ENOMEM, true },
+	[NVMMD_LIMIT_MAPPED] = { "mapped", ENOMEM, true },
 };
 
 static struct uid_usage *
@@ -121,13 +134,19 @@ limits_max(const struct uid_usage *u, enum nvmmd_limit what)
 	return cfg->default_limits.max[what];
 }
 
+/* Whether amount more stays within max (0: no bound) over used. */
+static bool
+limits_fits(uint64_t used, uint64_t amount, uint64_t max)
+{
+	return max == 0 || (used <= max && amount <= max - used);
+}
+
 static int
 usage_charge(struct uid_usage *u, enum nvmmd_limit what, uint64_t amount)
 {
 	uint64_t max = limits_max(u, what);
 
-	if (max != 0 && (u->used[what] > max ||
-	    amount > max - u->used[what])) {
+	if (!limits_fits(u->used[what], amount, max)) {
 		/* The connection's own refusal says it, with the names. */
 		if (what != NVMMD_LIMIT_CONNECTIONS)
 			log_refusal(u->uid, "uid %u: over its %s limit (%ju)",
@@ -135,7 +154,14 @@ usage_charge(struct uid_usage *u, enum nvmmd_limit what, uint64_t amount)
 			    (uintmax_t)max);
 		return limit_keys[what].error;
 	}
+	if (!limits_fits(total_used[what], amount, limit_total[what])) {
+		log_refusal(u->uid, "uid %u: all users together are at the "
+		    "%s bound (%ju)", (unsigned)u->uid, limit_keys[what].name,
+		    (uintmax_t)limit_total[what]);
+		return limit_keys[what].error;
+	}
 	u->used[what] += amount;
+	total_used[what] += amount;
 	return 0;
 }
 
@@ -189,11 +215,14 @@ limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount)
 	u = usage_find(uid, false);
 	if (u == NULL)
 		return;
-	u->used[what] -= amount < u->used[what] ? amount : u->used[what];
+	if (amount > u->used[what])
+		amount = u->used[what];
+	u->used[what] -= amount;
+	total_used[what] -= amount;
 	usage_release_if_idle(u);
 }
 
-/* One "name=value"; the RAM takes a size with a suffix (8G). */
+/* One "name=value"; the sizes take a suffix (8G). */
 int
 limits_parse_item(const char *item, struct nvmmd_limit_set *set)
 {
@@ -227,7 +256,7 @@ limits_parse_item(const char *item, struct nvmmd_limit_set *set)
 	return EINVAL;
 }
 
-/* -l connections=N,machines=N,vcpus=N,ram=SIZE (any of them). */
+/* -l connections=N,machines=N,vcpus=N,ram=SIZE,mapped=SIZE (any). */
 int
 limits_parse_list(const char *list, struct nvmmd_limit_set *set)
 {

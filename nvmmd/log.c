@@ -12,10 +12,16 @@
 #include <syslog.h>
 #include <time.h>
 
+#define LIBBSD_NETBSD_VIS
+#include <bsd/vis.h>
+
 #include "nvmmd.h"
 
 #define LOG_REFUSAL_SLOTS	64	/* uids remembered, most recent */
 #define LOG_REFUSAL_WINDOW_S	60
+
+/* The longest message logged; the rest is cut. */
+#define LOG_MSG_MAX		512
 
 static bool log_to_syslog;
 static int log_level = LOG_INFO;
@@ -42,18 +48,31 @@ log_configure(bool to_syslog, int level, int facility)
 	log_to_syslog = to_syslog;
 }
 
+/*
+ * Messages carry what clients chose (names, their bytes in errors), and
+ * an administrator reads them on a terminal: what is not printable is
+ * written as a C escape, so that no line of the log can be forged.
+ */
 static void
 log_vwrite(int prio, const char *fmt, va_list ap)
 {
+	char msg[LOG_MSG_MAX], safe[4 * LOG_MSG_MAX + 1];
+	int n;
+
 	if (prio > log_level)
 		return;
-	if (!log_to_syslog) {
-		fputs("nvmmd: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	} else {
-		vsyslog(prio, fmt, ap);
-	}
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	if (strvisx(safe, msg, (size_t)n, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |
+	    VIS_NL) == -1)
+		return;
+	if (!log_to_syslog)
+		fprintf(stderr, "nvmmd: %s\n", safe);
+	else
+		syslog(prio, "%s", safe);
 }
 
 void

@@ -50,6 +50,7 @@ usage(int status)
 	    "  -a  the group that may act as root owner (default %s)\n"
 	    "  -m  the group that may only look (default %s)\n"
 	    "  -l  the default limits of one uid other than root\n"
+	    "      (machines=32,vcpus=1024,mapped=16T unless configured)\n"
 	    "  -V, --version  print the version\n",
 	    NVMMD_CONFIG_FILE, NVMMD_PIDFILE, NVMM_DEFAULT_SOCKET, "nvmm",
 	    "nvmm-admin", "nvmm-monitor");

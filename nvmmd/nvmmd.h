@@ -81,6 +81,7 @@ struct nvmmd_machine {
 	pid_t pid;
 	char comm[16];
 	uint64_t ram;			/* bytes of hva_map, for the limits */
+	uint64_t mapped;		/* address space, for the limits */
 	struct nvmmd_vcpu *vcpus[NVMM_MAX_VCPUS];
 };
 

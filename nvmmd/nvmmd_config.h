@@ -20,12 +20,16 @@
 #define NVMMD_NAME_MAX		64	/* a group name, with room to spare */
 #define NVMMD_PATH_MAX		108	/* sun_path; also enough for a pidfile */
 
+/* x86-64's user address space (4-level paging), where mmap places maps. */
+#define NVMMD_ADDRESS_SPACE	(1ULL << 47)
+
 /* Per-uid limits; see limits.c for their names and errno values. */
 enum nvmmd_limit {
 	NVMMD_LIMIT_CONNECTIONS,
 	NVMMD_LIMIT_MACHINES,
 	NVMMD_LIMIT_VCPUS,
 	NVMMD_LIMIT_RAM,
+	NVMMD_LIMIT_MAPPED,	/* the daemon's address space it takes */
 	NVMMD_NLIMITS
 };
 

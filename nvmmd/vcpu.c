@@ -25,6 +25,10 @@
 /* How long a VCPU thread waits for the next request before sleeping. */
 #define VCPU_SPIN_NS	100000L
 
+/* The daemon's address space every machine takes: kernel/'s comm memfd. */
+#define MACHINE_COMM_SIZE \
+	((uint64_t)NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+
 static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
 
 static uint64_t
@@ -290,24 +294,47 @@ out:
 	return error;
 }
 
-void
-vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
+static struct nvmmd_vcpu *
+vcpu_lookup(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
 {
-	struct nvmmd_vcpu *v;
-
 	if (machid >= NVMM_MAX_MACHINES || cpuid >= NVMM_MAX_VCPUS)
-		return;
-	v = machines[machid].vcpus[cpuid];
-	if (v == NULL)
-		return;
+		return NULL;
+	return machines[machid].vcpus[cpuid];
+}
+
+/*
+ * Tells a VCPU thread to end, without waiting.  The cancel, unlike a kick,
+ * stays set in kernel/, so a run ends within one guest exit however the
+ * guest loops (a kick landing as KVM_RUN returns would be lost), and
+ * reaping the thread never waits on the guest.
+ */
+static void
+vcpu_cancel(struct nvmmd_vcpu *v)
+{
 	atomic_store(&v->quit, true);
 	__atomic_fetch_add(&v->db->wake, 1, __ATOMIC_SEQ_CST);
 	nvmm_futex_wake(&v->db->wake);
-	nvmm_kern_vcpu_kick(v->owner, machid, cpuid);
+	nvmm_kern_vcpu_cancel(v->owner, v->machid, v->cpuid);
+}
+
+static void
+vcpu_reap(struct nvmmd_vcpu *v)
+{
 	pthread_join(v->thread, NULL);
-	machines[machid].vcpus[cpuid] = NULL;
-	limits_refund(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
+	machines[v->machid].vcpus[v->cpuid] = NULL;
+	limits_refund(machines[v->machid].uid, NVMMD_LIMIT_VCPUS, 1);
 	free(v);
+}
+
+void
+vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
+{
+	struct nvmmd_vcpu *v = vcpu_lookup(machid, cpuid);
+
+	if (v == NULL)
+		return;
+	vcpu_cancel(v);
+	vcpu_reap(v);
 }
 
 /* The command name of a process, from /proc; empty if it is gone. */
@@ -341,28 +368,48 @@ machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	error = limits_charge(peer->uid, NVMMD_LIMIT_MACHINES, 1);
 	if (error)
 		return error;
+	error = limits_charge(peer->uid, NVMMD_LIMIT_MAPPED, MACHINE_COMM_SIZE);
+	if (error) {
+		limits_refund(peer->uid, NVMMD_LIMIT_MACHINES, 1);
+		return error;
+	}
 	m = &machines[machid];
 	memset(m, 0, sizeof(*m));
 	m->present = true;
 	m->owner = owner;
 	m->uid = peer->uid;
 	m->pid = peer->pid;
+	m->mapped = MACHINE_COMM_SIZE;
 	machine_comm(peer->pid, m->comm);
+	log_debug("machine %u: made by pid %d uid %u (%s)", (unsigned)machid,
+	    (int)peer->pid, (unsigned)peer->uid, m->comm);
 	return 0;
 }
 
-/* Guest RAM is charged to the machine's creator, whoever maps it. */
+/*
+ * Guest RAM is charged to the machine's creator, whoever maps it, as RAM
+ * and as the daemon's address space that maps it.
+ */
 int
 machine_ram_charge(nvmm_machid_t machid, uint64_t size)
 {
+	struct nvmmd_machine *m;
 	int error;
 
 	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
 		return 0;
-	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_RAM, size);
-	if (error == 0)
-		machines[machid].ram += size;
-	return error;
+	m = &machines[machid];
+	error = limits_charge(m->uid, NVMMD_LIMIT_RAM, size);
+	if (error)
+		return error;
+	error = limits_charge(m->uid, NVMMD_LIMIT_MAPPED, size);
+	if (error) {
+		limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
+		return error;
+	}
+	m->ram += size;
+	m->mapped += size;
+	return 0;
 }
 
 void
@@ -375,16 +422,24 @@ machine_ram_refund(nvmm_machid_t machid, uint64_t size)
 	m = &machines[machid];
 	size = size < m->ram ? size : m->ram;
 	m->ram -= size;
+	m->mapped -= size;
 	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
+	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, size);
 }
 
+/* All of them are told first, so that they end together. */
 void
 machine_stop_vcpus(nvmm_machid_t machid)
 {
+	struct nvmmd_vcpu *v;
 	nvmm_cpuid_t cpuid;
 
 	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
-		vcpu_stop(machid, cpuid);
+		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
+			vcpu_cancel(v);
+	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
+		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
+			vcpu_reap(v);
 }
 
 void
@@ -396,6 +451,9 @@ machine_forget(nvmm_machid_t machid)
 	if (!machines[machid].present)
 		return;
 	machine_ram_refund(machid, machines[machid].ram);
+	limits_refund(machines[machid].uid, NVMMD_LIMIT_MAPPED,
+	    machines[machid].mapped);
+	machines[machid].mapped = 0;
 	limits_refund(machines[machid].uid, NVMMD_LIMIT_MACHINES, 1);
 	machines[machid].present = false;
 	machines[machid].owner = NULL;

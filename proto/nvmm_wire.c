@@ -98,6 +98,15 @@ nvmm_wire_recv(int sock, uint8_t *buf, size_t *lenp, int *fdp, int flags)
 		return (mh.msg_flags & MSG_TRUNC) ? EMSGSIZE : EBADMSG;
 	}
 	c = CMSG_FIRSTHDR(&mh);
+	/*
+	 * An empty packet reads as the end of the connection, which callers
+	 * take it for; one that carries descriptors is no end but garbage,
+	 * and its descriptors must not outlive it.
+	 */
+	if (c != NULL && n == 0) {
+		nvmm_wire_close_fds(&mh);
+		return EBADMSG;
+	}
 	if (c != NULL && (c->cmsg_level != SOL_SOCKET ||
 	    c->cmsg_type != SCM_RIGHTS ||
 	    c->cmsg_len != CMSG_LEN(sizeof(int)) ||

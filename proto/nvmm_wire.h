@@ -30,8 +30,8 @@ int	nvmm_wire_send(int sock, const ProtobufCMessage *msg, int fd, int flags);
  * Receives one packet into buf (NVMM_PROTO_MAX_MSG bytes) and its length
  * into *lenp, 0 at end of file.  Returns 0 or an errno value: EMSGSIZE
  * for a packet larger than the bound, EBADMSG for more than one
- * descriptor or any other ancillary data.  *fdp is the descriptor
- * received, or -1; none is leaked.
+ * descriptor, a descriptor on an empty packet or any other ancillary
+ * data.  *fdp is the descriptor received, or -1; none is leaked.
  */
 int	nvmm_wire_recv(int sock, uint8_t *buf, size_t *lenp, int *fdp,
 	    int flags);

@@ -5,9 +5,11 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -245,7 +247,7 @@ td_vm_create(struct td_vm *vm)
 	return 0;
 }
 
-static int
+int
 td_vcpu_create(struct td_vm *vm, nvmm_cpuid_t cpuid, struct nvmm_vcpu *vcpu,
     uint64_t ip, uint64_t rax)
 {
@@ -265,11 +267,69 @@ td_vcpu_create(struct td_vm *vm, nvmm_cpuid_t cpuid, struct nvmm_vcpu *vcpu,
 }
 
 int
-td_spin_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu)
+td_guest_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu, const void *begin,
+    const void *end)
 {
 	if (td_vm_create(vm) == -1)
 		return -1;
-	memcpy(vm->ram + TD_CODE_GPA, guest_spin_begin,
-	    (size_t)(guest_spin_end - guest_spin_begin));
+	memcpy(vm->ram + TD_CODE_GPA, begin,
+	    (size_t)((const uint8_t *)end - (const uint8_t *)begin));
 	return td_vcpu_create(vm, 0, vcpu, TD_CODE_GPA, 0);
+}
+
+int
+td_spin_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu)
+{
+	return td_guest_vm(vm, vcpu, guest_spin_begin, guest_spin_end);
+}
+
+/* -------------------------------------------------------------------------- */
+/* Unprivileged children. */
+
+const struct group *
+td_some_group(void)
+{
+	struct group *gr;
+
+	gr = getgrgid(100);
+	if (gr != NULL)
+		return gr;
+	setgrent();
+	while ((gr = getgrent()) != NULL)
+		if (gr->gr_gid != 0 && gr->gr_gid != TD_NOBODY)
+			break;
+	endgrent();
+	return gr;
+}
+
+void
+td_drop_to(uid_t uid, gid_t gid)
+{
+	C_CALL(setgroups(0, NULL));
+	C_CALL(setgid(gid));
+	C_CALL(setuid(uid));
+	C_CHECK(getuid() == uid && geteuid() == uid && getgid() == gid,
+	    "still privileged");
+	C_CALL(setenv("NVMM_SOCKET", HD_SOCKET, 1));
+}
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * The daemon's descriptor count once it stops moving: connections that
+ * just ended (hd_start's probes) take a moment to be closed.
+ */
+int
+td_fd_settled(pid_t daemon)
+{
+	uint64_t end = hc_now_ms() + 5000;
+	int n, last = -1, same = 0;
+
+	while (same < 10 && hc_now_ms() < end) {
+		n = hd_fd_count(daemon);
+		same = n == last ? same + 1 : 0;
+		last = n;
+		hc_sleep_ms(10);
+	}
+	return last;
 }

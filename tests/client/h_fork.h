@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -114,7 +115,29 @@ struct td_vm {
 
 extern const char *td_what;
 
+/* VCPU cpuid in real mode at ip, with rax. */
+int	td_vcpu_create(struct td_vm *vm, nvmm_cpuid_t cpuid,
+	    struct nvmm_vcpu *vcpu, uint64_t ip, uint64_t rax);
+/* A machine with the guest code [begin, end) on VCPU 0. */
+int	td_guest_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu,
+	    const void *begin, const void *end);
 /* A machine with the spinning guest on VCPU 0. */
 int	td_spin_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu);
+
+/*
+ * The daemon's descriptor count once it stops moving: connections that
+ * just ended take a moment to be closed.
+ */
+int	td_fd_settled(pid_t daemon);
+
+/* -------------------------------------------------------------------------- */
+/* Unprivileged children. */
+
+#define TD_NOBODY	65534
+
+/* A group that exists, to admit users with: gid 100 ("users") or another. */
+const struct group *td_some_group(void);
+/* In a child: becomes uid in gid alone; the socket relative to the cwd. */
+void	td_drop_to(uid_t uid, gid_t gid);
 
 #endif /* H_FORK_H */

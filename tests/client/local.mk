@@ -62,6 +62,16 @@ tests_client_t_hotpath_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
 	-I$(top_srcdir)/tests/common
 tests_client_t_hotpath_LDADD = $(TESTS_CLIENT_LIBS)
 
+# Attacks of unprivileged clients on the daemon and on other users.
+check_PROGRAMS += tests/client/t_hostile
+tests_client_t_hostile_SOURCES = tests/client/t_hostile.c \
+	$(TESTS_CLIENT_FORK) $(TESTS_CLIENT_GUESTS) $(TESTS_CLIENT_HARNESS)
+tests_client_t_hostile_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
+	-I$(top_srcdir)/tests/common \
+	-DNVMMCTL_PATH='"$(abs_top_builddir)/nvmmctl/nvmmctl"'
+tests_client_t_hostile_LDADD = $(TESTS_CLIENT_LIBS) \
+	proto/libnvmmproto.la $(PROTOBUF_C_LIBS)
+
 # A program written only against NetBSD's API, built against the
 # installed library with -lnvmm and with pkg-config.
 check_SCRIPTS += tests/client/t_dropin

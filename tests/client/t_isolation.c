@@ -31,28 +31,8 @@
 #include "h_fork.h"
 
 #define TD_SPARE_GPA	0x100000UL
-#define TD_NOBODY	65534
 
 /* -------------------------------------------------------------------------- */
-
-/*
- * The daemon's descriptor count once it stops moving: connections that
- * just ended (hd_start's probes) take a moment to be closed.
- */
-static int
-td_fd_settled(pid_t daemon)
-{
-	uint64_t end = hc_now_ms() + 5000;
-	int n, last = -1, same = 0;
-
-	while (same < 10 && hc_now_ms() < end) {
-		n = hd_fd_count(daemon);
-		same = n == last ? same + 1 : 0;
-		last = n;
-		hc_sleep_ms(10);
-	}
-	return last;
-}
 
 /* Waits up to 5 s for the daemon's descriptor count to be want. */
 static int
@@ -293,35 +273,6 @@ ATF_TC_BODY(forked_child_cannot_operate, tc)
 
 /* -------------------------------------------------------------------------- */
 
-/* A group that exists, to admit users with: gid 100 ("users") or another. */
-static const struct group *
-td_some_group(void)
-{
-	struct group *gr;
-
-	gr = getgrgid(100);
-	if (gr != NULL)
-		return gr;
-	setgrent();
-	while ((gr = getgrent()) != NULL)
-		if (gr->gr_gid != 0 && gr->gr_gid != TD_NOBODY)
-			break;
-	endgrent();
-	return gr;
-}
-
-/* In a child: no longer root; the socket by a path relative to the cwd. */
-static void
-td_drop_to(gid_t gid)
-{
-	C_CALL(setgroups(0, NULL));
-	C_CALL(setgid(gid));
-	C_CALL(setuid(TD_NOBODY));
-	C_CHECK(getuid() == TD_NOBODY && geteuid() == TD_NOBODY &&
-	    getgid() == gid, "still privileged");
-	C_CALL(setenv("NVMM_SOCKET", HD_SOCKET, 1));
-}
-
 ATF_TC_WITH_CLEANUP(outside_group_refused);
 TD_HEAD(outside_group_refused, "A peer outside the user group is refused "
     "with EACCES and the refusal logged; a member is accepted")
@@ -346,7 +297,7 @@ ATF_TC_BODY(outside_group_refused, tc)
 	daemon = hd_start(extra);
 
 	if (td_fork(&c)) {
-		td_drop_to(TD_NOBODY);
+		td_drop_to(TD_NOBODY, TD_NOBODY);
 		C_ERRNO(EACCES, nvmm_init());
 		_exit(0);
 	}
@@ -358,7 +309,7 @@ ATF_TC_BODY(outside_group_refused, tc)
 	if (td_fork(&c)) {
 		struct nvmm_machine mach;
 
-		td_drop_to(gid);
+		td_drop_to(TD_NOBODY, gid);
 		C_CALL(nvmm_init());
 		C_CALL(nvmm_machine_create(&mach));
 		C_CALL(nvmm_machine_destroy(&mach));

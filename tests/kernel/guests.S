@@ -22,6 +22,7 @@
 	.globl guest_outtwice_begin, guest_outtwice_end
 	.globl guest_assist_begin, guest_assist_end
 	.globl guest_ioassist_begin, guest_ioassist_end
+	.globl guest_starloop_begin, guest_starloop_end
 
 /*
  * Real mode, from RESET: the ROM's last 16 bytes jump back to its start,
@@ -410,5 +411,18 @@ guest_ioassist_begin:
 	cld
 	hlt
 guest_ioassist_end:
+/*
+ * WRMSR to STAR for ever, in real mode: every exit is one the driver
+ * handles itself, and the run never returns to the emulator.
+ */
+	.code16
+guest_starloop_begin:
+	mov	$0xC0000081, %ecx
+	xor	%eax, %eax
+	xor	%edx, %edx
+1:	wrmsr
+	jmp	1b
+guest_starloop_end:
+	.code64
 
 	.section .note.GNU-stack, "", @progbits

@@ -80,6 +80,28 @@ ram_cleanup()
 	stop_daemon
 }
 
+atf_test_case mapped cleanup
+mapped_head()
+{
+	atf_set "descr" "Address space over the uid's limit: each machine" \
+	    "takes 2M, guest RAM the rest; ENOMEM beyond it"
+	common_head
+}
+mapped_body()
+{
+	start_daemon mapped=5M
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_hva_map: Cannot allocate memory' \
+	    $AS_A "$DEMO" -m 4 -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $AS_A "$DEMO" -m 3 -t 1 "$IMAGE"
+	atf_check -o match:'uid 47301: over its mapped limit' cat nvmmd.log
+}
+mapped_cleanup()
+{
+	stop_daemon
+}
+
 atf_test_case machines cleanup
 machines_head()
 {
@@ -167,7 +189,8 @@ bad_limits_head()
 }
 bad_limits_body()
 {
-	for arg in bogus=1 machines ram=lots vcpus=-1 machines=1,; do
+	for arg in bogus=1 machines ram=lots vcpus=-1 machines=1, \
+	    mapped=lots; do
 		atf_check -s exit:2 -e match:'bad limits' "$NVMMD" -l "$arg"
 	done
 }
@@ -175,6 +198,7 @@ bad_limits_body()
 atf_init_test_cases()
 {
 	atf_add_test_case ram
+	atf_add_test_case mapped
 	atf_add_test_case machines
 	atf_add_test_case vcpus
 	atf_add_test_case connections
