@@ -87,11 +87,11 @@ check_refused()
 {
 	what=$1
 	d=$(sockdir)
-	before=$(ls -la "$d" | sort)
+	before=$(ls -lA --time-style=full-iso "$d" | sort)
 	atf_check -s exit:1 -o empty \
 	    -e match:"^nvmmd: $d/s.sock: $what; not replacing it\$" \
 	    timeout 10 "$NVMMD" -f -c "$PWD/empty.conf" -s "$d/s.sock"
-	after=$(ls -la "$d" | sort)
+	after=$(ls -lA --time-style=full-iso "$d" | sort)
 	[ "$before" = "$after" ] || atf_fail "$what: the directory changed"
 }
 
