@@ -130,13 +130,7 @@ kern_start(struct bench_vm *vm, unsigned n)
 	vm->comm->state_wanted = flags;
 	if ((error = nvmm_kern_vcpu_getstate(owner, vm->machid, 0)) != 0)
 		return kern_fail("getstate", error);
-	st->segs[NVMM_X64_SEG_CS].selector = 0;
-	st->segs[NVMM_X64_SEG_CS].base = 0;
-	st->segs[NVMM_X64_SEG_DS].selector = 0;
-	st->segs[NVMM_X64_SEG_DS].base = 0;
-	st->gprs[NVMM_X64_GPR_RIP] = BENCH_CODE;
-	st->gprs[NVMM_X64_GPR_RCX] = n;
-	st->gprs[NVMM_X64_GPR_RBX] = BENCH_MMIO;
+	bench_guest_state(st, n);
 	vm->comm->state_commit |= flags;
 	vm->comm->state_cached |= flags;
 	return 0;
