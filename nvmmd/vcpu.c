@@ -27,7 +27,7 @@
 
 /* The daemon's address space every machine takes: kernel/'s comm memfd. */
 #define MACHINE_COMM_SIZE \
-	((uint64_t)NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+	((uint64_t)NVMM_SLOTS_SIZE)
 
 static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
 
@@ -278,7 +278,7 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = nvmm_kern_vcpu_comm(owner, machid, cpuid, &v->comm, NULL, NULL);
 	if (error)
 		goto out;
-	v->db = nvmm_doorbell(v->comm);
+	v->db = &nvmm_slot_of(v->comm)->doorbell;
 	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
 	if (error)
 		goto out;

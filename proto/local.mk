@@ -9,6 +9,7 @@ proto_libnvmmproto_la_SOURCES = \
 	proto/nvmm_rpc.c \
 	proto/nvmm_rpc.h \
 	proto/nvmm_doorbell.h \
+	proto/nvmm_slot.h \
 	proto/nvmm_futex.h
 proto_libnvmmproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) \
 	-I$(top_builddir)/proto

@@ -16,11 +16,8 @@
 
 #include <stdint.h>
 
-#include <nvmm.h>
+#include <nvmm/nvmm_dev.h>
 
-#include "nvmm_kern.h"
-
-#define NVMM_DOORBELL_OFFSET	3072	/* in the VCPU's comm page */
 #define NVMM_DOORBELL_CONF_MAX	64
 
 enum nvmm_doorbell_op {
@@ -45,20 +42,5 @@ struct nvmm_doorbell {
 	uint8_t conf[NVMM_DOORBELL_CONF_MAX];
 	struct nvmm_vcpu_exit exit;	/* daemon, RUN: the exit */
 };
-
-_Static_assert(NVMM_DOORBELL_OFFSET >= sizeof(struct nvmm_comm_page),
-    "the doorbell overlaps the comm page");
-_Static_assert(NVMM_DOORBELL_OFFSET + sizeof(struct nvmm_doorbell) <=
-    NVMM_PAGE_SIZE, "the doorbell does not fit in the comm page");
-/* Every op of nvmm_kern_vcpu_conf_size() fits in conf. */
-_Static_assert(sizeof(struct nvmm_vcpu_conf_cpuid) <= NVMM_DOORBELL_CONF_MAX &&
-    sizeof(struct nvmm_vcpu_conf_tpr) <= NVMM_DOORBELL_CONF_MAX,
-    "a VCPU configuration does not fit in the doorbell");
-
-static inline struct nvmm_doorbell *
-nvmm_doorbell(void *comm)
-{
-	return (struct nvmm_doorbell *)((uint8_t *)comm + NVMM_DOORBELL_OFFSET);
-}
 
 #endif /* NVMM_DOORBELL_H */
