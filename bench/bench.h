@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "nvmm_doorbell.h"	/* nvmm_now_ns, the clock of every path */
+
 /*
  * Real-mode guests: RAM at [0, BENCH_RAM), code at BENCH_CODE, CX counts
  * the iterations, and BX holds the MMIO address, just past RAM.
@@ -112,7 +114,6 @@ int	bench_daemon_rss_kib(uint64_t *kib);
 int	bench_daemon_cpu(uint64_t *ns, uint64_t *slices);
 
 /* bench_main.c */
-uint64_t bench_now_ns(void);
 int	bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	bench_failx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -89,13 +89,13 @@ bench_exits_round(struct bench_way *w, unsigned n, uint64_t *ns)
 	if (w->backend->start(vm, n) == -1)
 		return -1;
 	for (;;) {
-		t0 = bench_now_ns();
+		t0 = nvmm_now_ns();
 		switch (w->backend->step(vm)) {
 		case BENCH_STEP_EXIT:
 			if (exits == n)
 				return bench_failx("%s: more than %u exits",
 				    w->backend->name, n);
-			ns[exits++] = bench_now_ns() - t0;
+			ns[exits++] = nvmm_now_ns() - t0;
 			break;
 		case BENCH_STEP_HALT:
 			if (exits == n)
@@ -161,7 +161,7 @@ stopper_main(void *arg)
 
 	while (stopper_wait_go(s)) {
 		nanosleep(&delay, NULL);
-		t = bench_now_ns();
+		t = nvmm_now_ns();
 		error = s->backend->stop(s->vm);
 		pthread_mutex_lock(&s->lock);
 		s->t_stop = t;
@@ -231,7 +231,7 @@ stop_sample(struct bench_way *w, struct stopper *s, unsigned seq,
 	do
 		step = w->backend->step(s->vm);
 	while (step == BENCH_STEP_OTHER);
-	t_ret = bench_now_ns();
+	t_ret = nvmm_now_ns();
 
 	pthread_mutex_lock(&s->lock);
 	while (s->done != seq)
@@ -267,10 +267,10 @@ bench_lifecycle_round(struct bench_way *w, unsigned n, uint64_t *ns)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		t0 = bench_now_ns();
+		t0 = nvmm_now_ns();
 		if (w->backend->lifecycle() == -1)
 			return -1;
-		ns[i] = bench_now_ns() - t0;
+		ns[i] = nvmm_now_ns() - t0;
 	}
 	return 0;
 }

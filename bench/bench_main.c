@@ -77,15 +77,6 @@ static bool want_idle = true;
 
 /* -------------------------------------------------------------------------- */
 
-uint64_t
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 int
 bench_fail(const char *fmt, ...)
 {

@@ -72,11 +72,11 @@ bench_pingpong_round(struct bench_way *w, unsigned n, uint64_t *ns)
 
 	memset(buf, 0xA5, sizeof(buf));
 	for (i = 0; i < n; i++) {
-		t0 = bench_now_ns();
+		t0 = nvmm_now_ns();
 		if (send(p->fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
 		    recv(p->fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
 			return bench_fail("socketpair ping-pong");
-		ns[i] = bench_now_ns() - t0;
+		ns[i] = nvmm_now_ns() - t0;
 	}
 	return 0;
 }
@@ -126,10 +126,10 @@ bench_ctl_round(struct bench_way *w, unsigned n, uint64_t *ns)
 	for (i = 0; i < n; i++) {
 		memset(&info, 0, sizeof(info));
 		info.machid = mach->machid;
-		t0 = bench_now_ns();
+		t0 = nvmm_now_ns();
 		if (nvmm_ctl(NVMM_CTL_MACH_INFO, &info, sizeof(info)) == -1)
 			return bench_fail("libnvmmclient: nvmm_ctl");
-		ns[i] = bench_now_ns() - t0;
+		ns[i] = nvmm_now_ns() - t0;
 	}
 	return 0;
 }

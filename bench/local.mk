@@ -7,7 +7,7 @@ bench_nvmm_bench_SOURCES = bench/bench.h bench/bench_main.c \
 	bench/bench_client.c bench/bench_daemon.c bench/bench_rpc.c
 bench_nvmm_bench_CFLAGS = $(AM_CFLAGS) $(LIBBSD_CFLAGS) \
 	-I$(top_srcdir)/kernel
-bench_nvmm_bench_LDADD = kernel/libnvmmkern.la \
+bench_nvmm_bench_LDADD = kernel/libnvmmkern.la proto/libnvmmproto.la \
 	libnvmmclient/libnvmmclient.la -lpthread
 
 .PHONY: bench

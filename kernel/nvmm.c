@@ -227,7 +227,7 @@ nvmm_kern_capability(struct nvmm_owner *owner, struct nvmm_capability *cap)
 static int
 nvmm_comm_create(struct nvmm_machine *mach)
 {
-	const size_t size = NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE;
+	const size_t size = NVMM_SLOTS_SIZE;
 	int fd, error;
 	void *base;
 
@@ -256,7 +256,7 @@ out:
 static void
 nvmm_comm_destroy(struct nvmm_machine *mach)
 {
-	munmap(mach->commbase, NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE);
+	munmap(mach->commbase, NVMM_SLOTS_SIZE);
 	close(mach->commfd);
 	mach->commbase = NULL;
 	mach->commfd = -1;
@@ -473,7 +473,7 @@ nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 {
 	struct nvmm_machine *mach;
 	struct nvmm_cpu *cpu;
-	uint8_t *pages;
+	struct nvmm_slot *slot;
 	int error;
 
 	error = nvmm_machine_get(owner, machid, false, &mach);
@@ -490,12 +490,11 @@ nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 		error = EBUSY;
 		goto out_cpu;
 	}
-	pages = mach->commbase + cpuid * NVMM_KERN_COMM_STRIDE;
-	memset(pages, 0, NVMM_KERN_COMM_STRIDE);
-	cpu->comm = (struct nvmm_comm_page *)pages;
-	cpu->access = (struct nvmm_kern_access *)
-	    (pages + NVMM_KERN_ACCESS_OFFSET);
-	cpu->data = pages + NVMM_PAGE_SIZE;
+	slot = nvmm_slot(mach->commbase, cpuid);
+	memset(slot, 0, sizeof(*slot));
+	cpu->comm = &slot->comm;
+	cpu->access = &slot->access;
+	cpu->data = slot->data;
 
 	error = nvmm_impl->vcpu_create(mach, cpu);
 	if (error)
@@ -727,7 +726,7 @@ nvmm_kern_vcpu_comm(struct nvmm_owner *owner, nvmm_machid_t machid,
     struct nvmm_kern_access **accessp, uint8_t **datap)
 {
 	struct nvmm_machine *mach;
-	uint8_t *pages;
+	struct nvmm_slot *slot;
 	int error;
 
 	error = nvmm_machine_get(owner, machid, false, &mach);
@@ -737,13 +736,12 @@ nvmm_kern_vcpu_comm(struct nvmm_owner *owner, nvmm_machid_t machid,
 		error = EINVAL;
 	} else {
 		/* As NetBSD's mmap, this does not ask that the VCPU exist. */
-		pages = mach->commbase + cpuid * NVMM_KERN_COMM_STRIDE;
-		*commp = (struct nvmm_comm_page *)pages;
+		slot = nvmm_slot(mach->commbase, cpuid);
+		*commp = &slot->comm;
 		if (accessp != NULL)
-			*accessp = (struct nvmm_kern_access *)
-			    (pages + NVMM_KERN_ACCESS_OFFSET);
+			*accessp = &slot->access;
 		if (datap != NULL)
-			*datap = pages + NVMM_PAGE_SIZE;
+			*datap = slot->data;
 	}
 	nvmm_machine_put(mach);
 	return error;

@@ -20,77 +20,15 @@
 
 #include <nvmm/nvmm_dev.h>
 
+#include "nvmm_slot.h"	/* limits, the comm memfd's layout */
+
 struct nvmm_owner;
-
-/*
- * The driver's limits, NetBSD's, which nvmm_kern_capability() reports.
- * They are defined here, once, for whatever is laid out by them: the
- * machine table, a machine's VCPU slots and comm memfd (a stride per
- * VCPU), the daemon's tables, libnvmmclient's mapping of the comm memfd.
- */
-#define NVMM_MAX_MACHINES	128
-#define NVMM_MAX_VCPUS		256
-#define NVMM_PAGE_SIZE		4096UL	/* the x86 page, as guest and host */
-#define NVMM_PAGE_MASK		(NVMM_PAGE_SIZE - 1)
-
-_Static_assert(sizeof(((struct nvmm_ctl_mach_list *)0)->machids) * CHAR_BIT
-    >= NVMM_MAX_MACHINES, "NVMM_CTL_MACH_LIST cannot name every machine");
-
-/*
- * A value in memory another process can rewrite at any moment (the comm
- * pages): read exactly once, then only the copy is used.
- */
-#define NVMM_READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
-#define NVMM_WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
-
-/*
- * A bool of shared memory holds whatever byte the other process wrote, and
- * loading anything but 0 or 1 as a bool is undefined: it is read once as
- * the byte it is, and another value is refused with EINVAL.
- */
-_Static_assert(sizeof(bool) == sizeof(uint8_t), "bool is not one byte");
-
-static inline int
-nvmm_read_bool_once(const bool *p, bool *valuep)
-{
-	uint8_t byte = NVMM_READ_ONCE(*(const uint8_t *)(const void *)p);
-
-	if (byte > 1)
-		return EINVAL;
-	*valuep = byte != 0;
-	return 0;
-}
 
 /*
  * The signal that kicks a VCPU thread out of KVM_RUN.  kernel/ installs a
  * no-op handler for it; a process using kernel/ must leave it alone.
  */
 #define NVMM_KERN_KICK_SIGNAL	(SIGRTMIN + 0)
-
-/* Pages per VCPU in the machine's comm memfd: the comm page, then data. */
-#define NVMM_KERN_COMM_PAGES	2
-#define NVMM_KERN_COMM_STRIDE	(NVMM_KERN_COMM_PAGES * NVMM_PAGE_SIZE)
-
-/*
- * The data phase of the IO or MMIO access that the last exit reported and
- * that KVM has yet to finish.  Its header lies in the comm page at
- * NVMM_KERN_ACCESS_OFFSET, its data fills the VCPU's second page.  The
- * emulator (an assist) reads OUT and write data there, puts IN and read
- * data there, and sets `handled'; kernel/ copies and validates what it
- * takes from it.
- */
-#define NVMM_KERN_ACCESS_OFFSET		2048
-#define NVMM_KERN_ACCESS_DATA_MAX	NVMM_PAGE_SIZE
-
-struct nvmm_kern_access {
-	uint32_t pending;	/* set by kernel/: KVM waits for this access */
-	uint32_t handled;	/* set by the emulator: data phase done */
-	uint32_t is_io;		/* IO port access, else MMIO */
-	uint32_t write;		/* OUT or MMIO write */
-	uint32_t size;		/* bytes per element */
-	uint32_t count;		/* elements (> 1 for batched string IO) */
-	uint64_t addr;		/* port or GPA */
-};
 
 /* Owners: a normal owner records its pid; there is one root owner. */
 int	nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root);
@@ -171,7 +109,7 @@ int	nvmm_kern_vcpu_comm(struct nvmm_owner *owner, nvmm_machid_t machid,
 
 /*
  * A new descriptor of the machine's comm memfd, for a client to map; VCPU
- * n's pages start at n * NVMM_KERN_COMM_STRIDE.  The caller closes it.
+ * n's pages are nvmm_slot(base, n).  The caller closes it.
  */
 int	nvmm_kern_machine_comm_fd(struct nvmm_owner *owner,
 	    nvmm_machid_t machid, int *fdp);
@@ -199,26 +137,5 @@ int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
  * other (seccomp).  Returns their number; *reqsp points to them.
  */
 size_t	nvmm_kern_ioctls(const unsigned long **reqsp);
-
-/*
- * The size of the structure of each VCPU conf op the driver takes
- * (NetBSD's per-op table), or 0 for an op it does not know.  Whoever
- * copies a configuration across (libnvmmclient into the doorbell) copies
- * exactly this much of the caller's.
- */
-static inline size_t
-nvmm_kern_vcpu_conf_size(uint64_t op)
-{
-	static const size_t sizes[NVMM_X86_VCPU_NCONF] = {
-		[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_CPUID)] =
-		    sizeof(struct nvmm_vcpu_conf_cpuid),
-		[NVMM_VCPU_CONF_MD(NVMM_VCPU_CONF_TPR)] =
-		    sizeof(struct nvmm_vcpu_conf_tpr),
-	};
-
-	if (NVMM_VCPU_CONF_MD(op) >= NVMM_X86_VCPU_NCONF)
-		return 0;
-	return sizes[NVMM_VCPU_CONF_MD(op)];
-}
 
 #endif /* NVMM_KERN_H */

@@ -10,8 +10,7 @@ libnvmmclient_libnvmmclient_la_SOURCES = \
 	libnvmmclient/nvmm_assist.c \
 	libnvmmclient/nvmm_gva.c \
 	libnvmmclient/nvmm_dump.c
-libnvmmclient_libnvmmclient_la_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) \
-	-I$(top_srcdir)/kernel
+libnvmmclient_libnvmmclient_la_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS)
 libnvmmclient_libnvmmclient_la_LIBADD = proto/libnvmmproto.la \
 	$(PROTOBUF_C_LIBS) -lpthread
 # NetBSD's libnvmm is major 0, minor 1.

@@ -13,7 +13,7 @@
 
 #include "nvmmc.h"
 
-#define NVMMC_COMM_SIZE		(NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+#define NVMMC_COMM_SIZE		NVMM_SLOTS_SIZE
 
 int
 nvmm_capability(struct nvmm_capability *cap)
@@ -163,14 +163,12 @@ nvmmc_vcpu_attach(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
     struct nvmm_vcpu *vcpu, struct nvmm_vcpu_exit *exit)
 {
 	struct nvmmc_vcpu *v = &nvmmc_machine(mach)->vcpus[cpuid];
-	uint8_t *pages;
+	struct nvmm_slot *slot = nvmm_slot(nvmmc_machine(mach)->comm, cpuid);
 
-	pages = nvmmc_machine(mach)->comm + cpuid * NVMM_KERN_COMM_STRIDE;
-	v->comm = (struct nvmm_comm_page *)pages;
-	v->db = nvmm_doorbell(pages);
-	v->access = (struct nvmm_kern_access *)(pages +
-	    NVMM_KERN_ACCESS_OFFSET);
-	v->data = pages + NVMM_PAGE_SIZE;
+	v->comm = &slot->comm;
+	v->db = &slot->doorbell;
+	v->access = &slot->access;
+	v->data = slot->data;
 	v->exit = exit;
 	v->present = true;
 	mach->pages[cpuid] = v->comm;

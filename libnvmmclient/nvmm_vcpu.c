@@ -5,95 +5,9 @@
  * configuration, the assists' completion).
  */
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <time.h>
 
 #include "nvmmc.h"
-#include "nvmm_futex.h"
-
-/* How long to spin for the daemon's answer before sleeping on it. */
-#define NVMMC_SPIN_NS		200000L
-/* How often a sleeping wait checks that the daemon is still there. */
-#define NVMMC_SLEEP_NS		100000000L
-
-static uint64_t
-nvmmc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static bool
-nvmmc_answered(struct nvmm_doorbell *db, uint32_t seq)
-{
-	return __atomic_load_n(&db->ack, __ATOMIC_ACQUIRE) == seq ||
-	    __atomic_load_n(&db->dead, __ATOMIC_ACQUIRE);
-}
-
-static bool
-nvmmc_spin(struct nvmm_doorbell *db, uint32_t seq)
-{
-	uint64_t end = nvmmc_now_ns() + NVMMC_SPIN_NS;
-	unsigned i;
-
-	for (;;) {
-		for (i = 0; i < 64; i++) {
-			if (nvmmc_answered(db, seq))
-				return true;
-			__builtin_ia32_pause();
-		}
-		if (nvmmc_now_ns() >= end)
-			return false;
-	}
-}
-
-/* A signal woke the wait: a stop it asked for is passed on at once. */
-static void
-nvmmc_kick_if_stopped(struct nvmm_machine *mach, struct nvmmc_vcpu *v,
-    nvmm_cpuid_t cpuid)
-{
-	if (__atomic_load_n(&v->comm->stop, __ATOMIC_SEQ_CST))
-		(void)nvmm_rpc_kick(&nvmmc_rpc, mach->machid, cpuid);
-}
-
-/*
- * Waits for the answer to request seq.  Signals do not end the wait:
- * nvmm_vcpu_run never fails with EINTR.
- */
-static int
-nvmmc_wait(struct nvmm_machine *mach, struct nvmmc_vcpu *v,
-    nvmm_cpuid_t cpuid, uint32_t seq)
-{
-	const struct timespec slice = { 0, NVMMC_SLEEP_NS };
-	struct nvmm_doorbell *db = v->db;
-	uint32_t ack;
-	int ret;
-
-	if (nvmmc_spin(db, seq))
-		goto answered;
-	for (;;) {
-		__atomic_store_n(&db->client_waits, 1, __ATOMIC_SEQ_CST);
-		ack = __atomic_load_n(&db->ack, __ATOMIC_SEQ_CST);
-		if (ack == seq || __atomic_load_n(&db->dead, __ATOMIC_SEQ_CST))
-			break;
-		ret = nvmm_futex_wait(&db->ack, ack, &slice);
-		__atomic_store_n(&db->client_waits, 0, __ATOMIC_SEQ_CST);
-		if (nvmmc_answered(db, seq))
-			goto answered;
-		if (ret == -1 && errno == EINTR)
-			nvmmc_kick_if_stopped(mach, v, cpuid);
-		else if (ret == -1 && errno == ETIMEDOUT && !nvmmc_connected())
-			return ENXIO;
-	}
-	__atomic_store_n(&db->client_waits, 0, __ATOMIC_SEQ_CST);
-answered:
-	if (__atomic_load_n(&db->ack, __ATOMIC_ACQUIRE) != seq)
-		return ENOENT;		/* the VCPU or its machine is gone */
-	return db->error;
-}
 
 /* A configuration travels with its CONFIGURE request, under one lock. */
 struct nvmmc_conf {
@@ -132,12 +46,8 @@ nvmmc_ring_with(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
 		memset(db->conf, 0, sizeof(db->conf));
 		memcpy(db->conf, conf->data, conf->size);
 	}
-	seq = __atomic_load_n(&db->ack, __ATOMIC_RELAXED) + 1;
-	__atomic_store_n(&db->seq, seq, __ATOMIC_RELEASE);
-	__atomic_fetch_add(&db->wake, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&db->daemon_waits, __ATOMIC_SEQ_CST))
-		nvmm_futex_wake(&db->wake);
-	error = nvmmc_wait(mach, v, vcpu->cpuid, seq);
+	seq = nvmm_doorbell_ring(db);
+	error = nvmm_doorbell_wait(db, seq, nvmmc_connected);
 	pthread_mutex_unlock(&v->lock);
 	return error;
 }

@@ -19,8 +19,7 @@
 #include <stdint.h>
 
 #include <nvmm.h>
-#include "nvmm_kern.h"
-#include "nvmm_doorbell.h"
+#include "nvmm_slot.h"
 #include "nvmm_rpc.h"
 
 /* A VCPU's shared pages, as this process maps them. */

@@ -310,14 +310,6 @@ op_ctl_kill(struct ops_ctx *c)
 	return error;
 }
 
-static int
-op_kick(struct ops_ctx *c)
-{
-	const Nvmm__Kick *m = c->req->kick;
-
-	return nvmm_kern_vcpu_kick(c->s->owner, m->machid, m->cpuid);
-}
-
 /* -------------------------------------------------------------------------- */
 
 /*
@@ -352,7 +344,6 @@ static const struct nvmmd_op {
 	    op_gpa_map },
 	{ NVMM__REQUEST__OP_GPA_UNMAP, 0, "gpa_unmap", R_DRIVE, false,
 	    op_gpa_unmap },
-	{ NVMM__REQUEST__OP_KICK, 0, "kick", R_DRIVE, false, op_kick },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_LIST, "ctl mach_list", R_ALL,
 	    false, op_ctl_list },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_OWNER, "ctl mach_owner", R_ALL,

@@ -20,65 +20,12 @@
 #include <time.h>
 
 #include "nvmmd.h"
-#include "nvmm_futex.h"
-
-/* How long a VCPU thread waits for the next request before sleeping. */
-#define VCPU_SPIN_NS	100000L
 
 /* The daemon's address space every machine takes: kernel/'s comm memfd. */
 #define MACHINE_COMM_SIZE \
-	((uint64_t)NVMM_MAX_VCPUS * NVMM_KERN_COMM_STRIDE)
+	((uint64_t)NVMM_SLOTS_SIZE)
 
 static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
-
-static uint64_t
-vcpu_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* True when the doorbell moved within the spin budget. */
-static bool
-vcpu_spin(struct nvmm_doorbell *db, uint32_t wake)
-{
-	uint64_t end = vcpu_now_ns() + VCPU_SPIN_NS;
-	unsigned i;
-
-	for (;;) {
-		for (i = 0; i < 64; i++) {
-			if (__atomic_load_n(&db->wake, __ATOMIC_ACQUIRE) != wake)
-				return true;
-			__builtin_ia32_pause();
-		}
-		if (vcpu_now_ns() >= end)
-			return false;
-	}
-}
-
-static void
-vcpu_sleep(struct nvmmd_vcpu *v, uint32_t wake)
-{
-	struct nvmm_doorbell *db = v->db;
-
-	__atomic_store_n(&db->daemon_waits, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&db->wake, __ATOMIC_SEQ_CST) == wake &&
-	    !atomic_load(&v->quit))
-		nvmm_futex_wait(&db->wake, wake, NULL);
-	__atomic_store_n(&db->daemon_waits, 0, __ATOMIC_SEQ_CST);
-}
-
-static void
-vcpu_answer(struct nvmm_doorbell *db, uint32_t seq, int error, bool done)
-{
-	db->error = error;
-	db->done = done;
-	__atomic_store_n(&db->ack, seq, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&db->client_waits, __ATOMIC_SEQ_CST))
-		nvmm_futex_wake(&db->ack);
-}
 
 /* NVMM's exit reason, as an index of the statistics. */
 static unsigned
@@ -107,7 +54,7 @@ static void
 vcpu_account(struct nvmmd_vcpu *v, uint64_t start, uint64_t reason)
 {
 	__atomic_fetch_add(&v->nruns, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&v->run_ns, vcpu_now_ns() - start, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&v->run_ns, nvmm_now_ns() - start, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&v->exits[vcpu_exit_index(reason)], 1,
 	    __ATOMIC_RELAXED);
 }
@@ -119,7 +66,7 @@ vcpu_run_ns(const struct nvmmd_vcpu *v)
 	uint64_t since = __atomic_load_n(&v->run_since, __ATOMIC_RELAXED);
 	uint64_t ns = __atomic_load_n(&v->run_ns, __ATOMIC_RELAXED);
 
-	return since != 0 ? ns + (vcpu_now_ns() - since) : ns;
+	return since != 0 ? ns + (nvmm_now_ns() - since) : ns;
 }
 
 /*
@@ -148,7 +95,7 @@ vcpu_run(struct nvmmd_vcpu *v)
 	int error;
 
 	watcher_add(v);
-	start = vcpu_now_ns();
+	start = nvmm_now_ns();
 	__atomic_store_n(&v->run_since, start, __ATOMIC_RELAXED);
 	error = nvmm_kern_vcpu_run(v->owner, v->machid, v->cpuid, &exit);
 	__atomic_store_n(&v->run_since, 0, __ATOMIC_RELAXED);
@@ -203,15 +150,14 @@ vcpu_serve(struct nvmmd_vcpu *v, uint32_t seq)
 		error = EINVAL;
 		break;
 	}
-	vcpu_answer(db, seq, error, done);
+	nvmm_doorbell_answer(db, seq, error, done);
 }
 
 static void *
 vcpu_main(void *arg)
 {
 	struct nvmmd_vcpu *v = arg;
-	struct nvmm_doorbell *db = v->db;
-	uint32_t wake, seq, served = 0;
+	uint32_t seq, served = 0;
 	int error;
 
 	/* A VCPU thread runs a guest: it gets less than the daemon. */
@@ -220,24 +166,12 @@ vcpu_main(void *arg)
 		    (unsigned)v->machid, (unsigned)v->cpuid, strerror(error));
 		atomic_store(&v->quit, true);
 	}
-	for (;;) {
-		wake = __atomic_load_n(&db->wake, __ATOMIC_SEQ_CST);
-		if (atomic_load(&v->quit))
-			break;
-		seq = __atomic_load_n(&db->seq, __ATOMIC_ACQUIRE);
-		if (seq != served) {
-			vcpu_serve(v, seq);
-			served = seq;
-			continue;
-		}
-		if (!vcpu_spin(db, wake))
-			vcpu_sleep(v, wake);
+	while (nvmm_doorbell_next(v->db, served, &v->quit, &seq)) {
+		vcpu_serve(v, seq);
+		served = seq;
 	}
 	/* Nobody will answer from now on; a request in flight learns why. */
-	__atomic_store_n(&db->dead, 1, __ATOMIC_SEQ_CST);
-	seq = __atomic_load_n(&db->seq, __ATOMIC_SEQ_CST);
-	if (seq != served)
-		vcpu_answer(db, seq, ENOENT, false);
+	nvmm_doorbell_close(v->db, served);
 	return NULL;
 }
 
@@ -278,7 +212,7 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = nvmm_kern_vcpu_comm(owner, machid, cpuid, &v->comm, NULL, NULL);
 	if (error)
 		goto out;
-	v->db = nvmm_doorbell(v->comm);
+	v->db = &nvmm_slot_of(v->comm)->doorbell;
 	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
 	if (error)
 		goto out;
@@ -312,8 +246,7 @@ static void
 vcpu_cancel(struct nvmmd_vcpu *v)
 {
 	atomic_store(&v->quit, true);
-	__atomic_fetch_add(&v->db->wake, 1, __ATOMIC_SEQ_CST);
-	nvmm_futex_wake(&v->db->wake);
+	nvmm_doorbell_poke(v->db);
 	nvmm_kern_vcpu_cancel(v->owner, v->machid, v->cpuid);
 }
 

@@ -1,26 +1,19 @@
 /*
  * The doorbell: how a client and the daemon's VCPU thread hand a VCPU
  * operation across without a system call in the common case.  It lives in
- * each VCPU's comm page, after NetBSD's struct nvmm_comm_page and
- * kernel/'s access header, in memory both processes map.
- *
- * The client writes op (and conf), publishes seq+1 in seq, bumps wake and
- * wakes the daemon only if it sleeps; then spins on ack, and sleeps on it
- * (futex) if the answer is slow.  The daemon's VCPU thread spins on wake,
- * then sleeps on it; anything that gives it work (the client, the daemon
- * itself) bumps wake, so no wake-up is lost.  The daemon reads every word
- * once and trusts none: a client scribbling here only hurts its own VCPU.
+ * each VCPU's slot (proto/nvmm_slot.h), in memory both processes map.
+ * Both halves of the protocol and its ordering rules are in
+ * proto/nvmm_doorbell.c; nobody else touches these words.
  */
 #ifndef NVMM_DOORBELL_H
 #define NVMM_DOORBELL_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-#include <nvmm.h>
+#include <nvmm/nvmm_dev.h>
 
-#include "nvmm_kern.h"
-
-#define NVMM_DOORBELL_OFFSET	3072	/* in the VCPU's comm page */
 #define NVMM_DOORBELL_CONF_MAX	64
 
 enum nvmm_doorbell_op {
@@ -46,19 +39,37 @@ struct nvmm_doorbell {
 	struct nvmm_vcpu_exit exit;	/* daemon, RUN: the exit */
 };
 
-_Static_assert(NVMM_DOORBELL_OFFSET >= sizeof(struct nvmm_comm_page),
-    "the doorbell overlaps the comm page");
-_Static_assert(NVMM_DOORBELL_OFFSET + sizeof(struct nvmm_doorbell) <=
-    NVMM_PAGE_SIZE, "the doorbell does not fit in the comm page");
-/* Every op of nvmm_kern_vcpu_conf_size() fits in conf. */
-_Static_assert(sizeof(struct nvmm_vcpu_conf_cpuid) <= NVMM_DOORBELL_CONF_MAX &&
-    sizeof(struct nvmm_vcpu_conf_tpr) <= NVMM_DOORBELL_CONF_MAX,
-    "a VCPU configuration does not fit in the doorbell");
+/* The monotonic clock, in ns. */
+uint64_t	nvmm_now_ns(void);
+/* Spins while *word == value, at most budget_ns; true if it moved. */
+bool	nvmm_spin_while(const uint32_t *word, uint32_t value,
+	    uint64_t budget_ns);
 
-static inline struct nvmm_doorbell *
-nvmm_doorbell(void *comm)
-{
-	return (struct nvmm_doorbell *)((uint8_t *)comm + NVMM_DOORBELL_OFFSET);
-}
+/*
+ * The client's half.  The caller writes op (and conf_op, conf) and then
+ * rings; one request at a time per doorbell (the caller's lock).
+ * nvmm_doorbell_wait returns the request's errno, ENOENT if the VCPU is
+ * gone, or ENXIO when alive() (asked every 100 ms of sleep) says the
+ * daemon is; with alive NULL, the sleep has no timeout.  Signals do not
+ * end the wait.
+ */
+uint32_t nvmm_doorbell_ring(struct nvmm_doorbell *db);
+int	nvmm_doorbell_wait(struct nvmm_doorbell *db, uint32_t seq,
+	    bool (*alive)(void));
+
+/*
+ * The daemon's half, for the one thread that serves the doorbell.
+ * nvmm_doorbell_next waits for the request after `served' and returns
+ * true with its number, or false once *quit is set; nvmm_doorbell_answer
+ * publishes the answer; nvmm_doorbell_close marks the doorbell dead and
+ * answers a request in flight with ENOENT.  nvmm_doorbell_poke, from any
+ * thread, makes a waiting nvmm_doorbell_next look at *quit again.
+ */
+bool	nvmm_doorbell_next(struct nvmm_doorbell *db, uint32_t served,
+	    atomic_bool *quit, uint32_t *seqp);
+void	nvmm_doorbell_answer(struct nvmm_doorbell *db, uint32_t seq,
+	    int error, bool done);
+void	nvmm_doorbell_close(struct nvmm_doorbell *db, uint32_t served);
+void	nvmm_doorbell_poke(struct nvmm_doorbell *db);
 
 #endif /* NVMM_DOORBELL_H */

@@ -364,14 +364,3 @@ nvmm_rpc_ctl(struct nvmm_rpc *rpc, int op, void *data, size_t size)
 	nvmm__reply__free_unpacked(reply, NULL);
 	return error;
 }
-
-int
-nvmm_rpc_kick(struct nvmm_rpc *rpc, nvmm_machid_t machid, nvmm_cpuid_t cpuid)
-{
-	Nvmm__Kick op = NVMM__KICK__INIT;
-
-	op.machid = machid;
-	op.cpuid = cpuid;
-	return nvmm_rpc_op(rpc, NVMM__REQUEST__OP_KICK,
-	    &op.base, -1, NULL, NULL);
-}

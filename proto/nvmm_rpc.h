@@ -63,7 +63,5 @@ int	nvmm_rpc_gpa_unmap(struct nvmm_rpc *rpc, nvmm_machid_t machid,
 	    uint64_t gpa, uint64_t size);
 /* On success the reply's data, which must be size bytes, is in data. */
 int	nvmm_rpc_ctl(struct nvmm_rpc *rpc, int op, void *data, size_t size);
-int	nvmm_rpc_kick(struct nvmm_rpc *rpc, nvmm_machid_t machid,
-	    nvmm_cpuid_t cpuid);
 
 #endif /* NVMM_RPC_H */

@@ -9,7 +9,7 @@
 
 #include "h_client.h"
 #include "h_daemon.h"
-#include "nvmm_kern.h"		/* the access header in the comm page */
+#include "nvmm_slot.h"		/* the access header in the comm page */
 
 HC_DAEMON_TC(mmio_write_without_round_trip, "After nvmm_assist_mem of an "
     "MMIO write the access is handled but still pending (no round trip); "
@@ -28,8 +28,7 @@ ATF_TC_BODY(mmio_write_without_round_trip, tc)
 	hc_dev_init(&dev);
 	hc_setup_guest(&vm, &hv, &dev, guest_mmio_begin, guest_mmio_end);
 	hx_mmio_fill(dev.mmio);
-	acc = (const struct nvmm_kern_access *)((const uint8_t *)
-	    vm.mach.pages[0] + NVMM_KERN_ACCESS_OFFSET);
+	acc = &nvmm_slot_of(vm.mach.pages[0])->access;
 
 	exit = hv.vcpu.exit;
 	for (n = 0; n < 32; n++) {

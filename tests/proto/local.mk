@@ -1,4 +1,5 @@
-# tests/proto/: the protocol's client end, against a scripted peer; no
+# tests/proto/: the protocol's client end, against a scripted peer, and
+# the doorbell between two threads and two processes; no
 # daemon, no KVM.
 EXTRA_DIST += tests/proto/Kyuafile
 check_PROGRAMS += tests/proto/t_rpc
@@ -6,3 +7,8 @@ tests_proto_t_rpc_SOURCES = tests/proto/t_rpc.c $(TESTS_LSAN_SOURCES)
 tests_proto_t_rpc_CFLAGS = $(TESTS_ATF_CFLAGS) $(NVMM_PROTO_CFLAGS)
 tests_proto_t_rpc_LDADD = proto/libnvmmproto.la $(PROTOBUF_C_LIBS) \
 	$(TESTS_ATF_LIBS) -lpthread
+check_PROGRAMS += tests/proto/t_doorbell
+tests_proto_t_doorbell_SOURCES = tests/proto/t_doorbell.c $(TESTS_LSAN_SOURCES)
+tests_proto_t_doorbell_CFLAGS = $(TESTS_ATF_CFLAGS) $(NVMM_PROTO_CFLAGS)
+tests_proto_t_doorbell_LDADD = proto/libnvmmproto.la $(TESTS_ATF_LIBS) \
+	-lpthread

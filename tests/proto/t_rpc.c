@@ -238,7 +238,7 @@ ATF_TC_BODY(rpc_errors_and_ids, tc)
 	peer_start(&p, &rpc, script, sizeof(script) / sizeof(script[0]));
 	ATF_CHECK_EQ(nvmm_rpc_machine_destroy(&rpc, 3), EPERM);
 	ATF_CHECK_EQ(nvmm_rpc_vcpu_create(&rpc, 3, 4), 0);
-	ATF_CHECK_EQ(nvmm_rpc_kick(&rpc, 3, 4), EPROTO);	/* not its id */
+	ATF_CHECK_EQ(nvmm_rpc_vcpu_destroy(&rpc, 3, 4), EPROTO);	/* not its id */
 
 	/* machine_create's reply is nothing without the comm memfd. */
 	ATF_CHECK_EQ(nvmm_rpc_machine_create(&rpc, &machid, &fd), EPROTO);
@@ -263,7 +263,7 @@ ATF_TC_BODY(rpc_errors_and_ids, tc)
 
 	ATF_CHECK_EQ(p.cases[0], NVMM__REQUEST__OP_MACHINE_DESTROY);
 	ATF_CHECK_EQ(p.cases[1], NVMM__REQUEST__OP_VCPU_CREATE);
-	ATF_CHECK_EQ(p.cases[2], NVMM__REQUEST__OP_KICK);
+	ATF_CHECK_EQ(p.cases[2], NVMM__REQUEST__OP_VCPU_DESTROY);
 	ATF_CHECK_EQ(p.cases[8], NVMM__REQUEST__OP_GPA_UNMAP);
 	for (i = 0; i < sizeof(script) / sizeof(script[0]); i++)
 		ATF_CHECK_EQ_MSG(p.ids[i], i + 1, "request %zu had id %ju", i,

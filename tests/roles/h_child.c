@@ -256,10 +256,6 @@ ch_op(const struct cmd *c, struct res *r)
 		r->error = nvmm_rpc_gpa_unmap(&ch_rpc, (nvmm_machid_t)c->a[0],
 		    c->a[1], c->a[2]);
 		break;
-	case ROW_KICK:
-		r->error = nvmm_rpc_kick(&ch_rpc, (nvmm_machid_t)c->a[0],
-		    (nvmm_cpuid_t)c->a[1]);
-		break;
 	case ROW_CTL_MACH_INFO:
 	case ROW_CTL_MACH_LIST:
 	case ROW_CTL_MACH_OWNER:

@@ -52,7 +52,6 @@ const struct row_spec rows[ROW_COUNT] = {
 	[ROW_HVA_UNMAP] = { "hva_unmap", "hva_unmap", -1, 0, 0, { Y, Y, N } },
 	[ROW_GPA_MAP] = { "gpa_map", "gpa_map", -1, 0, 0, { Y, Y, N } },
 	[ROW_GPA_UNMAP] = { "gpa_unmap", "gpa_unmap", -1, 0, 0, { Y, Y, N } },
-	[ROW_KICK] = { "kick", "kick", -1, 0, 0, { Y, Y, N } },
 	/* Served by the table's catch-all ctl row, which the log calls "ctl". */
 	[ROW_CTL_MACH_INFO] = { "ctl", "ctl", NVMM_CTL_MACH_INFO,
 	    sizeof(struct nvmm_ctl_mach_info), 0, { Y, Y, Y } },

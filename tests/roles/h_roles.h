@@ -65,7 +65,6 @@ enum row {
 	ROW_HVA_UNMAP,
 	ROW_GPA_MAP,
 	ROW_GPA_UNMAP,
-	ROW_KICK,
 	ROW_CTL_MACH_INFO,
 	ROW_CTL_MACH_LIST,
 	ROW_CTL_MACH_OWNER,
@@ -172,7 +171,7 @@ struct res {
 
 /*
  * The table through libnvmm's public API, on a machine of its own: data
- * holds each row's errno (LIB_UNTRIED where the API has no call: kick).
+ * holds each row's errno (LIB_UNTRIED for a row the API has no call for).
  * v0 VCPUs and v1 RAM as mach_info said, v2 and v3 the list, v4 the
  * owner's uid, v5 the machine.
  */

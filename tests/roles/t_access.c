@@ -133,7 +133,7 @@ ATF_TC_BODY(user_isolation, tc)
 	static const enum row no_log[] = { ROW_CTL_MACH_INFO,
 	    ROW_CTL_MACH_OWNER, ROW_CTL_VCPU_STATS, ROW_MACHINE_DESTROY,
 	    ROW_VCPU_CREATE, ROW_VCPU_DESTROY, ROW_HVA_MAP, ROW_HVA_UNMAP,
-	    ROW_GPA_MAP, ROW_GPA_UNMAP, ROW_KICK };
+	    ROW_GPA_MAP, ROW_GPA_UNMAP };
 	struct child a, a2, b, obs;
 	struct nvmm_ctl_mach_info info;
 	struct nvmm_ctl_mach_owner ow;
@@ -199,7 +199,6 @@ ATF_TC_BODY(user_isolation, tc)
 	    mb.ram, 0, 0));
 	ISO_CHECK("hva_unmap", ag_op(&a, ROW_HVA_UNMAP, &r, mb.machid, mb.hva,
 	    mb.ram, 0, 0));
-	ISO_CHECK("kick", ag_op(&a, ROW_KICK, &r, mb.machid, 0, 0, 0, 0));
 	ISO_CHECK("machine_destroy", ag_op(&a, ROW_MACHINE_DESTROY, &r,
 	    mb.machid, 0, 0, 0, 0));
 	ISO_CHECK("mach_kill", ag_kill(&a, mb.machid, &r));

@@ -69,8 +69,6 @@ lib_table(enum col col, enum who who, const struct gmach *victim)
 	child_do(&ch, &c, &r);
 	memcpy(err, r.data, sizeof(err));
 	for (row = 0; row < ROW_COUNT; row++) {
-		if (row == ROW_KICK)
-			continue;	/* libnvmm kicks only from within */
 		want = row_want(row, col);
 		refused = rows[row].want[col] == N;
 		ATF_CHECK_MSG(err[row] == want, "libnvmm: %s as %s (%s): %s, "
@@ -180,9 +178,6 @@ table_case(enum col col)
 	hva = own ? RAW_HVA : o.hva;
 	e = ag_op(&agent, ROW_GPA_MAP, &r, t, hva, RAW_GPA, PAGE, RWX);
 	step(&s, ROW_GPA_MAP, e);
-
-	e = ag_op(&agent, ROW_KICK, &r, t, 0, 0, 0, 0);
-	step(&s, ROW_KICK, e);
 
 	e = ag_list(&agent, bits);
 	step(&s, ROW_CTL_MACH_LIST, e);
@@ -402,8 +397,8 @@ ATF_TC_BODY(table_complete, tc)
 		    "this test's role table lacks: \"%s\"; add its row",
 		    d->fields[i].name);
 	}
-	ATF_CHECK_MSG(d->n_fields == 13, "nvmm.Request has %u fields, the "
-	    "table knows of 12 requests and the id", d->n_fields);
+	ATF_CHECK_MSG(d->n_fields == 12, "nvmm.Request has %u fields, the "
+	    "table knows of 11 requests and the id", d->n_fields);
 	ATF_CHECK_MSG(nvmm__role__descriptor.n_values == 4, "nvmm.Role has %u "
 	    "values; the table knows NONE, USER, ADMIN and MONITOR",
 	    nvmm__role__descriptor.n_values);
