@@ -132,6 +132,8 @@ int	vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 void	vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid);
 int	machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	    const struct nvmmd_peer *peer);
+int	machine_vcpu_charge(nvmm_machid_t machid);
+void	machine_vcpu_refund(nvmm_machid_t machid);
 int	machine_ram_charge(nvmm_machid_t machid, uint64_t size);
 void	machine_ram_refund(nvmm_machid_t machid, uint64_t size);
 void	machine_stop_vcpus(nvmm_machid_t machid);

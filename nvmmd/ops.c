@@ -128,12 +128,24 @@ op_vcpu_create(struct ops_ctx *c)
 	const Nvmm__VcpuCreate *m = c->req->vcpu_create;
 	int error;
 
-	error = nvmm_kern_vcpu_create(c->s->owner, m->machid, m->cpuid);
+	/* Charged first; kernel/'s EPERM, ENOENT and EINVAL come before. */
+	error = nvmm_kern_machine_access(c->s->owner, m->machid);
 	if (error)
 		return error;
+	if (m->cpuid >= NVMM_MAX_VCPUS)
+		return EINVAL;
+	error = machine_vcpu_charge(m->machid);
+	if (error)
+		return error;
+	error = nvmm_kern_vcpu_create(c->s->owner, m->machid, m->cpuid);
+	if (error)
+		goto out;
 	error = vcpu_start(c->s->owner, m->machid, m->cpuid);
 	if (error)
 		nvmm_kern_vcpu_destroy(c->s->owner, m->machid, m->cpuid);
+out:
+	if (error)
+		machine_vcpu_refund(m->machid);
 	return error;
 }
 

@@ -279,14 +279,9 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	if (error)
 		goto out;
 	v->db = nvmm_doorbell(v->comm);
-	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
+	error = vcpu_thread_create(v);
 	if (error)
 		goto out;
-	error = vcpu_thread_create(v);
-	if (error) {
-		limits_refund(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
-		goto out;
-	}
 	machines[machid].vcpus[cpuid] = v;
 	return 0;
 out:
@@ -384,6 +379,28 @@ machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
 	log_debug("machine %u: made by pid %d uid %u (%s)", (unsigned)machid,
 	    (int)peer->pid, (unsigned)peer->uid, m->comm);
 	return 0;
+}
+
+/*
+ * A VCPU is charged to the machine's creator before kernel/ makes it: a
+ * KVM VCPU cannot be destroyed, so one made and then refused would stay
+ * behind, parked, for as long as the machine lives.  The charge is
+ * refunded when the VCPU thread is reaped, or by the caller on failure.
+ */
+int
+machine_vcpu_charge(nvmm_machid_t machid)
+{
+	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
+		return ENOENT;
+	return limits_charge(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
+}
+
+void
+machine_vcpu_refund(nvmm_machid_t machid)
+{
+	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
+		return;
+	limits_refund(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
 }
 
 /*
