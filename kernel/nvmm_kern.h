@@ -92,8 +92,13 @@ struct nvmm_kern_access {
 	uint64_t addr;		/* port or GPA */
 };
 
-/* Owners: a normal owner records its pid; there is one root owner. */
-int	nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root);
+/*
+ * Owners: each records the pid and uid of its process (the uid is whom
+ * NVMM_CTL_MACH_OWNER names as a machine's creator); a root owner may
+ * operate every machine.
+ */
+int	nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, uid_t uid,
+	    bool root);
 void	nvmm_kern_close(struct nvmm_owner *owner);
 pid_t	nvmm_kern_owner_pid(const struct nvmm_owner *owner);
 
@@ -191,6 +196,11 @@ int	nvmm_kern_gpa_map(struct nvmm_owner *owner, nvmm_machid_t machid,
 int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    gpaddr_t gpa, size_t size);
 
+/*
+ * NVMM_CTL: NetBSD's MACH_INFO and nvmmd's LIST, OWNER and VCPU_STATS
+ * (nvmm_ctl.c).  MACH_KILL is a machine_destroy with the root owner's
+ * rights, which the daemon makes itself: its VCPU threads stop first.
+ */
 int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
 	    size_t size);
 

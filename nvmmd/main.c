@@ -155,7 +155,7 @@ driver_check(char *why, size_t whylen)
 		return error;
 	}
 	close(fd);
-	error = nvmm_kern_open(&owner, getpid(), false);
+	error = nvmm_kern_open(&owner, getpid(), getuid(), false);
 	if (error == 0) {
 		error = nvmm_kern_capability(owner, &cap);
 		nvmm_kern_close(owner);

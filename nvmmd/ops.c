@@ -71,19 +71,9 @@ op_machine_create(struct ops_ctx *c)
 	nvmm_machid_t machid;
 	int error, fd;
 
-	error = nvmm_kern_machine_create(c->s->owner, &machid);
+	error = machine_create(c->s->owner, &c->s->peer, &machid, &fd);
 	if (error)
 		return error;
-	error = nvmm_kern_machine_comm_fd(c->s->owner, machid, &fd);
-	if (error == 0) {
-		error = machine_record(machid, c->s->owner, &c->s->peer);
-		if (error)
-			close(fd);
-	}
-	if (error) {
-		nvmm_kern_machine_destroy(c->s->owner, machid);
-		return error;
-	}
 	nvmm__machine_create_result__init(result);
 	result->machid = machid;
 	c->reply->result_case = NVMM__REPLY__RESULT_MACHINE_CREATE;
@@ -95,17 +85,7 @@ op_machine_create(struct ops_ctx *c)
 static int
 op_machine_destroy(struct ops_ctx *c)
 {
-	nvmm_machid_t machid = c->req->machine_destroy->machid;
-	int error;
-
-	/* The threads stop first, and only for someone who may do this. */
-	error = nvmm_kern_machine_access(c->s->owner, machid);
-	if (error)
-		return error;
-	machine_stop_vcpus(machid);
-	error = nvmm_kern_machine_destroy(c->s->owner, machid);
-	machine_forget(machid);
-	return error;
+	return machine_destroy(c->s->owner, c->req->machine_destroy->machid);
 }
 
 static int
@@ -126,40 +106,16 @@ static int
 op_vcpu_create(struct ops_ctx *c)
 {
 	const Nvmm__VcpuCreate *m = c->req->vcpu_create;
-	int error;
 
-	/* Charged first; kernel/'s EPERM, ENOENT and EINVAL come before. */
-	error = nvmm_kern_machine_access(c->s->owner, m->machid);
-	if (error)
-		return error;
-	if (m->cpuid >= NVMM_MAX_VCPUS)
-		return EINVAL;
-	error = machine_vcpu_charge(m->machid);
-	if (error)
-		return error;
-	error = nvmm_kern_vcpu_create(c->s->owner, m->machid, m->cpuid);
-	if (error)
-		goto out;
-	error = vcpu_start(c->s->owner, m->machid, m->cpuid);
-	if (error)
-		nvmm_kern_vcpu_destroy(c->s->owner, m->machid, m->cpuid);
-out:
-	if (error)
-		machine_vcpu_refund(m->machid);
-	return error;
+	return machine_vcpu_create(c->s->owner, m->machid, m->cpuid);
 }
 
 static int
 op_vcpu_destroy(struct ops_ctx *c)
 {
 	const Nvmm__VcpuDestroy *m = c->req->vcpu_destroy;
-	int error;
 
-	error = nvmm_kern_machine_access(c->s->owner, m->machid);
-	if (error)
-		return error;
-	vcpu_stop(m->machid, m->cpuid);
-	return nvmm_kern_vcpu_destroy(c->s->owner, m->machid, m->cpuid);
+	return machine_vcpu_destroy(c->s->owner, m->machid, m->cpuid);
 }
 
 static int
@@ -167,32 +123,18 @@ op_hva_map(struct ops_ctx *c)
 {
 	const Nvmm__HvaMap *m = c->req->hva_map;
 
-	int error;
-
 	if (m->offset > INT64_MAX)
 		return EINVAL;
-	error = nvmm_kern_machine_access(c->s->owner, m->machid);
-	if (error == 0)
-		error = machine_ram_charge(m->machid, m->size);
-	if (error)
-		return error;
-	error = nvmm_kern_hva_map(c->s->owner, m->machid, m->hva, m->size,
-	    c->fd, (off_t)m->offset);
-	if (error)
-		machine_ram_refund(m->machid, m->size);
-	return error;
+	return machine_hva_map(c->s->owner, m->machid, m->hva, m->size, c->fd,
+	    (off_t)m->offset);
 }
 
 static int
 op_hva_unmap(struct ops_ctx *c)
 {
 	const Nvmm__HvaUnmap *m = c->req->hva_unmap;
-	int error;
 
-	error = nvmm_kern_hva_unmap(c->s->owner, m->machid, m->hva, m->size);
-	if (error == 0)
-		machine_ram_refund(m->machid, m->size);
-	return error;
+	return machine_hva_unmap(c->s->owner, m->machid, m->hva, m->size);
 }
 
 static int
@@ -240,7 +182,7 @@ ctl_reply(struct ops_ctx *c, size_t size)
 	c->reply->ctl = result;
 }
 
-/* NVMM_CTL_MACH_INFO and whatever kernel/ answers for unknown ops. */
+/* Every NVMM_CTL op but MACH_KILL is kernel/'s, unknown ops included. */
 static int
 op_ctl_kernel(struct ops_ctx *c)
 {
@@ -257,48 +199,6 @@ op_ctl_kernel(struct ops_ctx *c)
 	return error;
 }
 
-static int
-op_ctl_list(struct ops_ctx *c)
-{
-	struct nvmm_ctl_mach_list *list;
-	int error;
-
-	error = ctl_data(c, sizeof(*list), (void **)&list);
-	if (error)
-		return error;
-	machine_list(c->s->owner, list->machids);
-	ctl_reply(c, sizeof(*list));
-	return 0;
-}
-
-static int
-op_ctl_owner(struct ops_ctx *c)
-{
-	struct nvmm_ctl_mach_owner *info;
-	int error;
-
-	error = ctl_data(c, sizeof(*info), (void **)&info);
-	if (error == 0)
-		error = machine_owner(c->s->owner, info);
-	if (error == 0)
-		ctl_reply(c, sizeof(*info));
-	return error;
-}
-
-static int
-op_ctl_stats(struct ops_ctx *c)
-{
-	struct nvmm_ctl_vcpu_stats *st;
-	int error;
-
-	error = ctl_data(c, sizeof(*st), (void **)&st);
-	if (error == 0)
-		error = vcpu_stats(c->s->owner, st);
-	if (error == 0)
-		ctl_reply(c, sizeof(*st));
-	return error;
-}
-
 /* As a machine_destroy by its owner, whoever the owner is. */
 static int
 op_ctl_kill(struct ops_ctx *c)
@@ -309,12 +209,7 @@ op_ctl_kill(struct ops_ctx *c)
 	error = ctl_data(c, sizeof(*kill), (void **)&kill);
 	if (error)
 		return error;
-	error = nvmm_kern_machine_access(c->s->owner, kill->machid);
-	if (error)
-		return error;
-	machine_stop_vcpus(kill->machid);
-	error = nvmm_kern_machine_destroy(c->s->owner, kill->machid);
-	machine_forget(kill->machid);
+	error = machine_destroy(c->s->owner, kill->machid);
 	if (error == 0)
 		log_info("pid %d uid %u killed machine %u", (int)c->s->peer.pid,
 		    (unsigned)c->s->peer.uid, (unsigned)kill->machid);
@@ -366,11 +261,11 @@ static const struct nvmmd_op {
 	    op_gpa_unmap },
 	{ NVMM__REQUEST__OP_KICK, 0, "kick", R_DRIVE, false, op_kick },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_LIST, "ctl mach_list", R_ALL,
-	    false, op_ctl_list },
+	    false, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_OWNER, "ctl mach_owner", R_ALL,
-	    false, op_ctl_owner },
+	    false, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_VCPU_STATS, "ctl vcpu_stats", R_ALL,
-	    false, op_ctl_stats },
+	    false, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_KILL, "ctl mach_kill", R_ADMIN,
 	    false, op_ctl_kill },
 	/* NVMM_CTL_MACH_INFO, and EINVAL from kernel/ for unknown ops. */
@@ -447,7 +342,7 @@ ops_session_end(struct nvmmd_session *s)
 {
 	if (s->owner == NULL)
 		return;
-	machines_stop_owned(s->owner);
+	machines_destroy_owned(s->owner);
 	nvmm_kern_close(s->owner);
 	s->owner = NULL;
 }

@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/sockios.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -701,23 +700,6 @@ ATF_TC_BODY(machines_per_user, tc)
 
 #define REFUSED_VCPUS	255		/* cpuids 1 to 255 */
 
-static int
-th_thread_count(pid_t pid)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	ATF_REQUIRE_MSG(dir != NULL, "%s: %s", path, strerror(errno));
-	while ((d = readdir(dir)) != NULL)
-		n += d->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 ATF_TC_WITH_CLEANUP(vcpu_limit_refusals);
 TD_HEAD(vcpu_limit_refusals, "VCPUs refused by the uid's VCPU limit "
     "leave no KVM VCPU, thread or descriptor in the daemon")
@@ -750,7 +732,7 @@ ATF_TC_BODY(vcpu_limit_refusals, tc)
 	}
 	ATF_REQUIRE_EQ(td_event(&c, 30000, "the first VCPU"), 'a');
 	before = td_fd_settled(daemon);
-	threads = th_thread_count(daemon);
+	threads = hd_thread_count(daemon);
 	td_send_byte(c.cmd, 'g');
 	ATF_REQUIRE_EQ(td_event(&c, 60000, "the refusals"), 'b');
 	after = td_fd_settled(daemon);
@@ -758,8 +740,8 @@ ATF_TC_BODY(vcpu_limit_refusals, tc)
 	    before, after, REFUSED_VCPUS);
 	ATF_CHECK_EQ_MSG(after, before, "nvmmd holds %d descriptors more "
 	    "after %d refused VCPUs", after - before, REFUSED_VCPUS);
-	ATF_CHECK_EQ_MSG(th_thread_count(daemon), threads, "nvmmd has %d "
-	    "threads, %d before the refusals", th_thread_count(daemon),
+	ATF_CHECK_EQ_MSG(hd_thread_count(daemon), threads, "nvmmd has %d "
+	    "threads, %d before the refusals", hd_thread_count(daemon),
 	    threads);
 	ATF_CHECK(hd_log_has("over its vcpus limit"));
 	td_send_byte(c.cmd, 'q');
