@@ -1,6 +1,7 @@
 /*
- * The machine-independent core of the driver: owners, the machine table,
- * VCPU slots, ownership checks, locking and NVMM_CTL.  What a machine or
+ * The machine-independent core of the driver: owners, the machine table
+ * (the daemon's one registry of machines), VCPU slots, ownership checks
+ * and locking; NVMM_CTL answers from it in nvmm_ctl.c.  What a machine or
  * a VCPU is on the host is the backend's business (nvmm_x86_kvm.c).
  *
  * Locking, as NetBSD's: each machine has a reader/writer lock, taken as
@@ -23,6 +24,7 @@
 const struct nvmm_impl *const nvmm_impl = &nvmm_x86_kvm;
 
 static struct nvmm_machine machines[NVMM_MAX_MACHINES];
+static void (*nvmm_destroy_hook)(nvmm_machid_t);
 
 static pthread_once_t nvmm_once = PTHREAD_ONCE_INIT;
 static int nvmm_init_error;
@@ -417,12 +419,20 @@ nvmm_machine_kill(struct nvmm_machine *mach)
 	for (i = 0; i < NVMM_MAX_VCPUS; i++)
 		nvmm_cpu_kick(&mach->cpus[i]);
 	pthread_rwlock_unlock(&mach->lock);
+	if (nvmm_destroy_hook != NULL)
+		nvmm_destroy_hook(mach->machid);
 
 	pthread_rwlock_wrlock(&mach->lock);
 	/* Unless someone else got there first, or the slot was reused. */
 	if (mach->present && mach->gen == gen)
 		nvmm_machine_free(mach);
 	pthread_rwlock_unlock(&mach->lock);
+}
+
+void
+nvmm_kern_set_destroy_hook(void (*fn)(nvmm_machid_t))
+{
+	nvmm_destroy_hook = fn;
 }
 
 int

@@ -1,9 +1,9 @@
 /*
  * NVMM_CTL, as NetBSD keeps it in the driver: NetBSD's MACH_INFO and
- * nvmmd's LIST, OWNER and VCPU_STATS, answered from the machine table
- * and the VCPUs' statistics.  Every op takes only a machine's reader
- * lock, and none takes a VCPU's lock, which a run holds: a look at a
- * machine never waits on its guests.
+ * nvmmd's LIST, OWNER, VCPU_STATS and MACH_KILL, answered from the
+ * machine table and the VCPUs' statistics.  The looks take only a
+ * machine's reader lock, and none takes a VCPU's lock, which a run holds:
+ * a look at a machine never waits on its guests.
  */
 #include <errno.h>
 #include <string.h>
@@ -177,6 +177,15 @@ out:
 	return error;
 }
 
+static int
+nvmm_ctl_mach_kill(struct nvmm_owner *owner, void *data)
+{
+	struct nvmm_ctl_mach_kill kill;
+
+	memcpy(&kill, data, sizeof(kill));
+	return nvmm_kern_machine_destroy(owner, kill.machid);
+}
+
 /* -------------------------------------------------------------------------- */
 
 /* Each op's handler and the size its data must have, as NetBSD demands. */
@@ -193,6 +202,8 @@ static const struct {
 	    nvmm_ctl_mach_owner },
 	{ NVMM_CTL_VCPU_STATS, sizeof(struct nvmm_ctl_vcpu_stats),
 	    nvmm_ctl_vcpu_stats },
+	{ NVMM_CTL_MACH_KILL, sizeof(struct nvmm_ctl_mach_kill),
+	    nvmm_ctl_mach_kill },
 };
 
 int

@@ -197,12 +197,22 @@ int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    gpaddr_t gpa, size_t size);
 
 /*
- * NVMM_CTL: NetBSD's MACH_INFO and nvmmd's LIST, OWNER and VCPU_STATS
- * (nvmm_ctl.c).  MACH_KILL is a machine_destroy with the root owner's
- * rights, which the daemon makes itself: its VCPU threads stop first.
+ * NVMM_CTL (nvmm_ctl.c): NetBSD's MACH_INFO and nvmmd's LIST, OWNER,
+ * VCPU_STATS and MACH_KILL, a machine_destroy by whoever may operate the
+ * machine (nvmmd lets only admins ask).
  */
 int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
 	    size_t size);
+
+/*
+ * A process that runs VCPUs from threads of its own (nvmmd) is told of
+ * every machine that goes, however it goes (destroy, MACH_KILL, its
+ * owner's close): fn(machid) is called after the machine's runs were
+ * told to end and before its comm pages are unmapped, with no lock held,
+ * so that it can stop the threads that read them.  Set once, before any
+ * machine is made.
+ */
+void	nvmm_kern_set_destroy_hook(void (*fn)(nvmm_machid_t machid));
 
 /*
  * The ioctl requests kernel/ may make, for a process that allows no

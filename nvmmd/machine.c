@@ -2,9 +2,10 @@
  * Machines as the daemon sees them: what each is charged to its creator's
  * uid (limits.c) and the VCPU threads that run it (vcpu.c), over kernel/'s
  * machine table, which alone says whether a machine exists, who owns it
- * and what it has done (NVMM_CTL).  Each request that makes or ends a
- * machine, a VCPU or guest RAM is one call here, which charges before it
- * acts and refunds what it took when the act fails.
+ * and what it has done (NVMM_CTL).  Each request that makes a machine, a
+ * VCPU or guest RAM is one call here, which charges before it acts and
+ * refunds what it took when the act fails.  A machine ends in kernel/
+ * (destroy, MACH_KILL, its owner's close), which calls machine_gone.
  *
  * The table belongs to the event loop; a VCPU thread only reads its own
  * record (struct nvmmd_vcpu).  Before kernel/ destroys a machine or a
@@ -86,6 +87,7 @@ machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
 		goto out;
 	error = nvmm_kern_machine_comm_fd(owner, machid, fdp);
 	if (error) {
+		/* Not yet recorded: the hook finds nothing to give back. */
 		nvmm_kern_machine_destroy(owner, machid);
 		goto out;
 	}
@@ -126,41 +128,29 @@ machine_stop_vcpus(struct nvmmd_machine *m)
 }
 
 /*
- * Ends a machine for someone who may operate it: its threads, then
- * kernel/'s machine, then what it was charged.
+ * kernel/ tells of a machine that goes, whoever ended it and how: its
+ * threads stop before kernel/ unmaps the comm pages they read, and what
+ * it was charged is given back.
  */
-int
-machine_destroy(struct nvmm_owner *owner, nvmm_machid_t machid)
+static void
+machine_gone(nvmm_machid_t machid)
 {
-	struct nvmmd_machine *m;
-	int error;
+	struct nvmmd_machine *m = &machines[machid];
 
-	/* The threads stop first, and only for someone who may do this. */
-	error = nvmm_kern_machine_access(owner, machid);
-	if (error)
-		return error;
-	m = &machines[machid];
 	machine_stop_vcpus(m);
-	error = nvmm_kern_machine_destroy(owner, machid);
 	if (!m->present)
-		return error;
+		return;
 	limits_refund(m->uid, NVMMD_LIMIT_RAM, m->ram);
 	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, m->ram);
 	machine_refund(m->uid);
 	m->present = false;
 	m->owner = NULL;
-	return error;
 }
 
-/* A connection ends: what it created goes, as closing /dev/nvmm. */
 void
-machines_destroy_owned(struct nvmm_owner *owner)
+machines_init(void)
 {
-	nvmm_machid_t machid;
-
-	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++)
-		if (machines[machid].present && machines[machid].owner == owner)
-			(void)machine_destroy(owner, machid);
+	nvmm_kern_set_destroy_hook(machine_gone);
 }
 
 /* -------------------------------------------------------------------------- */

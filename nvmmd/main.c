@@ -285,6 +285,7 @@ run(int ready_fd)
 		log_warnx("cannot create the event loop");
 		return 1;
 	}
+	machines_init();
 	error = listener_start();
 	if (error == 0)
 		error = watcher_start();

@@ -112,8 +112,7 @@ void	ops_session_end(struct nvmmd_session *s);
 /* machine.c: kernel/'s errno order, then the limits, then kernel/. */
 int	machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
 	    nvmm_machid_t *machidp, int *fdp);
-int	machine_destroy(struct nvmm_owner *owner, nvmm_machid_t machid);
-void	machines_destroy_owned(struct nvmm_owner *owner);
+void	machines_init(void);	/* before the first session */
 int	machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
 int	machine_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,

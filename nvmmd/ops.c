@@ -1,8 +1,10 @@
 /*
  * The requests.  Which role may make which request, NVMM_CTL ops apart,
  * is one table (nvmmd_ops); a request outside its role's column gets EPERM
- * and is logged.  The handlers call kernel/ with the session's owner,
- * which checks ownership as NetBSD's driver does: a user sees and touches
+ * and is logged.  Each handler makes one call with the session's owner:
+ * to machine.c for what is charged to a uid (machines, VCPUs, guest RAM),
+ * else to kernel/, which checks ownership as NetBSD's driver does, and
+ * answers NVMM_CTL but for MACH_KILL: a user sees and touches
  * only its own machines; admins and monitors hold the root owner and see
  * all, and the table keeps monitors from changing anything.
  */
@@ -85,7 +87,8 @@ op_machine_create(struct ops_ctx *c)
 static int
 op_machine_destroy(struct ops_ctx *c)
 {
-	return machine_destroy(c->s->owner, c->req->machine_destroy->machid);
+	return nvmm_kern_machine_destroy(c->s->owner,
+	    c->req->machine_destroy->machid);
 }
 
 static int
@@ -154,22 +157,6 @@ op_gpa_unmap(struct ops_ctx *c)
 	return nvmm_kern_gpa_unmap(c->s->owner, m->machid, m->gpa, m->size);
 }
 
-/*
- * The ctl data, copied once into scratch; its size must be the size of
- * the op's structure, as NetBSD's driver demands.
- */
-static int
-ctl_data(struct ops_ctx *c, size_t size, void **datap)
-{
-	const Nvmm__Ctl *m = c->req->ctl;
-
-	if (m->data.len != size || size > sizeof(c->scratch->bytes))
-		return EINVAL;
-	ops_copy_bytes(c->scratch->bytes, &m->data);
-	*datap = c->scratch->bytes;
-	return 0;
-}
-
 static void
 ctl_reply(struct ops_ctx *c, size_t size)
 {
@@ -199,22 +186,20 @@ op_ctl_kernel(struct ops_ctx *c)
 	return error;
 }
 
-/* As a machine_destroy by its owner, whoever the owner is. */
+/* kernel/'s, and logged: someone ended another's machine. */
 static int
 op_ctl_kill(struct ops_ctx *c)
 {
-	struct nvmm_ctl_mach_kill *kill;
+	struct nvmm_ctl_mach_kill kill;
 	int error;
 
-	error = ctl_data(c, sizeof(*kill), (void **)&kill);
+	error = op_ctl_kernel(c);
 	if (error)
 		return error;
-	error = machine_destroy(c->s->owner, kill->machid);
-	if (error == 0)
-		log_info("pid %d uid %u killed machine %u", (int)c->s->peer.pid,
-		    (unsigned)c->s->peer.uid, (unsigned)kill->machid);
-	ctl_reply(c, sizeof(*kill));
-	return error;
+	memcpy(&kill, c->scratch->bytes, sizeof(kill));
+	log_info("pid %d uid %u killed machine %u", (int)c->s->peer.pid,
+	    (unsigned)c->s->peer.uid, (unsigned)kill.machid);
+	return 0;
 }
 
 static int
@@ -342,7 +327,6 @@ ops_session_end(struct nvmmd_session *s)
 {
 	if (s->owner == NULL)
 		return;
-	machines_destroy_owned(s->owner);
 	nvmm_kern_close(s->owner);
 	s->owner = NULL;
 }

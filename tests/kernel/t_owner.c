@@ -838,9 +838,9 @@ ctl_stats(struct nvmm_owner *owner, nvmm_machid_t m, nvmm_cpuid_t c,
 ATF_TC(ctl_registry);
 ATF_TC_HEAD(ctl_registry, tc)
 {
-	atf_tc_set_md_var(tc, "descr", "NVMM_CTL_MACH_LIST, MACH_OWNER and "
-	    "VCPU_STATS answer from kernel/'s machine table, to the owner "
-	    "and the root owner alone");
+	atf_tc_set_md_var(tc, "descr", "NVMM_CTL_MACH_LIST, MACH_OWNER, "
+	    "VCPU_STATS and MACH_KILL work on kernel/'s machine table, for "
+	    "the owner and the root owner alone");
 	TVM_TC_NEEDS_KVM(tc);
 }
 ATF_TC_BODY(ctl_registry, tc)
@@ -848,6 +848,7 @@ ATF_TC_BODY(ctl_registry, tc)
 	struct nvmm_owner *a, *b, *root = root_open();
 	struct nvmm_ctl_mach_owner info;
 	struct nvmm_ctl_vcpu_stats st;
+	struct nvmm_ctl_mach_kill kill;
 	char comm[16] = "";
 	nvmm_machid_t m;
 	FILE *f;
@@ -883,9 +884,18 @@ ATF_TC_BODY(ctl_registry, tc)
 	CHECK_ERR(EPERM, ctl_stats(b, m, 0, &st));
 	CHECK_ERR(EINVAL, ctl_stats(a, m, NVMM_MAX_VCPUS, &st));
 
-	REQUIRE_ERR(0, nvmm_kern_machine_destroy(a, m));
+	/* MACH_KILL: a destroy by whoever may operate the machine. */
+	kill.machid = m;
+	CHECK_ERR(EPERM, nvmm_kern_ctl(b, NVMM_CTL_MACH_KILL, &kill,
+	    sizeof(kill)));
+	CHECK_ERR(EINVAL, nvmm_kern_ctl(root, NVMM_CTL_MACH_KILL, &kill,
+	    sizeof(kill) + 1));
+	ATF_CHECK(ctl_listed(a, m));
+	CHECK_ERR(0, nvmm_kern_ctl(root, NVMM_CTL_MACH_KILL, &kill,
+	    sizeof(kill)));
 	ATF_CHECK(!ctl_listed(root, m));
 	CHECK_ERR(ENOENT, ctl_owner(root, m, &info));
+	CHECK_ERR(ENOENT, nvmm_kern_machine_destroy(a, m));
 	nvmm_kern_close(a);
 	nvmm_kern_close(b);
 	nvmm_kern_close(root);
