@@ -32,6 +32,19 @@ struct nvmmd_machine {
 
 static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
 
+/* The record of a machine owner may operate, or kernel/'s errno. */
+static int
+machine_find(struct nvmm_owner *owner, nvmm_machid_t machid,
+    struct nvmmd_machine **mp)
+{
+	int error;
+
+	error = nvmm_kern_machine_access(owner, machid);
+	if (error == 0)
+		*mp = &machines[machid];
+	return error;
+}
+
 /* A machine is charged as one machine and its comm memfd's mapping. */
 static int
 machine_charge(uid_t uid)
@@ -168,12 +181,11 @@ machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	struct nvmmd_machine *m;
 	int error;
 
-	error = nvmm_kern_machine_access(owner, machid);
+	error = machine_find(owner, machid, &m);
 	if (error)
 		return error;
 	if (cpuid >= NVMM_MAX_VCPUS)
 		return EINVAL;
-	m = &machines[machid];
 	error = limits_charge(m->uid, NVMMD_LIMIT_VCPUS, 1);
 	if (error)
 		return error;
@@ -196,10 +208,9 @@ machine_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,
 	struct nvmmd_machine *m;
 	int error;
 
-	error = nvmm_kern_machine_access(owner, machid);
+	error = machine_find(owner, machid, &m);
 	if (error)
 		return error;
-	m = &machines[machid];
 	if (cpuid < NVMM_MAX_VCPUS && m->vcpus[cpuid] != NULL) {
 		vcpu_cancel(m->vcpus[cpuid]);
 		machine_vcpu_join(m, cpuid);
@@ -220,10 +231,9 @@ machine_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
 	struct nvmmd_machine *m;
 	int error;
 
-	error = nvmm_kern_machine_access(owner, machid);
+	error = machine_find(owner, machid, &m);
 	if (error)
 		return error;
-	m = &machines[machid];
 	error = limits_charge(m->uid, NVMMD_LIMIT_RAM, size);
 	if (error)
 		return error;
