@@ -87,11 +87,12 @@ check_refused()
 {
 	what=$1
 	d=$(sockdir)
-	before=$(ls -la "$d" | sort)
+	# -A: not "..", /tmp, which others change while this runs.
+	before=$(ls -lA "$d" | sort)
 	atf_check -s exit:1 -o empty \
 	    -e match:"^nvmmd: $d/s.sock: $what; not replacing it\$" \
 	    timeout 10 "$NVMMD" -f -c "$PWD/empty.conf" -s "$d/s.sock"
-	after=$(ls -la "$d" | sort)
+	after=$(ls -lA "$d" | sort)
 	[ "$before" = "$after" ] || atf_fail "$what: the directory changed"
 }
 
@@ -140,6 +141,8 @@ socket_path_body()
 	$SOCKPY stale "$d/s.sock"
 	[ -S "$d/s.sock" ] || atf_fail "no stale socket to replace"
 	start_fg "$PWD/empty.conf"
+	# start_fg saw the stale socket: wait until nvmmd's replaces it.
+	wait_until "'$NVMMCTL' list >/dev/null 2>&1" "the stale socket stays"
 	atf_check -s exit:0 -o match:'^Machine ID' -e empty "$NVMMCTL" list
 }
 socket_path_cleanup()
