@@ -41,6 +41,9 @@ enum bench_guest {
 /* The code of a guest, BENCH_CODE onwards. */
 const uint8_t *bench_guest_code(enum bench_guest g, size_t *sizep);
 
+struct nvmm_x64_state;
+void	bench_guest_state(struct nvmm_x64_state *st, unsigned n);
+
 /* What one run of a backend's VCPU gave, once its exit was handled. */
 enum bench_step {
 	BENCH_STEP_EXIT,	/* the IO or MMIO exit of the loop */

@@ -109,13 +109,7 @@ client_start(struct bench_vm *vm, unsigned n)
 	if (nvmm_vcpu_getstate(&vm->mach, &vm->vcpu, flags) == -1)
 		return bench_fail("libnvmmclient: nvmm_vcpu_getstate");
 	st = vm->vcpu.state;
-	st->segs[NVMM_X64_SEG_CS].selector = 0;
-	st->segs[NVMM_X64_SEG_CS].base = 0;
-	st->segs[NVMM_X64_SEG_DS].selector = 0;
-	st->segs[NVMM_X64_SEG_DS].base = 0;
-	st->gprs[NVMM_X64_GPR_RIP] = BENCH_CODE;
-	st->gprs[NVMM_X64_GPR_RCX] = n;
-	st->gprs[NVMM_X64_GPR_RBX] = BENCH_MMIO;
+	bench_guest_state(st, n);
 	if (nvmm_vcpu_setstate(&vm->mach, &vm->vcpu, flags) == -1)
 		return bench_fail("libnvmmclient: nvmm_vcpu_setstate");
 	return 0;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <nvmm.h>
+
 #include "bench.h"
 
 /*
@@ -40,6 +42,19 @@ bench_guest_code(enum bench_guest g, size_t *sizep)
 {
 	*sizep = guests[g].size;
 	return guests[g].code;
+}
+
+/* The loop's start in NVMM's terms: CS:IP at the code, CX = n, BX = MMIO. */
+void
+bench_guest_state(struct nvmm_x64_state *st, unsigned n)
+{
+	st->segs[NVMM_X64_SEG_CS].selector = 0;
+	st->segs[NVMM_X64_SEG_CS].base = 0;
+	st->segs[NVMM_X64_SEG_DS].selector = 0;
+	st->segs[NVMM_X64_SEG_DS].base = 0;
+	st->gprs[NVMM_X64_GPR_RIP] = BENCH_CODE;
+	st->gprs[NVMM_X64_GPR_RCX] = n;
+	st->gprs[NVMM_X64_GPR_RBX] = BENCH_MMIO;
 }
 
 /* -------------------------------------------------------------------------- */

@@ -130,13 +130,7 @@ kern_start(struct bench_vm *vm, unsigned n)
 	vm->comm->state_wanted = flags;
 	if ((error = nvmm_kern_vcpu_getstate(owner, vm->machid, 0)) != 0)
 		return kern_fail("getstate", error);
-	st->segs[NVMM_X64_SEG_CS].selector = 0;
-	st->segs[NVMM_X64_SEG_CS].base = 0;
-	st->segs[NVMM_X64_SEG_DS].selector = 0;
-	st->segs[NVMM_X64_SEG_DS].base = 0;
-	st->gprs[NVMM_X64_GPR_RIP] = BENCH_CODE;
-	st->gprs[NVMM_X64_GPR_RCX] = n;
-	st->gprs[NVMM_X64_GPR_RBX] = BENCH_MMIO;
+	bench_guest_state(st, n);
 	vm->comm->state_commit |= flags;
 	vm->comm->state_cached |= flags;
 	return 0;
@@ -185,7 +179,9 @@ kern_step(struct bench_vm *vm)
 		vm->comm->state.gprs[NVMM_X64_GPR_RIP] = exit->u.io.npc;
 		return BENCH_STEP_EXIT;
 	case NVMM_VCPU_EXIT_MEMORY:
-		return kern_assist(vm, true) == -1 ? BENCH_STEP_FAIL :
+		/* A write KVM reports done is finished at the next entry. */
+		return kern_assist(vm, !(vm->access->write &&
+		    vm->access->count == 1)) == -1 ? BENCH_STEP_FAIL :
 		    BENCH_STEP_EXIT;
 	case NVMM_VCPU_EXIT_HALTED:
 		return BENCH_STEP_HALT;

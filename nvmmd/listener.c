@@ -111,18 +111,6 @@ peer_identify(int fd, struct nvmmd_peer *peer)
 	return peer_identify_groups(fd, peer, groups, &ngroups);
 }
 
-/* "pid 12 uid 1000 (alice) gid 100 (users)", for the log. */
-static void
-peer_describe(const struct nvmmd_peer *peer, char *buf, size_t len)
-{
-	struct passwd *pw = getpwuid(peer->uid);
-	struct group *gr = getgrgid(peer->gid);
-
-	snprintf(buf, len, "pid %d uid %u (%s) gid %u (%s)", (int)peer->pid,
-	    (unsigned)peer->uid, pw != NULL ? pw->pw_name : "no name",
-	    (unsigned)peer->gid, gr != NULL ? gr->gr_name : "no name");
-}
-
 static void
 listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 {
@@ -132,7 +120,7 @@ listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 	close(fd);
 	if (!log_refusal_allowed(peer->uid))
 		return;
-	peer_describe(peer, who, sizeof(who));
+	log_peer_describe(peer, who, sizeof(who));
 	if (reason != NULL)
 		log_warnx("refused %s: %s", who, reason);
 	else

@@ -7,6 +7,8 @@
  * so that a user who reconnects in a loop cannot flood the log, or slow
  * the daemon down with syslog's writes.
  */
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
@@ -151,6 +153,39 @@ log_refusal_allowed(uid_t uid)
 	}
 	s->count++;
 	return true;
+}
+
+/* "pid 12 uid 1000 (alice) gid 100 (users)", for the log. */
+void
+log_peer_describe(const struct nvmmd_peer *peer, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(peer->uid);
+	struct group *gr = getgrgid(peer->gid);
+
+	snprintf(buf, len, "pid %d uid %u (%s) gid %u (%s)", (int)peer->pid,
+	    (unsigned)peer->uid, pw != NULL ? pw->pw_name : "no name",
+	    (unsigned)peer->gid, gr != NULL ? gr->gr_name : "no name");
+}
+
+/*
+ * A request or a hello refused, after the connection was accepted: the
+ * same per-uid rate as refused connections, so that a client looping on
+ * a forbidden request cannot flood the log; names only once it is let
+ * through.
+ */
+void
+log_peer_refusal(const struct nvmmd_peer *peer, const char *fmt, ...)
+{
+	char msg[LOG_MSG_MAX], who[256];
+	va_list ap;
+
+	if (!log_refusal_allowed(peer->uid))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_peer_describe(peer, who, sizeof(who));
+	log_warnx("%s; %s", msg, who);
 }
 
 void

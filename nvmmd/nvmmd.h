@@ -71,6 +71,10 @@ struct nvmmd_vcpu {
 /* log.c */
 void	log_configure(bool to_syslog, int level, int facility);
 bool	log_refusal_allowed(uid_t uid);
+void	log_peer_describe(const struct nvmmd_peer *peer, char *buf,
+	    size_t len);
+void	log_peer_refusal(const struct nvmmd_peer *peer, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	log_refusal(uid_t uid, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

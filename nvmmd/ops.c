@@ -288,18 +288,18 @@ ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req, int fd,
 
 	op = ops_lookup(req);
 	if (op == NULL) {
-		log_warnx("pid %d: unknown request %d", (int)s->peer.pid,
-		    (int)req->op_case);
+		log_peer_refusal(&s->peer, "pid %d: unknown request %d",
+		    (int)s->peer.pid, (int)req->op_case);
 		return false;
 	}
 	/* A descriptor where none belongs, or none where one must be. */
 	if (op->takes_fd != (fd != -1)) {
-		log_warnx("pid %d: %s with%s a descriptor", (int)s->peer.pid,
-		    op->name, fd == -1 ? "out" : "");
+		log_peer_refusal(&s->peer, "pid %d: %s with%s a descriptor",
+		    (int)s->peer.pid, op->name, fd == -1 ? "out" : "");
 		return false;
 	}
 	if (!(op->roles & ROLE_BIT(s->role))) {
-		log_warnx("pid %d uid %u: %s refused to role %d",
+		log_peer_refusal(&s->peer, "pid %d uid %u: %s refused to role %d",
 		    (int)s->peer.pid, (unsigned)s->peer.uid, op->name,
 		    (int)s->role);
 		reply->error = EPERM;

@@ -112,7 +112,8 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 
 	hello = nvmm__hello__unpack(NULL, len, buf);
 	if (hello == NULL) {
-		log_warnx("pid %d: malformed hello", (int)s->peer.pid);
+		log_peer_refusal(&s->peer, "pid %d: malformed hello",
+		    (int)s->peer.pid);
 		return false;
 	}
 	error = session_role_error(s, hello);
@@ -124,7 +125,7 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 		s->role = hello->role;
 		reply.role = hello->role;
 	} else {
-		log_warnx("pid %d uid %u: refused role %d: %s",
+		log_peer_refusal(&s->peer, "pid %d uid %u: refused role %d: %s",
 		    (int)s->peer.pid, (unsigned)s->peer.uid, (int)hello->role,
 		    strerror(error));
 	}
@@ -153,7 +154,8 @@ session_request(struct nvmmd_session *s, const uint8_t *buf, size_t len,
 
 	req = nvmm__request__unpack(NULL, len, buf);
 	if (req == NULL) {
-		log_warnx("pid %d: malformed request", (int)s->peer.pid);
+		log_peer_refusal(&s->peer, "pid %d: malformed request",
+		    (int)s->peer.pid);
 		return false;
 	}
 	reply.id = req->id;
@@ -180,8 +182,8 @@ session_read(evutil_socket_t fd, short what, void *arg)
 	bool ok;
 
 	if ((what & EV_TIMEOUT) && s->role == NVMM__ROLE__ROLE_NONE) {
-		log_warnx("pid %d: no hello in %d s", (int)s->peer.pid,
-		    SESSION_HELLO_TIMEOUT_S);
+		log_peer_refusal(&s->peer, "pid %d: no hello in %d s",
+		    (int)s->peer.pid, SESSION_HELLO_TIMEOUT_S);
 		session_close(s, "no hello");
 		return;
 	}
@@ -189,7 +191,8 @@ session_read(evutil_socket_t fd, short what, void *arg)
 	if (error == EAGAIN)
 		return;
 	if (error) {
-		log_warnx("pid %d: bad packet: %s", (int)s->peer.pid,
+		log_peer_refusal(&s->peer, "pid %d: bad packet: %s",
+		    (int)s->peer.pid,
 		    strerror(error));
 		session_close(s, "bad packet");
 		return;

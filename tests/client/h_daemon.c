@@ -18,7 +18,7 @@
 
 #define HD_PIDFILE	"nvmmd.pid"
 #define HD_LOG		"nvmmd.log"
-#define HD_MAX_ARGS	16
+#define HD_MAX_ARGS	32
 
 static bool
 hd_connectable(void)
@@ -53,6 +53,12 @@ hd_exec(const char *const *extra)
 	argv[n++] = HD_SOCKET;
 	while (extra != NULL && *extra != NULL && n < HD_MAX_ARGS - 1)
 		argv[n++] = *extra++;
+	if (extra != NULL && *extra != NULL) {
+		/* Better no daemon than one started without some options. */
+		fprintf(stderr, "h_daemon: more than %d arguments\n",
+		    HD_MAX_ARGS - 1);
+		_exit(127);
+	}
 	argv[n] = NULL;
 	fd = open(HD_LOG, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	if (fd != -1) {

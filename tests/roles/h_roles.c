@@ -201,8 +201,10 @@ pid_t
 roles_daemon(void)
 {
 	char dir[] = "/tmp/h_roles.XXXXXX";
+	static char conf_path[PATH_MAX];
+	/* Every refusal logged: the table checks one line per refused row. */
 	const char *extra[] = { "-s", sock_path, "-g", group_user, "-a",
-	    group_admin, "-m", group_monitor, NULL };
+	    group_admin, "-m", group_monitor, "-c", conf_path, NULL };
 	FILE *f;
 	pid_t pid;
 
@@ -213,6 +215,11 @@ roles_daemon(void)
 	fclose(f);
 	ATF_REQUIRE(chmod(dir, 0711) == 0);
 	snprintf(sock_path, sizeof(sock_path), "%s/nvmmd.sock", dir);
+	snprintf(conf_path, sizeof(conf_path), "%s/nvmmd.conf", dir);
+	f = fopen(conf_path, "w");
+	ATF_REQUIRE(f != NULL);
+	fprintf(f, "refusal-log-rate 0\n");
+	fclose(f);
 	unlink(HD_SOCKET);
 	ATF_REQUIRE(symlink(sock_path, HD_SOCKET) == 0);
 	pid = hd_start(extra);
@@ -233,6 +240,8 @@ roles_cleanup(void)
 	if (fscanf(f, "%4095s", dir) == 1 &&
 	    strncmp(dir, "/tmp/h_roles.", 13) == 0) {
 		snprintf(path, sizeof(path), "%s/nvmmd.sock", dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/nvmmd.conf", dir);
 		unlink(path);
 		rmdir(dir);
 	}

@@ -93,8 +93,35 @@ backoff_cleanup()
 	stop_daemon
 }
 
+atf_test_case request_refusals cleanup
+request_refusals_head()
+{
+	atf_set "descr" "Refusals after the connection (a role not granted)" \
+	    "carry the peer's names and are logged at the per-uid rate"
+	root_head
+}
+request_refusals_body()
+{
+	printf 'user-group daemon\nrefusal-log-rate 3\n' >nvmmd.conf
+	start_fg "$PWD/nvmmd.conf"
+	i=0
+	while [ $i -lt 12 ]; do
+		# A user asks for the admin role: refused at the hello.
+		$AS_A "$NVMMCTL" kill 0 >/dev/null 2>&1 && atf_fail "kill worked"
+		i=$((i + 1))
+	done
+	n=$(grep -c "uid $UID_A: refused role .*; pid [0-9]* uid $UID_A (no name) gid [0-9]* (daemon)\$" \
+	    nvmmd.log)
+	[ "$n" -eq 3 ] || atf_fail "$n refusals of 12 logged, want 3: $(log_text)"
+}
+request_refusals_cleanup()
+{
+	stop_daemon
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case request_refusals
 	atf_add_test_case starvation
 	atf_add_test_case backoff
 }

@@ -87,12 +87,11 @@ check_refused()
 {
 	what=$1
 	d=$(sockdir)
-	# -A: not "..", /tmp, which others change while this runs.
-	before=$(ls -lA "$d" | sort)
+	before=$(ls -lA --time-style=full-iso "$d" | sort)
 	atf_check -s exit:1 -o empty \
 	    -e match:"^nvmmd: $d/s.sock: $what; not replacing it\$" \
 	    timeout 10 "$NVMMD" -f -c "$PWD/empty.conf" -s "$d/s.sock"
-	after=$(ls -lA "$d" | sort)
+	after=$(ls -lA --time-style=full-iso "$d" | sort)
 	[ "$before" = "$after" ] || atf_fail "$what: the directory changed"
 }
 
