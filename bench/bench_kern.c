@@ -40,7 +40,7 @@ kern_open(void)
 	int error;
 
 	if (owner == NULL &&
-	    (error = nvmm_kern_open(&owner, getpid(), false)) != 0)
+	    (error = nvmm_kern_open(&owner, getpid(), getuid(), false)) != 0)
 		return kern_fail("open", error);
 	return 0;
 }

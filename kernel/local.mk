@@ -5,6 +5,7 @@ kernel_libnvmmkern_la_SOURCES = \
 	kernel/nvmm_kern.h \
 	kernel/nvmm_internal.h \
 	kernel/nvmm.c \
+	kernel/nvmm_ctl.c \
 	kernel/nvmm_mem.c \
 	kernel/nvmm_x86_kvm.h \
 	kernel/nvmm_x86_host.c \

@@ -1,6 +1,7 @@
 /*
- * The machine-independent core of the driver: owners, the machine table,
- * VCPU slots, ownership checks, locking and NVMM_CTL.  What a machine or
+ * The machine-independent core of the driver: owners, the machine table
+ * (the daemon's one registry of machines), VCPU slots, ownership checks
+ * and locking; NVMM_CTL answers from it in nvmm_ctl.c.  What a machine or
  * a VCPU is on the host is the backend's business (nvmm_x86_kvm.c).
  *
  * Locking, as NetBSD's: each machine has a reader/writer lock, taken as
@@ -13,6 +14,7 @@
 #include <sys/mman.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@
 const struct nvmm_impl *const nvmm_impl = &nvmm_x86_kvm;
 
 static struct nvmm_machine machines[NVMM_MAX_MACHINES];
+static void (*nvmm_destroy_hook)(nvmm_machid_t);
 
 static pthread_once_t nvmm_once = PTHREAD_ONCE_INIT;
 static int nvmm_init_error;
@@ -75,7 +78,7 @@ nvmm_init_once(void)
 
 /* -------------------------------------------------------------------------- */
 
-static bool
+bool
 nvmm_owner_may(const struct nvmm_owner *owner, const struct nvmm_machine *mach)
 {
 	return owner->root || mach->owner == owner;
@@ -85,7 +88,7 @@ nvmm_owner_may(const struct nvmm_owner *owner, const struct nvmm_machine *mach)
  * Looks a machine up and locks it; on success the caller ends with
  * nvmm_machine_put().
  */
-static int
+int
 nvmm_machine_get(struct nvmm_owner *owner, nvmm_machid_t machid, bool writer,
     struct nvmm_machine **machp)
 {
@@ -110,7 +113,7 @@ nvmm_machine_get(struct nvmm_owner *owner, nvmm_machid_t machid, bool writer,
 	return 0;
 }
 
-static void
+void
 nvmm_machine_put(struct nvmm_machine *mach)
 {
 	pthread_rwlock_unlock(&mach->lock);
@@ -179,7 +182,7 @@ nvmm_cpu_kick(struct nvmm_cpu *cpu)
 /* -------------------------------------------------------------------------- */
 
 int
-nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root)
+nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, uid_t uid, bool root)
 {
 	struct nvmm_owner *owner;
 
@@ -197,6 +200,7 @@ nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root)
 	if (owner == NULL)
 		return ENOMEM;
 	owner->pid = pid;
+	owner->uid = uid;
 	owner->root = root;
 	*ownerp = owner;
 	return 0;
@@ -286,7 +290,7 @@ nvmm_vcpu_free(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 	pthread_mutex_lock(&cpu->kick_lock);
 	cpu->cpudata = NULL;
 	pthread_mutex_unlock(&cpu->kick_lock);
-	cpu->present = false;
+	__atomic_store_n(&cpu->present, false, __ATOMIC_RELEASE);
 	atomic_fetch_sub(&mach->ncpus, 1);
 }
 
@@ -316,6 +320,25 @@ nvmm_machine_free(struct nvmm_machine *mach)
 	mach->machdata = NULL;
 	mach->owner = NULL;
 	mach->present = false;
+}
+
+/* The command name of a process, from /proc; empty if it is gone. */
+static void
+nvmm_owner_comm(pid_t pid, char comm[16])
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	memset(comm, 0, 16);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	n = read(fd, comm, 15);
+	close(fd);
+	if (n > 0 && comm[n - 1] == '\n')
+		comm[n - 1] = '\0';
 }
 
 /*
@@ -363,6 +386,7 @@ nvmm_kern_machine_create(struct nvmm_owner *owner, nvmm_machid_t *machidp)
 		goto out_cpus;
 
 	mach->owner = owner;
+	nvmm_owner_comm(owner->pid, mach->comm);
 	mach->gen++;
 	mach->time = time(NULL);
 	atomic_store(&mach->dying, false);
@@ -395,12 +419,20 @@ nvmm_machine_kill(struct nvmm_machine *mach)
 	for (i = 0; i < NVMM_MAX_VCPUS; i++)
 		nvmm_cpu_kick(&mach->cpus[i]);
 	pthread_rwlock_unlock(&mach->lock);
+	if (nvmm_destroy_hook != NULL)
+		nvmm_destroy_hook(mach->machid);
 
 	pthread_rwlock_wrlock(&mach->lock);
 	/* Unless someone else got there first, or the slot was reused. */
 	if (mach->present && mach->gen == gen)
 		nvmm_machine_free(mach);
 	pthread_rwlock_unlock(&mach->lock);
+}
+
+void
+nvmm_kern_set_destroy_hook(void (*fn)(nvmm_machid_t))
+{
+	nvmm_destroy_hook = fn;
 }
 
 int
@@ -499,8 +531,10 @@ nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = nvmm_impl->vcpu_create(mach, cpu);
 	if (error)
 		goto out_cpu;
+	nvmm_stats_reset(cpu);
 	atomic_store(&cpu->cancelled, false);
-	cpu->present = true;
+	/* Atomic: NVMM_CTL_VCPU_STATS looks without the VCPU lock. */
+	__atomic_store_n(&cpu->present, true, __ATOMIC_RELEASE);
 	atomic_fetch_add(&mach->ncpus, 1);
 out_cpu:
 	pthread_mutex_unlock(&cpu->lock);
@@ -646,6 +680,7 @@ nvmm_kern_vcpu_run(struct nvmm_owner *owner, nvmm_machid_t machid,
 {
 	struct nvmm_machine *mach;
 	struct nvmm_cpu *cpu;
+	uint64_t start;
 	int error;
 
 	error = nvmm_machine_get(owner, machid, false, &mach);
@@ -653,7 +688,9 @@ nvmm_kern_vcpu_run(struct nvmm_owner *owner, nvmm_machid_t machid,
 		return error;
 	error = nvmm_vcpu_get(mach, cpuid, &cpu);
 	if (error == 0) {
+		start = nvmm_stats_enter(cpu);
 		error = nvmm_impl->vcpu_run(mach, cpu, exit);
+		nvmm_stats_leave(cpu, start, error == 0 ? exit : NULL);
 		/* As NetBSD: a stop asked for is consumed by any return. */
 		NVMM_WRITE_ONCE(cpu->comm->stop, 0);
 		nvmm_vcpu_put(cpu);
@@ -826,40 +863,6 @@ nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 }
 
 /* -------------------------------------------------------------------------- */
-
-static int
-nvmm_ctl_mach_info(struct nvmm_owner *owner, void *data, size_t size)
-{
-	struct nvmm_ctl_mach_info info;
-	struct nvmm_machine *mach;
-	int error;
-
-	if (size != sizeof(info))
-		return EINVAL;
-	memcpy(&info, data, sizeof(info));
-	/* A reader is enough: the info must not wait on running guests. */
-	error = nvmm_machine_get(owner, info.machid, false, &mach);
-	if (error)
-		return error;
-	info.nvcpus = atomic_load(&mach->ncpus);
-	info.nram = nvmm_mem_nram(mach);
-	info.pid = mach->owner->pid;
-	info.time = mach->time;
-	nvmm_machine_put(mach);
-	memcpy(data, &info, sizeof(info));
-	return 0;
-}
-
-int
-nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data, size_t size)
-{
-	switch (op) {
-	case NVMM_CTL_MACH_INFO:
-		return nvmm_ctl_mach_info(owner, data, size);
-	default:
-		return EINVAL;
-	}
-}
 
 size_t
 nvmm_kern_ioctls(const unsigned long **reqsp)

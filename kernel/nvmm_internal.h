@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "nvmm_kern.h"
+#include "nvmm_doorbell.h"	/* nvmm_now_ns */
 
 /* NVMM_MAX_MACHINES, NVMM_MAX_VCPUS and the page size: nvmm_kern.h. */
 #define NVMM_MAX_HMAPPINGS	32
@@ -25,6 +26,7 @@
 
 struct nvmm_owner {
 	pid_t pid;
+	uid_t uid;		/* whom its machines are charged to */
 	bool root;
 };
 
@@ -67,6 +69,15 @@ struct nvmm_cpu {
 	pthread_t runner;
 	/* Set before the kick of a cancel; cleared when the VCPU is made. */
 	atomic_bool cancelled;
+
+	/*
+	 * NVMM_CTL_VCPU_STATS: written by the runner under the VCPU lock,
+	 * read without it (the lock is held for the whole run), so atomic.
+	 */
+	uint64_t nruns;
+	uint64_t run_ns;
+	uint64_t run_since;		/* start of the run under way, or 0 */
+	uint64_t exits[NVMM_CTL_STATS_NEXITS];
 };
 
 struct nvmm_machine {
@@ -77,6 +88,7 @@ struct nvmm_machine {
 	uint64_t gen;		/* tells one life of the slot from the next */
 	time_t time;
 	struct nvmm_owner *owner;
+	char comm[16];		/* the creator's command name, for ctl */
 	atomic_bool dying;	/* destroy waits for runs; runs see this */
 
 	atomic_uint ncpus;
@@ -155,6 +167,19 @@ size_t	nvmm_mem_read(struct nvmm_machine *, gpaddr_t, void *, size_t);
 /* nvmm.c: shared with the backend for the run loop. */
 void	nvmm_cpu_enter(struct nvmm_cpu *);
 void	nvmm_cpu_leave(struct nvmm_cpu *);
+
+/* nvmm.c: the machine table, for nvmm_ctl.c. */
+int	nvmm_machine_get(struct nvmm_owner *, nvmm_machid_t, bool writer,
+	    struct nvmm_machine **);
+void	nvmm_machine_put(struct nvmm_machine *);
+bool	nvmm_owner_may(const struct nvmm_owner *,
+	    const struct nvmm_machine *);
+
+/* nvmm_ctl.c: a VCPU's statistics, kept by the run. */
+void	nvmm_stats_reset(struct nvmm_cpu *);
+uint64_t nvmm_stats_enter(struct nvmm_cpu *);
+void	nvmm_stats_leave(struct nvmm_cpu *, uint64_t start,
+	    const struct nvmm_vcpu_exit *);
 
 /*
  * Whether a run must end now: its machine or its VCPU is going away.  The

@@ -30,8 +30,13 @@ struct nvmm_owner;
  */
 #define NVMM_KERN_KICK_SIGNAL	(SIGRTMIN + 0)
 
-/* Owners: a normal owner records its pid; there is one root owner. */
-int	nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, bool root);
+/*
+ * Owners: each records the pid and uid of its process (the uid is whom
+ * NVMM_CTL_MACH_OWNER names as a machine's creator); a root owner may
+ * operate every machine.
+ */
+int	nvmm_kern_open(struct nvmm_owner **ownerp, pid_t pid, uid_t uid,
+	    bool root);
 void	nvmm_kern_close(struct nvmm_owner *owner);
 pid_t	nvmm_kern_owner_pid(const struct nvmm_owner *owner);
 
@@ -129,8 +134,23 @@ int	nvmm_kern_gpa_map(struct nvmm_owner *owner, nvmm_machid_t machid,
 int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    gpaddr_t gpa, size_t size);
 
+/*
+ * NVMM_CTL (nvmm_ctl.c): NetBSD's MACH_INFO and nvmmd's LIST, OWNER,
+ * VCPU_STATS and MACH_KILL, a machine_destroy by whoever may operate the
+ * machine (nvmmd lets only admins ask).
+ */
 int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
 	    size_t size);
+
+/*
+ * A process that runs VCPUs from threads of its own (nvmmd) is told of
+ * every machine that goes, however it goes (destroy, MACH_KILL, its
+ * owner's close): fn(machid) is called after the machine's runs were
+ * told to end and before its comm pages are unmapped, with no lock held,
+ * so that it can stop the threads that read them.  Set once, before any
+ * machine is made.
+ */
+void	nvmm_kern_set_destroy_hook(void (*fn)(nvmm_machid_t machid));
 
 /*
  * The ioctl requests kernel/ may make, for a process that allows no

@@ -10,6 +10,7 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/sockpath.c \
 	nvmmd/session.c \
 	nvmmd/ops.c \
+	nvmmd/machine.c \
 	nvmmd/vcpu.c \
 	nvmmd/watcher.c \
 	nvmmd/limits.c \

@@ -155,7 +155,7 @@ driver_check(char *why, size_t whylen)
 		return error;
 	}
 	close(fd);
-	error = nvmm_kern_open(&owner, getpid(), false);
+	error = nvmm_kern_open(&owner, getpid(), getuid(), false);
 	if (error == 0) {
 		error = nvmm_kern_capability(owner, &cap);
 		nvmm_kern_close(owner);
@@ -285,6 +285,7 @@ run(int ready_fd)
 		log_warnx("cannot create the event loop");
 		return 1;
 	}
+	machines_init();
 	error = listener_start();
 	if (error == 0)
 		error = watcher_start();

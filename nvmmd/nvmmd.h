@@ -7,7 +7,8 @@
  *   sockpath.c  the socket: from systemd, or bound safely at its path
  *   session.c   one connection: hello, packets in, replies out
  *   ops.c       the requests, and the role table that admits them
- *   vcpu.c      machines' VCPU threads and the doorbell they answer
+ *   machine.c   machines, VCPUs and RAM: one call each, charged first
+ *   vcpu.c      VCPU threads and the doorbell they answer
  *   watcher.c   turns a stop written in a comm page into a kick
  *   limits.c    what one uid may hold
  *   config.c    nvmmd.conf and the command line
@@ -65,24 +66,6 @@ struct nvmmd_vcpu {
 	atomic_bool quit;
 	LIST_ENTRY(nvmmd_vcpu) running;	/* on the watcher's list */
 	bool on_watch;
-
-	/* Statistics, written by the VCPU thread, read by anyone. */
-	uint64_t nruns;
-	uint64_t run_ns;
-	uint64_t run_since;		/* start of the run under way, or 0 */
-	uint64_t exits[NVMM_CTL_STATS_NEXITS];
-};
-
-/* What the daemon keeps of a machine beside kernel/'s own record. */
-struct nvmmd_machine {
-	bool present;
-	struct nvmm_owner *owner;
-	uid_t uid;			/* who created it, and is charged */
-	pid_t pid;
-	char comm[16];
-	uint64_t ram;			/* bytes of hva_map, for the limits */
-	uint64_t mapped;		/* address space, for the limits */
-	struct nvmmd_vcpu *vcpus[NVMM_MAX_VCPUS];
 };
 
 /* log.c */
@@ -130,20 +113,24 @@ bool	ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req,
 	    struct nvmmd_scratch *scratch);
 void	ops_session_end(struct nvmmd_session *s);
 
-/* vcpu.c */
-int	vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
+/* machine.c: kernel/'s errno order, then the limits, then kernel/. */
+int	machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
+	    nvmm_machid_t *machidp, int *fdp);
+void	machines_init(void);	/* before the first session */
+int	machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
-void	vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid);
-int	machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
-	    const struct nvmmd_peer *peer);
-int	machine_ram_charge(nvmm_machid_t machid, uint64_t size);
-void	machine_ram_refund(nvmm_machid_t machid, uint64_t size);
-void	machine_stop_vcpus(nvmm_machid_t machid);
-void	machine_forget(nvmm_machid_t machid);
-void	machines_stop_owned(struct nvmm_owner *owner);
-void	machine_list(struct nvmm_owner *owner, uint64_t machids[2]);
-int	machine_owner(struct nvmm_owner *owner, struct nvmm_ctl_mach_owner *);
-int	vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *);
+int	machine_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid);
+int	machine_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    uintptr_t hva, size_t size, int memfd, off_t offset);
+int	machine_hva_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    uintptr_t hva, size_t size);
+
+/* vcpu.c: a VCPU's thread; cancel tells it to end, join waits and frees. */
+int	vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid, struct nvmmd_vcpu **vp);
+void	vcpu_cancel(struct nvmmd_vcpu *v);
+void	vcpu_join(struct nvmmd_vcpu *v);
 
 /* limits.c */
 int	limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount);

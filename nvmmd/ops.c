@@ -1,8 +1,10 @@
 /*
  * The requests.  Which role may make which request, NVMM_CTL ops apart,
  * is one table (nvmmd_ops); a request outside its role's column gets EPERM
- * and is logged.  The handlers call kernel/ with the session's owner,
- * which checks ownership as NetBSD's driver does: a user sees and touches
+ * and is logged.  Each handler makes one call with the session's owner:
+ * to machine.c for what is charged to a uid (machines, VCPUs, guest RAM),
+ * else to kernel/, which checks ownership as NetBSD's driver does, and
+ * answers NVMM_CTL but for MACH_KILL: a user sees and touches
  * only its own machines; admins and monitors hold the root owner and see
  * all, and the table keeps monitors from changing anything.
  */
@@ -71,19 +73,9 @@ op_machine_create(struct ops_ctx *c)
 	nvmm_machid_t machid;
 	int error, fd;
 
-	error = nvmm_kern_machine_create(c->s->owner, &machid);
+	error = machine_create(c->s->owner, &c->s->peer, &machid, &fd);
 	if (error)
 		return error;
-	error = nvmm_kern_machine_comm_fd(c->s->owner, machid, &fd);
-	if (error == 0) {
-		error = machine_record(machid, c->s->owner, &c->s->peer);
-		if (error)
-			close(fd);
-	}
-	if (error) {
-		nvmm_kern_machine_destroy(c->s->owner, machid);
-		return error;
-	}
 	nvmm__machine_create_result__init(result);
 	result->machid = machid;
 	c->reply->result_case = NVMM__REPLY__RESULT_MACHINE_CREATE;
@@ -95,17 +87,8 @@ op_machine_create(struct ops_ctx *c)
 static int
 op_machine_destroy(struct ops_ctx *c)
 {
-	nvmm_machid_t machid = c->req->machine_destroy->machid;
-	int error;
-
-	/* The threads stop first, and only for someone who may do this. */
-	error = nvmm_kern_machine_access(c->s->owner, machid);
-	if (error)
-		return error;
-	machine_stop_vcpus(machid);
-	error = nvmm_kern_machine_destroy(c->s->owner, machid);
-	machine_forget(machid);
-	return error;
+	return nvmm_kern_machine_destroy(c->s->owner,
+	    c->req->machine_destroy->machid);
 }
 
 static int
@@ -126,28 +109,16 @@ static int
 op_vcpu_create(struct ops_ctx *c)
 {
 	const Nvmm__VcpuCreate *m = c->req->vcpu_create;
-	int error;
 
-	error = nvmm_kern_vcpu_create(c->s->owner, m->machid, m->cpuid);
-	if (error)
-		return error;
-	error = vcpu_start(c->s->owner, m->machid, m->cpuid);
-	if (error)
-		nvmm_kern_vcpu_destroy(c->s->owner, m->machid, m->cpuid);
-	return error;
+	return machine_vcpu_create(c->s->owner, m->machid, m->cpuid);
 }
 
 static int
 op_vcpu_destroy(struct ops_ctx *c)
 {
 	const Nvmm__VcpuDestroy *m = c->req->vcpu_destroy;
-	int error;
 
-	error = nvmm_kern_machine_access(c->s->owner, m->machid);
-	if (error)
-		return error;
-	vcpu_stop(m->machid, m->cpuid);
-	return nvmm_kern_vcpu_destroy(c->s->owner, m->machid, m->cpuid);
+	return machine_vcpu_destroy(c->s->owner, m->machid, m->cpuid);
 }
 
 static int
@@ -155,32 +126,18 @@ op_hva_map(struct ops_ctx *c)
 {
 	const Nvmm__HvaMap *m = c->req->hva_map;
 
-	int error;
-
 	if (m->offset > INT64_MAX)
 		return EINVAL;
-	error = nvmm_kern_machine_access(c->s->owner, m->machid);
-	if (error == 0)
-		error = machine_ram_charge(m->machid, m->size);
-	if (error)
-		return error;
-	error = nvmm_kern_hva_map(c->s->owner, m->machid, m->hva, m->size,
-	    c->fd, (off_t)m->offset);
-	if (error)
-		machine_ram_refund(m->machid, m->size);
-	return error;
+	return machine_hva_map(c->s->owner, m->machid, m->hva, m->size, c->fd,
+	    (off_t)m->offset);
 }
 
 static int
 op_hva_unmap(struct ops_ctx *c)
 {
 	const Nvmm__HvaUnmap *m = c->req->hva_unmap;
-	int error;
 
-	error = nvmm_kern_hva_unmap(c->s->owner, m->machid, m->hva, m->size);
-	if (error == 0)
-		machine_ram_refund(m->machid, m->size);
-	return error;
+	return machine_hva_unmap(c->s->owner, m->machid, m->hva, m->size);
 }
 
 static int
@@ -200,22 +157,6 @@ op_gpa_unmap(struct ops_ctx *c)
 	return nvmm_kern_gpa_unmap(c->s->owner, m->machid, m->gpa, m->size);
 }
 
-/*
- * The ctl data, copied once into scratch; its size must be the size of
- * the op's structure, as NetBSD's driver demands.
- */
-static int
-ctl_data(struct ops_ctx *c, size_t size, void **datap)
-{
-	const Nvmm__Ctl *m = c->req->ctl;
-
-	if (m->data.len != size || size > sizeof(c->scratch->bytes))
-		return EINVAL;
-	ops_copy_bytes(c->scratch->bytes, &m->data);
-	*datap = c->scratch->bytes;
-	return 0;
-}
-
 static void
 ctl_reply(struct ops_ctx *c, size_t size)
 {
@@ -228,7 +169,7 @@ ctl_reply(struct ops_ctx *c, size_t size)
 	c->reply->ctl = result;
 }
 
-/* NVMM_CTL_MACH_INFO and whatever kernel/ answers for unknown ops. */
+/* Every NVMM_CTL op but MACH_KILL is kernel/'s, unknown ops included. */
 static int
 op_ctl_kernel(struct ops_ctx *c)
 {
@@ -245,69 +186,20 @@ op_ctl_kernel(struct ops_ctx *c)
 	return error;
 }
 
-static int
-op_ctl_list(struct ops_ctx *c)
-{
-	struct nvmm_ctl_mach_list *list;
-	int error;
-
-	error = ctl_data(c, sizeof(*list), (void **)&list);
-	if (error)
-		return error;
-	machine_list(c->s->owner, list->machids);
-	ctl_reply(c, sizeof(*list));
-	return 0;
-}
-
-static int
-op_ctl_owner(struct ops_ctx *c)
-{
-	struct nvmm_ctl_mach_owner *info;
-	int error;
-
-	error = ctl_data(c, sizeof(*info), (void **)&info);
-	if (error == 0)
-		error = machine_owner(c->s->owner, info);
-	if (error == 0)
-		ctl_reply(c, sizeof(*info));
-	return error;
-}
-
-static int
-op_ctl_stats(struct ops_ctx *c)
-{
-	struct nvmm_ctl_vcpu_stats *st;
-	int error;
-
-	error = ctl_data(c, sizeof(*st), (void **)&st);
-	if (error == 0)
-		error = vcpu_stats(c->s->owner, st);
-	if (error == 0)
-		ctl_reply(c, sizeof(*st));
-	return error;
-}
-
-/* As a machine_destroy by its owner, whoever the owner is. */
+/* kernel/'s, and logged: someone ended another's machine. */
 static int
 op_ctl_kill(struct ops_ctx *c)
 {
-	struct nvmm_ctl_mach_kill *kill;
+	struct nvmm_ctl_mach_kill kill;
 	int error;
 
-	error = ctl_data(c, sizeof(*kill), (void **)&kill);
+	error = op_ctl_kernel(c);
 	if (error)
 		return error;
-	error = nvmm_kern_machine_access(c->s->owner, kill->machid);
-	if (error)
-		return error;
-	machine_stop_vcpus(kill->machid);
-	error = nvmm_kern_machine_destroy(c->s->owner, kill->machid);
-	machine_forget(kill->machid);
-	if (error == 0)
-		log_info("pid %d uid %u killed machine %u", (int)c->s->peer.pid,
-		    (unsigned)c->s->peer.uid, (unsigned)kill->machid);
-	ctl_reply(c, sizeof(*kill));
-	return error;
+	memcpy(&kill, c->scratch->bytes, sizeof(kill));
+	log_info("pid %d uid %u killed machine %u", (int)c->s->peer.pid,
+	    (unsigned)c->s->peer.uid, (unsigned)kill.machid);
+	return 0;
 }
 
 /* -------------------------------------------------------------------------- */
@@ -345,11 +237,11 @@ static const struct nvmmd_op {
 	{ NVMM__REQUEST__OP_GPA_UNMAP, 0, "gpa_unmap", R_DRIVE, false,
 	    op_gpa_unmap },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_LIST, "ctl mach_list", R_ALL,
-	    false, op_ctl_list },
+	    false, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_OWNER, "ctl mach_owner", R_ALL,
-	    false, op_ctl_owner },
+	    false, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_VCPU_STATS, "ctl vcpu_stats", R_ALL,
-	    false, op_ctl_stats },
+	    false, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_KILL, "ctl mach_kill", R_ADMIN,
 	    false, op_ctl_kill },
 	/* NVMM_CTL_MACH_INFO, and EINVAL from kernel/ for unknown ops. */
@@ -426,7 +318,6 @@ ops_session_end(struct nvmmd_session *s)
 {
 	if (s->owner == NULL)
 		return;
-	machines_stop_owned(s->owner);
 	nvmm_kern_close(s->owner);
 	s->owner = NULL;
 }

@@ -72,7 +72,8 @@ static const int daemon_calls[] = {
 	/* threads, their locks and their signals (the kicks) */
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(tgkill), SCMP_SYS(sched_yield),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall), SCMP_SYS(tgkill),
+	SCMP_SYS(sched_yield),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 	/* time and identity */
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
@@ -85,6 +86,7 @@ static const int daemon_calls[] = {
 /* What a VCPU thread needs beyond ioctl: locks, time, its own end. */
 static const int vcpu_calls[] = {
 	SCMP_SYS(futex), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(restart_syscall),
 	SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep), SCMP_SYS(getpid), SCMP_SYS(gettid),
 	SCMP_SYS(madvise), SCMP_SYS(munmap), SCMP_SYS(mmap),

@@ -98,7 +98,7 @@ session_role_error(const struct nvmmd_session *s, const Nvmm__Hello *hello)
 static int
 session_open_owner(struct nvmmd_session *s, Nvmm__Role role)
 {
-	return nvmm_kern_open(&s->owner, s->peer.pid,
+	return nvmm_kern_open(&s->owner, s->peer.pid, s->peer.uid,
 	    role != NVMM__ROLE__ROLE_USER);
 }
 

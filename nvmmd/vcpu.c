@@ -1,73 +1,20 @@
 /*
- * Machines and their VCPU threads.  Each VCPU has a thread that alone
+ * VCPU threads.  Each VCPU has a thread that alone
  * runs it and answers its doorbell (proto/nvmm_doorbell.h), so that no
  * control request ever waits on a running guest.  The thread spins a
  * little after each answer, since the next request of an emulator comes
  * within microseconds, then sleeps on the doorbell: an idle VCPU costs
- * nothing.
- *
- * The machine table belongs to the event loop; a VCPU thread only reads
- * its own record.  Before kernel/ destroys a machine or a VCPU, its
- * threads are stopped: they read the comm pages that go with it.
+ * nothing.  machine.c starts and stops them; kernel/ counts their runs
+ * and exits (NVMM_CTL_VCPU_STATS).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "nvmmd.h"
-
-/* The daemon's address space every machine takes: kernel/'s comm memfd. */
-#define MACHINE_COMM_SIZE \
-	((uint64_t)NVMM_SLOTS_SIZE)
-
-static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
-
-/* NVMM's exit reason, as an index of the statistics. */
-static unsigned
-vcpu_exit_index(uint64_t reason)
-{
-	switch (reason) {
-	case NVMM_VCPU_EXIT_NONE: return NVMM_CTL_STATS_EXIT_NONE;
-	case NVMM_VCPU_EXIT_MEMORY: return NVMM_CTL_STATS_EXIT_MEMORY;
-	case NVMM_VCPU_EXIT_IO: return NVMM_CTL_STATS_EXIT_IO;
-	case NVMM_VCPU_EXIT_SHUTDOWN: return NVMM_CTL_STATS_EXIT_SHUTDOWN;
-	case NVMM_VCPU_EXIT_INT_READY: return NVMM_CTL_STATS_EXIT_INT_READY;
-	case NVMM_VCPU_EXIT_NMI_READY: return NVMM_CTL_STATS_EXIT_NMI_READY;
-	case NVMM_VCPU_EXIT_HALTED: return NVMM_CTL_STATS_EXIT_HALTED;
-	case NVMM_VCPU_EXIT_TPR_CHANGED: return NVMM_CTL_STATS_EXIT_TPR_CHANGED;
-	case NVMM_VCPU_EXIT_RDMSR: return NVMM_CTL_STATS_EXIT_RDMSR;
-	case NVMM_VCPU_EXIT_WRMSR: return NVMM_CTL_STATS_EXIT_WRMSR;
-	case NVMM_VCPU_EXIT_MONITOR: return NVMM_CTL_STATS_EXIT_MONITOR;
-	case NVMM_VCPU_EXIT_MWAIT: return NVMM_CTL_STATS_EXIT_MWAIT;
-	case NVMM_VCPU_EXIT_CPUID: return NVMM_CTL_STATS_EXIT_CPUID;
-	case NVMM_VCPU_EXIT_STOPPED: return NVMM_CTL_STATS_EXIT_STOPPED;
-	default: return NVMM_CTL_STATS_EXIT_INVALID;
-	}
-}
-
-static void
-vcpu_account(struct nvmmd_vcpu *v, uint64_t start, uint64_t reason)
-{
-	__atomic_fetch_add(&v->nruns, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&v->run_ns, nvmm_now_ns() - start, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&v->exits[vcpu_exit_index(reason)], 1,
-	    __ATOMIC_RELAXED);
-}
-
-/* Guest time so far, the run under way included. */
-static uint64_t
-vcpu_run_ns(const struct nvmmd_vcpu *v)
-{
-	uint64_t since = __atomic_load_n(&v->run_since, __ATOMIC_RELAXED);
-	uint64_t ns = __atomic_load_n(&v->run_ns, __ATOMIC_RELAXED);
-
-	return since != 0 ? ns + (nvmm_now_ns() - since) : ns;
-}
 
 /*
  * An EXIT_INVALID means the guest cannot go on; the emulator sees one
@@ -91,16 +38,10 @@ static int
 vcpu_run(struct nvmmd_vcpu *v)
 {
 	struct nvmm_vcpu_exit exit;
-	uint64_t start;
 	int error;
 
 	watcher_add(v);
-	start = nvmm_now_ns();
-	__atomic_store_n(&v->run_since, start, __ATOMIC_RELAXED);
 	error = nvmm_kern_vcpu_run(v->owner, v->machid, v->cpuid, &exit);
-	__atomic_store_n(&v->run_since, 0, __ATOMIC_RELAXED);
-	if (error == 0)
-		vcpu_account(v, start, exit.reason);
 	if (error == 0 && exit.reason == NVMM_VCPU_EXIT_INVALID)
 		vcpu_log_invalid(v, &exit);
 	watcher_remove(v);
@@ -192,16 +133,14 @@ vcpu_thread_create(struct nvmmd_vcpu *v)
 	return error;
 }
 
+/* Starts the thread of a VCPU kernel/ has made; *vp is its record. */
 int
 vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
-    nvmm_cpuid_t cpuid)
+    nvmm_cpuid_t cpuid, struct nvmmd_vcpu **vp)
 {
 	struct nvmmd_vcpu *v;
 	int error;
 
-	if (machid >= NVMM_MAX_MACHINES || cpuid >= NVMM_MAX_VCPUS ||
-	    !machines[machid].present)
-		return EINVAL;
 	v = calloc(1, sizeof(*v));
 	if (v == NULL)
 		return ENOMEM;
@@ -213,27 +152,14 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	if (error)
 		goto out;
 	v->db = &nvmm_slot_of(v->comm)->doorbell;
-	error = limits_charge(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
+	error = vcpu_thread_create(v);
 	if (error)
 		goto out;
-	error = vcpu_thread_create(v);
-	if (error) {
-		limits_refund(machines[machid].uid, NVMMD_LIMIT_VCPUS, 1);
-		goto out;
-	}
-	machines[machid].vcpus[cpuid] = v;
+	*vp = v;
 	return 0;
 out:
 	free(v);
 	return error;
-}
-
-static struct nvmmd_vcpu *
-vcpu_lookup(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
-{
-	if (machid >= NVMM_MAX_MACHINES || cpuid >= NVMM_MAX_VCPUS)
-		return NULL;
-	return machines[machid].vcpus[cpuid];
 }
 
 /*
@@ -242,7 +168,7 @@ vcpu_lookup(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
  * guest loops (a kick landing as KVM_RUN returns would be lost), and
  * reaping the thread never waits on the guest.
  */
-static void
+void
 vcpu_cancel(struct nvmmd_vcpu *v)
 {
 	atomic_store(&v->quit, true);
@@ -250,206 +176,10 @@ vcpu_cancel(struct nvmmd_vcpu *v)
 	nvmm_kern_vcpu_cancel(v->owner, v->machid, v->cpuid);
 }
 
-static void
-vcpu_reap(struct nvmmd_vcpu *v)
+/* Waits for a cancelled VCPU's thread, and frees its record. */
+void
+vcpu_join(struct nvmmd_vcpu *v)
 {
 	pthread_join(v->thread, NULL);
-	machines[v->machid].vcpus[v->cpuid] = NULL;
-	limits_refund(machines[v->machid].uid, NVMMD_LIMIT_VCPUS, 1);
 	free(v);
-}
-
-void
-vcpu_stop(nvmm_machid_t machid, nvmm_cpuid_t cpuid)
-{
-	struct nvmmd_vcpu *v = vcpu_lookup(machid, cpuid);
-
-	if (v == NULL)
-		return;
-	vcpu_cancel(v);
-	vcpu_reap(v);
-}
-
-/* The command name of a process, from /proc; empty if it is gone. */
-static void
-machine_comm(pid_t pid, char comm[16])
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	memset(comm, 0, 16);
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	n = read(fd, comm, 15);
-	close(fd);
-	if (n > 0 && comm[n - 1] == '\n')
-		comm[n - 1] = '\0';
-}
-
-int
-machine_record(nvmm_machid_t machid, struct nvmm_owner *owner,
-    const struct nvmmd_peer *peer)
-{
-	struct nvmmd_machine *m;
-	int error;
-
-	if (machid >= NVMM_MAX_MACHINES)
-		return EINVAL;
-	error = limits_charge(peer->uid, NVMMD_LIMIT_MACHINES, 1);
-	if (error)
-		return error;
-	error = limits_charge(peer->uid, NVMMD_LIMIT_MAPPED, MACHINE_COMM_SIZE);
-	if (error) {
-		limits_refund(peer->uid, NVMMD_LIMIT_MACHINES, 1);
-		return error;
-	}
-	m = &machines[machid];
-	memset(m, 0, sizeof(*m));
-	m->present = true;
-	m->owner = owner;
-	m->uid = peer->uid;
-	m->pid = peer->pid;
-	m->mapped = MACHINE_COMM_SIZE;
-	machine_comm(peer->pid, m->comm);
-	log_debug("machine %u: made by pid %d uid %u (%s)", (unsigned)machid,
-	    (int)peer->pid, (unsigned)peer->uid, m->comm);
-	return 0;
-}
-
-/*
- * Guest RAM is charged to the machine's creator, whoever maps it, as RAM
- * and as the daemon's address space that maps it.
- */
-int
-machine_ram_charge(nvmm_machid_t machid, uint64_t size)
-{
-	struct nvmmd_machine *m;
-	int error;
-
-	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
-		return 0;
-	m = &machines[machid];
-	error = limits_charge(m->uid, NVMMD_LIMIT_RAM, size);
-	if (error)
-		return error;
-	error = limits_charge(m->uid, NVMMD_LIMIT_MAPPED, size);
-	if (error) {
-		limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
-		return error;
-	}
-	m->ram += size;
-	m->mapped += size;
-	return 0;
-}
-
-void
-machine_ram_refund(nvmm_machid_t machid, uint64_t size)
-{
-	struct nvmmd_machine *m;
-
-	if (machid >= NVMM_MAX_MACHINES || !machines[machid].present)
-		return;
-	m = &machines[machid];
-	size = size < m->ram ? size : m->ram;
-	m->ram -= size;
-	m->mapped -= size;
-	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
-	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, size);
-}
-
-/* All of them are told first, so that they end together. */
-void
-machine_stop_vcpus(nvmm_machid_t machid)
-{
-	struct nvmmd_vcpu *v;
-	nvmm_cpuid_t cpuid;
-
-	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
-		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
-			vcpu_cancel(v);
-	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
-		if ((v = vcpu_lookup(machid, cpuid)) != NULL)
-			vcpu_reap(v);
-}
-
-void
-machine_forget(nvmm_machid_t machid)
-{
-	if (machid >= NVMM_MAX_MACHINES)
-		return;
-	machine_stop_vcpus(machid);
-	if (!machines[machid].present)
-		return;
-	machine_ram_refund(machid, machines[machid].ram);
-	limits_refund(machines[machid].uid, NVMMD_LIMIT_MAPPED,
-	    machines[machid].mapped);
-	machines[machid].mapped = 0;
-	limits_refund(machines[machid].uid, NVMMD_LIMIT_MACHINES, 1);
-	machines[machid].present = false;
-	machines[machid].owner = NULL;
-}
-
-void
-machines_stop_owned(struct nvmm_owner *owner)
-{
-	nvmm_machid_t machid;
-
-	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++)
-		if (machines[machid].present && machines[machid].owner == owner)
-			machine_forget(machid);
-}
-
-/* -------------------------------------------------------------------------- */
-
-void
-machine_list(struct nvmm_owner *owner, uint64_t machids[2])
-{
-	nvmm_machid_t machid;
-
-	machids[0] = machids[1] = 0;
-	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++)
-		if (machines[machid].present &&
-		    nvmm_kern_machine_access(owner, machid) == 0)
-			machids[machid / 64] |= 1ULL << (machid % 64);
-}
-
-int
-machine_owner(struct nvmm_owner *owner, struct nvmm_ctl_mach_owner *info)
-{
-	const struct nvmmd_machine *m;
-	int error;
-
-	error = nvmm_kern_machine_access(owner, info->machid);
-	if (error)
-		return error;
-	m = &machines[info->machid];
-	info->uid = m->uid;
-	info->pid = m->pid;
-	memcpy(info->comm, m->comm, sizeof(info->comm));
-	return 0;
-}
-
-int
-vcpu_stats(struct nvmm_owner *owner, struct nvmm_ctl_vcpu_stats *st)
-{
-	const struct nvmmd_vcpu *v;
-	size_t i;
-	int error;
-
-	error = nvmm_kern_machine_access(owner, st->machid);
-	if (error)
-		return error;
-	if (st->cpuid >= NVMM_MAX_VCPUS)
-		return EINVAL;
-	v = machines[st->machid].vcpus[st->cpuid];
-	if (v == NULL)
-		return ENOENT;
-	st->nruns = __atomic_load_n(&v->nruns, __ATOMIC_RELAXED);
-	st->run_ns = vcpu_run_ns(v);
-	for (i = 0; i < NVMM_CTL_STATS_NEXITS; i++)
-		st->exits[i] = __atomic_load_n(&v->exits[i], __ATOMIC_RELAXED);
-	return 0;
 }

@@ -38,15 +38,6 @@
 /* How long the daemon spins for the next request before sleeping. */
 #define DOORBELL_DAEMON_SPIN_NS		100000ULL
 
-uint64_t
-nvmm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* The clock is read once per 64 pauses: it costs more than a look. */
 bool
 nvmm_spin_while(const uint32_t *word, uint32_t value, uint64_t budget_ns)

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <nvmm/nvmm_dev.h>
 
@@ -39,8 +40,15 @@ struct nvmm_doorbell {
 	struct nvmm_vcpu_exit exit;	/* daemon, RUN: the exit */
 };
 
-/* The monotonic clock, in ns. */
-uint64_t	nvmm_now_ns(void);
+/* The monotonic clock, in ns: kernel/, the daemon, the client, bench. */
+static inline uint64_t
+nvmm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 /* Spins while *word == value, at most budget_ns; true if it moved. */
 bool	nvmm_spin_while(const uint32_t *word, uint32_t value,
 	    uint64_t budget_ns);

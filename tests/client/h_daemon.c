@@ -127,15 +127,16 @@ hd_cleanup(void)
 	fclose(f);
 }
 
-int
-hd_fd_count(pid_t pid)
+/* The entries of /proc/PID/what, a directory of one entry per thing. */
+static int
+hd_proc_count(pid_t pid, const char *what)
 {
 	char path[64];
 	struct dirent *de;
 	DIR *d;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	d = opendir(path);
 	ATF_REQUIRE(d != NULL);
 	while ((de = readdir(d)) != NULL)
@@ -143,6 +144,18 @@ hd_fd_count(pid_t pid)
 			n++;
 	closedir(d);
 	return n;
+}
+
+int
+hd_fd_count(pid_t pid)
+{
+	return hd_proc_count(pid, "fd");
+}
+
+int
+hd_thread_count(pid_t pid)
+{
+	return hd_proc_count(pid, "task");
 }
 
 bool

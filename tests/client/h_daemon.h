@@ -31,6 +31,8 @@ void	hd_stop(pid_t pid);
 void	hd_cleanup(void);
 /* The daemon's open descriptors, from /proc. */
 int	hd_fd_count(pid_t pid);
+/* The daemon's threads, from /proc. */
+int	hd_thread_count(pid_t pid);
 /* True when the daemon's log has a line containing text. */
 bool	hd_log_has(const char *text);
 

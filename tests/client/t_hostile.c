@@ -64,11 +64,14 @@ th_uid(int k)
 	return 0;
 }
 
-/* A daemon whose user group is a group of this system. */
+/*
+ * A daemon whose user group is a group of this system, with the per-uid
+ * limits of -l (NULL: the defaults).
+ */
 static pid_t
-th_daemon(void)
+th_daemon_limits(const char *limits)
 {
-	const char *extra[] = { "-g", NULL, NULL };
+	const char *extra[] = { "-g", NULL, NULL, NULL, NULL };
 	const struct group *gr;
 	static char name[64];
 
@@ -78,9 +81,19 @@ th_daemon(void)
 	th_gid = gr->gr_gid;
 	snprintf(name, sizeof(name), "%s", gr->gr_name);
 	extra[1] = name;
+	if (limits != NULL) {
+		extra[2] = "-l";
+		extra[3] = limits;
+	}
 	/* The unprivileged children look the socket up from here. */
 	ATF_REQUIRE(chmod(".", 0711) == 0);
 	return hd_start(extra);
+}
+
+static pid_t
+th_daemon(void)
+{
+	return th_daemon_limits(NULL);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -148,6 +161,19 @@ th_machine_create(int fd, uint32_t *machidp)
 	req.op_case = NVMM__REQUEST__OP_MACHINE_CREATE;
 	req.machine_create = &op;
 	return th_call(fd, &req, -1, machidp);
+}
+
+static int
+th_vcpu_create(int fd, uint32_t machid, uint32_t cpuid)
+{
+	Nvmm__Request req = NVMM__REQUEST__INIT;
+	Nvmm__VcpuCreate op = NVMM__VCPU_CREATE__INIT;
+
+	op.machid = machid;
+	op.cpuid = cpuid;
+	req.op_case = NVMM__REQUEST__OP_VCPU_CREATE;
+	req.vcpu_create = &op;
+	return th_call(fd, &req, -1, NULL);
 }
 
 static void
@@ -665,6 +691,66 @@ ATF_TC_BODY(machines_per_user, tc)
 
 /* -------------------------------------------------------------------------- */
 /*
+ * A limit is charged before the daemon acts.  A user at its VCPU limit
+ * asks for every other VCPU of its machine: each is refused, and none of
+ * them may leave anything behind in the daemon (a KVM VCPU is a
+ * descriptor, and KVM cannot destroy one: a VCPU made and then refused
+ * would stay, parked, until the machine goes).
+ */
+
+#define REFUSED_VCPUS	255		/* cpuids 1 to 255 */
+
+ATF_TC_WITH_CLEANUP(vcpu_limit_refusals);
+TD_HEAD(vcpu_limit_refusals, "VCPUs refused by the uid's VCPU limit "
+    "leave no KVM VCPU, thread or descriptor in the daemon")
+ATF_TC_BODY(vcpu_limit_refusals, tc)
+{
+	struct td_child c;
+	pid_t daemon;
+	int before, after, threads;
+	uid_t uid = th_uid(0);
+
+	daemon = th_daemon_limits("vcpus=1");
+	if (td_fork(&c)) {
+		uint32_t machid, cpuid;
+		int sock, error;
+
+		td_drop_to(uid, th_gid);
+		sock = th_connect();
+		C_CHECK(th_machine_create(sock, &machid) == 0, "create");
+		C_CHECK(th_vcpu_create(sock, machid, 0) == 0, "vcpu 0");
+		td_child_ev('a');
+		(void)td_child_cmd();
+		for (cpuid = 1; cpuid <= REFUSED_VCPUS; cpuid++) {
+			error = th_vcpu_create(sock, machid, cpuid);
+			C_CHECK(error == ENOBUFS, "vcpu %u over the limit: %s",
+			    (unsigned)cpuid, strerror(error));
+		}
+		td_child_ev('b');
+		(void)td_child_cmd();
+		_exit(0);
+	}
+	ATF_REQUIRE_EQ(td_event(&c, 30000, "the first VCPU"), 'a');
+	before = td_fd_settled(daemon);
+	threads = hd_thread_count(daemon);
+	td_send_byte(c.cmd, 'g');
+	ATF_REQUIRE_EQ(td_event(&c, 60000, "the refusals"), 'b');
+	after = td_fd_settled(daemon);
+	fprintf(stderr, "descriptors: %d before, %d after %d refused VCPUs\n",
+	    before, after, REFUSED_VCPUS);
+	ATF_CHECK_EQ_MSG(after, before, "nvmmd holds %d descriptors more "
+	    "after %d refused VCPUs", after - before, REFUSED_VCPUS);
+	ATF_CHECK_EQ_MSG(hd_thread_count(daemon), threads, "nvmmd has %d "
+	    "threads, %d before the refusals", hd_thread_count(daemon),
+	    threads);
+	ATF_CHECK(hd_log_has("over its vcpus limit"));
+	td_send_byte(c.cmd, 'q');
+	td_wait_ok(&c, 30000, "the user");
+	hd_stop(daemon);
+}
+
+/* -------------------------------------------------------------------------- */
+/*
  * An empty packet that carries a descriptor reads as the end of the
  * connection; its descriptor must be closed all the same.
  */
@@ -853,6 +939,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, teardown_of_looping_guest);
 	ATF_TP_ADD_TC(tp, address_space_per_user);
 	ATF_TP_ADD_TC(tp, machines_per_user);
+	ATF_TP_ADD_TC(tp, vcpu_limit_refusals);
 	ATF_TP_ADD_TC(tp, empty_packet_with_descriptor);
 	ATF_TP_ADD_TC(tp, control_sequences_escaped);
 	return 0;

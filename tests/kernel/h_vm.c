@@ -27,7 +27,7 @@ tvm_create(struct tvm *vm, size_t ramsize)
 	int error;
 
 	memset(vm, 0, sizeof(*vm));
-	error = nvmm_kern_open(&vm->owner, getpid(), false);
+	error = nvmm_kern_open(&vm->owner, getpid(), getuid(), false);
 	ATF_REQUIRE_EQ_MSG(error, 0, "nvmm_kern_open: %s", strerror(error));
 	error = nvmm_kern_machine_create(vm->owner, &vm->machid);
 	ATF_REQUIRE_EQ_MSG(error, 0, "machine_create: %s", strerror(error));

@@ -28,7 +28,7 @@ struct tmach {
 static void
 tmach_create(struct tmach *t)
 {
-	REQUIRE_ERR(0, nvmm_kern_open(&t->o, getpid(), false));
+	REQUIRE_ERR(0, nvmm_kern_open(&t->o, getpid(), getuid(), false));
 	REQUIRE_ERR(0, nvmm_kern_machine_create(t->o, &t->m));
 }
 

@@ -28,7 +28,7 @@ owner_open(pid_t pid)
 {
 	struct nvmm_owner *owner;
 
-	REQUIRE_ERR(0, nvmm_kern_open(&owner, pid, false));
+	REQUIRE_ERR(0, nvmm_kern_open(&owner, pid, getuid(), false));
 	return owner;
 }
 
@@ -37,7 +37,7 @@ root_open(void)
 {
 	struct nvmm_owner *owner;
 
-	REQUIRE_ERR(0, nvmm_kern_open(&owner, 0, true));
+	REQUIRE_ERR(0, nvmm_kern_open(&owner, 0, 0, true));
 	return owner;
 }
 
@@ -797,6 +797,110 @@ ATF_TC_BODY(ctl_invalid, tc)
 	nvmm_kern_close(owner);
 }
 
+/*
+ * nvmmd's NVMM_CTL extensions are the driver's too: LIST and OWNER from
+ * the machine table, VCPU_STATS from the VCPU, each seen only by whoever
+ * may operate the machine.
+ */
+#define CTL_UID_A	47311
+#define CTL_UID_B	47312
+
+static bool
+ctl_listed(struct nvmm_owner *owner, nvmm_machid_t m)
+{
+	struct nvmm_ctl_mach_list list;
+
+	memset(&list, 0xff, sizeof(list));
+	REQUIRE_ERR(0, nvmm_kern_ctl(owner, NVMM_CTL_MACH_LIST, &list,
+	    sizeof(list)));
+	return (list.machids[m / 64] >> (m % 64)) & 1;
+}
+
+static int
+ctl_owner(struct nvmm_owner *owner, nvmm_machid_t m,
+    struct nvmm_ctl_mach_owner *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->machid = m;
+	return nvmm_kern_ctl(owner, NVMM_CTL_MACH_OWNER, info, sizeof(*info));
+}
+
+static int
+ctl_stats(struct nvmm_owner *owner, nvmm_machid_t m, nvmm_cpuid_t c,
+    struct nvmm_ctl_vcpu_stats *st)
+{
+	memset(st, 0xff, sizeof(*st));
+	st->machid = m;
+	st->cpuid = c;
+	return nvmm_kern_ctl(owner, NVMM_CTL_VCPU_STATS, st, sizeof(*st));
+}
+
+ATF_TC(ctl_registry);
+ATF_TC_HEAD(ctl_registry, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "NVMM_CTL_MACH_LIST, MACH_OWNER, "
+	    "VCPU_STATS and MACH_KILL work on kernel/'s machine table, for "
+	    "the owner and the root owner alone");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(ctl_registry, tc)
+{
+	struct nvmm_owner *a, *b, *root = root_open();
+	struct nvmm_ctl_mach_owner info;
+	struct nvmm_ctl_vcpu_stats st;
+	struct nvmm_ctl_mach_kill kill;
+	char comm[16] = "";
+	nvmm_machid_t m;
+	FILE *f;
+
+	REQUIRE_ERR(0, nvmm_kern_open(&a, getpid(), CTL_UID_A, false));
+	REQUIRE_ERR(0, nvmm_kern_open(&b, getpid(), CTL_UID_B, false));
+	m = mach_create(a);
+	ATF_CHECK(ctl_listed(a, m));
+	ATF_CHECK(ctl_listed(root, m));
+	ATF_CHECK(!ctl_listed(b, m));
+
+	CHECK_ERR(0, ctl_owner(a, m, &info));
+	CHECK_VAL("owner", info.uid, CTL_UID_A);
+	CHECK_VAL("owner", info.pid, getpid());
+	f = fopen("/proc/self/comm", "r");
+	ATF_REQUIRE(f != NULL && fgets(comm, sizeof(comm), f) != NULL);
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	ATF_CHECK_STREQ(info.comm, comm);
+	CHECK_ERR(0, ctl_owner(root, m, &info));
+	CHECK_VAL("root", info.uid, CTL_UID_A);
+	CHECK_ERR(EPERM, ctl_owner(b, m, &info));
+	CHECK_ERR(EINVAL, nvmm_kern_ctl(a, NVMM_CTL_MACH_OWNER, &info,
+	    sizeof(info) - 1));
+
+	CHECK_ERR(ENOENT, ctl_stats(a, m, 0, &st));
+	REQUIRE_ERR(0, nvmm_kern_vcpu_create(a, m, 0));
+	CHECK_ERR(0, ctl_stats(a, m, 0, &st));
+	CHECK_VAL("new VCPU", st.nruns, 0);
+	CHECK_VAL("new VCPU", st.run_ns, 0);
+	CHECK_VAL("new VCPU", st.exits[NVMM_CTL_STATS_EXIT_NONE], 0);
+	CHECK_ERR(0, ctl_stats(root, m, 0, &st));
+	CHECK_ERR(EPERM, ctl_stats(b, m, 0, &st));
+	CHECK_ERR(EINVAL, ctl_stats(a, m, NVMM_MAX_VCPUS, &st));
+
+	/* MACH_KILL: a destroy by whoever may operate the machine. */
+	kill.machid = m;
+	CHECK_ERR(EPERM, nvmm_kern_ctl(b, NVMM_CTL_MACH_KILL, &kill,
+	    sizeof(kill)));
+	CHECK_ERR(EINVAL, nvmm_kern_ctl(root, NVMM_CTL_MACH_KILL, &kill,
+	    sizeof(kill) + 1));
+	ATF_CHECK(ctl_listed(a, m));
+	CHECK_ERR(0, nvmm_kern_ctl(root, NVMM_CTL_MACH_KILL, &kill,
+	    sizeof(kill)));
+	ATF_CHECK(!ctl_listed(root, m));
+	CHECK_ERR(ENOENT, ctl_owner(root, m, &info));
+	CHECK_ERR(ENOENT, nvmm_kern_machine_destroy(a, m));
+	nvmm_kern_close(a);
+	nvmm_kern_close(b);
+	nvmm_kern_close(root);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, capability);
@@ -813,6 +917,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, vcpu_configure_cpuid);
 	ATF_TP_ADD_TC(tp, ctl_mach_info);
 	ATF_TP_ADD_TC(tp, ctl_invalid);
+	ATF_TP_ADD_TC(tp, ctl_registry);
 
 	return atf_no_error();
 }

@@ -140,6 +140,8 @@ socket_path_body()
 	$SOCKPY stale "$d/s.sock"
 	[ -S "$d/s.sock" ] || atf_fail "no stale socket to replace"
 	start_fg "$PWD/empty.conf"
+	# start_fg saw the stale socket: wait until nvmmd's replaces it.
+	wait_until "'$NVMMCTL' list >/dev/null 2>&1" "the stale socket stays"
 	atf_check -s exit:0 -o match:'^Machine ID' -e empty "$NVMMCTL" list
 }
 socket_path_cleanup()

@@ -1,0 +1,213 @@
+/*
+ * NVMM_CTL, as NetBSD keeps it in the driver: NetBSD's MACH_INFO and
+ * nvmmd's LIST, OWNER, VCPU_STATS and MACH_KILL, answered from the
+ * machine table and the VCPUs' statistics.  The looks take only a
+ * machine's reader lock, and none takes a VCPU's lock, which a run holds:
+ * a look at a machine never waits on its guests.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvmm_internal.h"
+
+/* NVMM's exit reason, as an index of the statistics. */
+static unsigned
+nvmm_stats_index(uint64_t reason)
+{
+	switch (reason) {
+	case NVMM_VCPU_EXIT_NONE: return NVMM_CTL_STATS_EXIT_NONE;
+	case NVMM_VCPU_EXIT_MEMORY: return NVMM_CTL_STATS_EXIT_MEMORY;
+	case NVMM_VCPU_EXIT_IO: return NVMM_CTL_STATS_EXIT_IO;
+	case NVMM_VCPU_EXIT_SHUTDOWN: return NVMM_CTL_STATS_EXIT_SHUTDOWN;
+	case NVMM_VCPU_EXIT_INT_READY: return NVMM_CTL_STATS_EXIT_INT_READY;
+	case NVMM_VCPU_EXIT_NMI_READY: return NVMM_CTL_STATS_EXIT_NMI_READY;
+	case NVMM_VCPU_EXIT_HALTED: return NVMM_CTL_STATS_EXIT_HALTED;
+	case NVMM_VCPU_EXIT_TPR_CHANGED: return NVMM_CTL_STATS_EXIT_TPR_CHANGED;
+	case NVMM_VCPU_EXIT_RDMSR: return NVMM_CTL_STATS_EXIT_RDMSR;
+	case NVMM_VCPU_EXIT_WRMSR: return NVMM_CTL_STATS_EXIT_WRMSR;
+	case NVMM_VCPU_EXIT_MONITOR: return NVMM_CTL_STATS_EXIT_MONITOR;
+	case NVMM_VCPU_EXIT_MWAIT: return NVMM_CTL_STATS_EXIT_MWAIT;
+	case NVMM_VCPU_EXIT_CPUID: return NVMM_CTL_STATS_EXIT_CPUID;
+	case NVMM_VCPU_EXIT_STOPPED: return NVMM_CTL_STATS_EXIT_STOPPED;
+	default: return NVMM_CTL_STATS_EXIT_INVALID;
+	}
+}
+
+/* A new life of the VCPU slot counts from zero. */
+void
+nvmm_stats_reset(struct nvmm_cpu *cpu)
+{
+	size_t i;
+
+	__atomic_store_n(&cpu->nruns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&cpu->run_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&cpu->run_since, 0, __ATOMIC_RELAXED);
+	for (i = 0; i < NVMM_CTL_STATS_NEXITS; i++)
+		__atomic_store_n(&cpu->exits[i], 0, __ATOMIC_RELAXED);
+}
+
+uint64_t
+nvmm_stats_enter(struct nvmm_cpu *cpu)
+{
+	uint64_t start = nvmm_now_ns();
+
+	__atomic_store_n(&cpu->run_since, start, __ATOMIC_RELAXED);
+	return start;
+}
+
+/* A run that failed (exit NULL) is no run: it had no exit to count. */
+void
+nvmm_stats_leave(struct nvmm_cpu *cpu, uint64_t start,
+    const struct nvmm_vcpu_exit *exit)
+{
+	__atomic_store_n(&cpu->run_since, 0, __ATOMIC_RELAXED);
+	if (exit == NULL)
+		return;
+	__atomic_fetch_add(&cpu->nruns, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&cpu->run_ns, nvmm_now_ns() - start,
+	    __ATOMIC_RELAXED);
+	__atomic_fetch_add(&cpu->exits[nvmm_stats_index(exit->reason)], 1,
+	    __ATOMIC_RELAXED);
+}
+
+/* -------------------------------------------------------------------------- */
+
+static int
+nvmm_ctl_mach_info(struct nvmm_owner *owner, void *data)
+{
+	struct nvmm_ctl_mach_info info;
+	struct nvmm_machine *mach;
+	int error;
+
+	memcpy(&info, data, sizeof(info));
+	error = nvmm_machine_get(owner, info.machid, false, &mach);
+	if (error)
+		return error;
+	info.nvcpus = atomic_load(&mach->ncpus);
+	info.nram = nvmm_mem_nram(mach);
+	info.pid = mach->owner->pid;
+	info.time = mach->time;
+	nvmm_machine_put(mach);
+	memcpy(data, &info, sizeof(info));
+	return 0;
+}
+
+static int
+nvmm_ctl_mach_list(struct nvmm_owner *owner, void *data)
+{
+	struct nvmm_ctl_mach_list list;
+	struct nvmm_machine *mach;
+	nvmm_machid_t machid;
+
+	memset(&list, 0, sizeof(list));
+	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++) {
+		if (nvmm_machine_get(owner, machid, false, &mach) != 0)
+			continue;
+		list.machids[machid / 64] |= 1ULL << (machid % 64);
+		nvmm_machine_put(mach);
+	}
+	memcpy(data, &list, sizeof(list));
+	return 0;
+}
+
+static int
+nvmm_ctl_mach_owner(struct nvmm_owner *owner, void *data)
+{
+	struct nvmm_ctl_mach_owner info;
+	struct nvmm_machine *mach;
+	int error;
+
+	memcpy(&info, data, sizeof(info));
+	error = nvmm_machine_get(owner, info.machid, false, &mach);
+	if (error)
+		return error;
+	info.uid = mach->owner->uid;
+	info.pid = mach->owner->pid;
+	memcpy(info.comm, mach->comm, sizeof(info.comm));
+	nvmm_machine_put(mach);
+	memcpy(data, &info, sizeof(info));
+	return 0;
+}
+
+static int
+nvmm_ctl_vcpu_stats(struct nvmm_owner *owner, void *data)
+{
+	struct nvmm_ctl_vcpu_stats st;
+	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
+	uint64_t since;
+	size_t i;
+	int error;
+
+	memcpy(&st, data, sizeof(st));
+	error = nvmm_machine_get(owner, st.machid, false, &mach);
+	if (error)
+		return error;
+	if (st.cpuid >= NVMM_MAX_VCPUS) {
+		error = EINVAL;
+		goto out;
+	}
+	cpu = &mach->cpus[st.cpuid];
+	if (!__atomic_load_n(&cpu->present, __ATOMIC_ACQUIRE)) {
+		error = ENOENT;
+		goto out;
+	}
+	/* Guest time so far, the run under way included. */
+	since = __atomic_load_n(&cpu->run_since, __ATOMIC_RELAXED);
+	st.run_ns = __atomic_load_n(&cpu->run_ns, __ATOMIC_RELAXED);
+	if (since != 0)
+		st.run_ns += nvmm_now_ns() - since;
+	st.nruns = __atomic_load_n(&cpu->nruns, __ATOMIC_RELAXED);
+	for (i = 0; i < NVMM_CTL_STATS_NEXITS; i++)
+		st.exits[i] = __atomic_load_n(&cpu->exits[i],
+		    __ATOMIC_RELAXED);
+	memcpy(data, &st, sizeof(st));
+out:
+	nvmm_machine_put(mach);
+	return error;
+}
+
+static int
+nvmm_ctl_mach_kill(struct nvmm_owner *owner, void *data)
+{
+	struct nvmm_ctl_mach_kill kill;
+
+	memcpy(&kill, data, sizeof(kill));
+	return nvmm_kern_machine_destroy(owner, kill.machid);
+}
+
+/* -------------------------------------------------------------------------- */
+
+/* Each op's handler and the size its data must have, as NetBSD demands. */
+static const struct {
+	int op;
+	size_t size;
+	int (*fn)(struct nvmm_owner *, void *);
+} nvmm_ctl_ops[] = {
+	{ NVMM_CTL_MACH_INFO, sizeof(struct nvmm_ctl_mach_info),
+	    nvmm_ctl_mach_info },
+	{ NVMM_CTL_MACH_LIST, sizeof(struct nvmm_ctl_mach_list),
+	    nvmm_ctl_mach_list },
+	{ NVMM_CTL_MACH_OWNER, sizeof(struct nvmm_ctl_mach_owner),
+	    nvmm_ctl_mach_owner },
+	{ NVMM_CTL_VCPU_STATS, sizeof(struct nvmm_ctl_vcpu_stats),
+	    nvmm_ctl_vcpu_stats },
+	{ NVMM_CTL_MACH_KILL, sizeof(struct nvmm_ctl_mach_kill),
+	    nvmm_ctl_mach_kill },
+};
+
+int
+nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(nvmm_ctl_ops) / sizeof(nvmm_ctl_ops[0]); i++) {
+		if (nvmm_ctl_ops[i].op != op)
+			continue;
+		if (size != nvmm_ctl_ops[i].size)
+			return EINVAL;
+		return nvmm_ctl_ops[i].fn(owner, data);
+	}
+	return EINVAL;
+}

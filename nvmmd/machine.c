@@ -1,0 +1,271 @@
+/*
+ * Machines as the daemon sees them: what each is charged to its creator's
+ * uid (limits.c) and the VCPU threads that run it (vcpu.c), over kernel/'s
+ * machine table, which alone says whether a machine exists, who owns it
+ * and what it has done (NVMM_CTL).  Each request that makes a machine, a
+ * VCPU or guest RAM is one call here, which charges before it acts and
+ * refunds what it took when the act fails.  A machine ends in kernel/
+ * (destroy, MACH_KILL, its owner's close), which calls machine_gone.
+ *
+ * The table belongs to the event loop; a VCPU thread only reads its own
+ * record (struct nvmmd_vcpu).  Before kernel/ destroys a machine or a
+ * VCPU, its threads are stopped: they read the comm pages that go with it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvmmd.h"
+
+/* The daemon's address space every machine takes: kernel/'s comm memfd. */
+#define MACHINE_COMM_SIZE \
+	((uint64_t)NVMM_SLOTS_SIZE)
+
+/* What the daemon keeps of a machine beside kernel/'s own record. */
+struct nvmmd_machine {
+	bool present;
+	struct nvmm_owner *owner;
+	uid_t uid;			/* who created it, and is charged */
+	uint64_t ram;			/* bytes of hva_map, for the limits */
+	struct nvmmd_vcpu *vcpus[NVMM_MAX_VCPUS];
+};
+
+static struct nvmmd_machine machines[NVMM_MAX_MACHINES];
+
+/* The record of a machine owner may operate, or kernel/'s errno. */
+static int
+machine_find(struct nvmm_owner *owner, nvmm_machid_t machid,
+    struct nvmmd_machine **mp)
+{
+	int error;
+
+	error = nvmm_kern_machine_access(owner, machid);
+	if (error == 0)
+		*mp = &machines[machid];
+	return error;
+}
+
+/* A machine is charged as one machine and its comm memfd's mapping. */
+static int
+machine_charge(uid_t uid)
+{
+	int error;
+
+	error = limits_charge(uid, NVMMD_LIMIT_MACHINES, 1);
+	if (error)
+		return error;
+	error = limits_charge(uid, NVMMD_LIMIT_MAPPED, MACHINE_COMM_SIZE);
+	if (error)
+		limits_refund(uid, NVMMD_LIMIT_MACHINES, 1);
+	return error;
+}
+
+static void
+machine_refund(uid_t uid)
+{
+	limits_refund(uid, NVMMD_LIMIT_MAPPED, MACHINE_COMM_SIZE);
+	limits_refund(uid, NVMMD_LIMIT_MACHINES, 1);
+}
+
+/* Who made it, as NVMM_CTL_MACH_OWNER will say it. */
+static void
+machine_log_creator(struct nvmm_owner *owner, nvmm_machid_t machid)
+{
+	struct nvmm_ctl_mach_owner info;
+
+	memset(&info, 0, sizeof(info));
+	info.machid = machid;
+	if (nvmm_kern_ctl(owner, NVMM_CTL_MACH_OWNER, &info,
+	    sizeof(info)) != 0)
+		return;
+	info.comm[sizeof(info.comm) - 1] = '\0';
+	log_debug("machine %u: made by pid %d uid %u (%s)", (unsigned)machid,
+	    (int)info.pid, (unsigned)info.uid, info.comm);
+}
+
+/* A new machine and a descriptor of its comm memfd, for the client. */
+int
+machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
+    nvmm_machid_t *machidp, int *fdp)
+{
+	struct nvmmd_machine *m;
+	nvmm_machid_t machid;
+	int error;
+
+	error = machine_charge(peer->uid);
+	if (error)
+		return error;
+	error = nvmm_kern_machine_create(owner, &machid);
+	if (error)
+		goto out;
+	error = nvmm_kern_machine_comm_fd(owner, machid, fdp);
+	if (error) {
+		/* Not yet recorded: the hook finds nothing to give back. */
+		nvmm_kern_machine_destroy(owner, machid);
+		goto out;
+	}
+	m = &machines[machid];
+	memset(m, 0, sizeof(*m));
+	m->present = true;
+	m->owner = owner;
+	m->uid = peer->uid;
+	*machidp = machid;
+	machine_log_creator(owner, machid);
+	return 0;
+out:
+	machine_refund(peer->uid);
+	return error;
+}
+
+/* Waits for a cancelled VCPU's thread, and gives back its charge. */
+static void
+machine_vcpu_join(struct nvmmd_machine *m, nvmm_cpuid_t cpuid)
+{
+	vcpu_join(m->vcpus[cpuid]);
+	m->vcpus[cpuid] = NULL;
+	limits_refund(m->uid, NVMMD_LIMIT_VCPUS, 1);
+}
+
+/* All of them are told first, so that they end together. */
+static void
+machine_stop_vcpus(struct nvmmd_machine *m)
+{
+	nvmm_cpuid_t cpuid;
+
+	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
+		if (m->vcpus[cpuid] != NULL)
+			vcpu_cancel(m->vcpus[cpuid]);
+	for (cpuid = 0; cpuid < NVMM_MAX_VCPUS; cpuid++)
+		if (m->vcpus[cpuid] != NULL)
+			machine_vcpu_join(m, cpuid);
+}
+
+/*
+ * kernel/ tells of a machine that goes, whoever ended it and how: its
+ * threads stop before kernel/ unmaps the comm pages they read, and what
+ * it was charged is given back.
+ */
+static void
+machine_gone(nvmm_machid_t machid)
+{
+	struct nvmmd_machine *m = &machines[machid];
+
+	machine_stop_vcpus(m);
+	if (!m->present)
+		return;
+	limits_refund(m->uid, NVMMD_LIMIT_RAM, m->ram);
+	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, m->ram);
+	machine_refund(m->uid);
+	m->present = false;
+	m->owner = NULL;
+}
+
+void
+machines_init(void)
+{
+	nvmm_kern_set_destroy_hook(machine_gone);
+}
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * A VCPU is charged before kernel/ makes it: a KVM VCPU cannot be
+ * destroyed, so one made and then refused would stay behind, parked, for
+ * as long as the machine lives.  kernel/'s EPERM, ENOENT and EINVAL come
+ * before the limit's ENOBUFS, as if it were the driver's own limit.
+ */
+int
+machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	struct nvmmd_machine *m;
+	int error;
+
+	error = machine_find(owner, machid, &m);
+	if (error)
+		return error;
+	if (cpuid >= NVMM_MAX_VCPUS)
+		return EINVAL;
+	error = limits_charge(m->uid, NVMMD_LIMIT_VCPUS, 1);
+	if (error)
+		return error;
+	error = nvmm_kern_vcpu_create(owner, machid, cpuid);
+	if (error)
+		goto out;
+	error = vcpu_start(owner, machid, cpuid, &m->vcpus[cpuid]);
+	if (error)
+		nvmm_kern_vcpu_destroy(owner, machid, cpuid);
+out:
+	if (error)
+		limits_refund(m->uid, NVMMD_LIMIT_VCPUS, 1);
+	return error;
+}
+
+int
+machine_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	struct nvmmd_machine *m;
+	int error;
+
+	error = machine_find(owner, machid, &m);
+	if (error)
+		return error;
+	if (cpuid < NVMM_MAX_VCPUS && m->vcpus[cpuid] != NULL) {
+		vcpu_cancel(m->vcpus[cpuid]);
+		machine_vcpu_join(m, cpuid);
+	}
+	return nvmm_kern_vcpu_destroy(owner, machid, cpuid);
+}
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * Guest RAM is charged to the machine's creator, whoever maps it, as RAM
+ * and as the daemon's address space that maps it, before it is mapped.
+ */
+int
+machine_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
+    uintptr_t hva, size_t size, int memfd, off_t offset)
+{
+	struct nvmmd_machine *m;
+	int error;
+
+	error = machine_find(owner, machid, &m);
+	if (error)
+		return error;
+	error = limits_charge(m->uid, NVMMD_LIMIT_RAM, size);
+	if (error)
+		return error;
+	error = limits_charge(m->uid, NVMMD_LIMIT_MAPPED, size);
+	if (error)
+		goto out_ram;
+	error = nvmm_kern_hva_map(owner, machid, hva, size, memfd, offset);
+	if (error)
+		goto out_mapped;
+	m->ram += size;
+	return 0;
+out_mapped:
+	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, size);
+out_ram:
+	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
+	return error;
+}
+
+int
+machine_hva_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
+    uintptr_t hva, size_t size)
+{
+	struct nvmmd_machine *m;
+	int error;
+
+	error = nvmm_kern_hva_unmap(owner, machid, hva, size);
+	if (error)
+		return error;
+	m = &machines[machid];
+	size = size < m->ram ? size : m->ram;
+	m->ram -= size;
+	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
+	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, size);
+	return 0;
+}
