@@ -195,6 +195,7 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	if (!peer.may_user && !peer.may_monitor) {
+		session_refuse(fd);
 		listener_refuse(fd, &peer, NULL);
 		return;
 	}

@@ -8,6 +8,7 @@ proto_libnvmmproto_la_SOURCES = \
 	proto/nvmm_wire.h \
 	proto/nvmm_rpc.c \
 	proto/nvmm_rpc.h \
+	proto/nvmm_explain.c \
 	proto/nvmm_doorbell.h \
 	proto/nvmm_futex.h
 proto_libnvmmproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) \
