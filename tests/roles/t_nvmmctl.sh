@@ -612,6 +612,23 @@ help_body()
 	done
 }
 
+atf_test_case synopsis
+synopsis_head()
+{
+	atf_set "descr" "nvmmctl(8)'s SYNOPSIS is the usage nvmmctl prints" \
+	    "from its command table, line for line"
+	atf_set "require.progs" "mandoc"
+}
+synopsis_body()
+{
+	"${nvmmctl}" help | sed 's/^usage://; s/^ *//' >usage.txt
+	MANWIDTH=200 mandoc -Tascii -O width=200 \
+	    "@abs_top_srcdir@/man/nvmmctl.8" | col -b |
+	    sed -n '/^SYNOPSIS/,/^[A-Z]/{/^ /s/^ *//p}' >synopsis.txt
+	[ -s synopsis.txt ] || atf_fail "no SYNOPSIS in nvmmctl(8)"
+	atf_check -s exit:0 -o empty -e empty diff -u usage.txt synopsis.txt
+}
+
 atf_test_case bad_ids
 bad_ids_head()
 {
@@ -859,6 +876,7 @@ atf_init_test_cases()
 	atf_add_test_case usage
 	atf_add_test_case help
 	atf_add_test_case options_anywhere
+	atf_add_test_case synopsis
 	atf_add_test_case bad_ids
 	atf_add_test_case sockets
 	atf_add_test_case protocol
