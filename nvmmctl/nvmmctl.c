@@ -1,6 +1,8 @@
 /*
  * nvmmctl: NetBSD's nvmmctl(8) for nvmmd, plus what an operator needs of
- * a daemon: identify, list, info and kill, in text or JSON.
+ * a daemon: identify, list, info and kill, in text or JSON, and help.
+ * Options may come anywhere; errors are one line each, with the exit
+ * statuses of nvmmctl(8).
  *
  * It looks with the monitor role, which changes nothing (and, unlike the
  * root owner, takes no machine with it when it disconnects), and kills
@@ -9,8 +11,8 @@
 #include <bsd/err.h>
 #include <bsd/stdlib.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +83,7 @@ usage(int status)
 	exit(status);
 }
 
-/* A usage error, in one line: what is wrong, and where help is. */
+/* A usage error, in one line that says what is wrong; nothing is asked. */
 static void __attribute__((noreturn, format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
 {

@@ -129,6 +129,7 @@ listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 	const struct nvmmd_config *cfg = config_current();
 	char who[256];
 
+	session_refuse(fd, reason);
 	close(fd);
 	if (!log_refusal_allowed(peer->uid))
 		return;
@@ -195,7 +196,6 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	if (!peer.may_user && !peer.may_monitor) {
-		session_refuse(fd);
 		listener_refuse(fd, &peer, NULL);
 		return;
 	}

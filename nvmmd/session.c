@@ -109,15 +109,21 @@ session_reply_groups(Nvmm__HelloReply *reply)
 	reply->monitor_group = (char *)(uintptr_t)cfg->monitor_group;
 }
 
-/* A peer refused before its hello gets the reply a refused hello does. */
+/*
+ * A peer refused before its hello gets the reply a refused hello does:
+ * the groups, or the reason when it is not about groups.
+ */
 void
-session_refuse(int fd)
+session_refuse(int fd, const char *reason)
 {
 	Nvmm__HelloReply reply = NVMM__HELLO_REPLY__INIT;
 
 	reply.version = NVMM_PROTO_VERSION;
 	reply.error = EACCES;
-	session_reply_groups(&reply);
+	if (reason != NULL)
+		reply.reason = (char *)(uintptr_t)reason;
+	else
+		session_reply_groups(&reply);
 	(void)nvmm_wire_send(fd, &reply.base, -1, MSG_DONTWAIT);
 }
 

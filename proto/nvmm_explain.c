@@ -77,7 +77,10 @@ nvmm_rpc_explain(char *buf, size_t size, int error, const char *path,
 			    (unsigned)getuid());
 			user = ubuf;
 		}
-		if (why->groups[0] != '\0')
+		if (why->reason[0] != '\0')
+			snprintf(buf, size, "nvmmd refuses user %s: %s", user,
+			    why->reason);
+		else if (why->groups[0] != '\0')
 			snprintf(buf, size, "permission denied: user %s is not "
 			    "in group %s (%s needs the %s role)", user,
 			    why->groups, what, nvmm_role_name(role));

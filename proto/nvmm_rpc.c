@@ -117,7 +117,9 @@ nvmm_rpc_hello(int fd, Nvmm__Role role, struct nvmm_rpc_why *why)
 		error = EPROGMISMATCH;
 	else if (error == 0 && reply->role != role)
 		error = EPROTO;		/* not what was asked: use none */
-	if (error == EACCES)
+	if (error == EACCES && reply->reason != NULL && *reply->reason != '\0')
+		snprintf(why->reason, sizeof(why->reason), "%s", reply->reason);
+	else if (error == EACCES)
 		nvmm_rpc_groups(reply, role, why);
 	nvmm__hello_reply__free_unpacked(reply, NULL);
 	return error;

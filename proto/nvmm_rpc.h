@@ -48,6 +48,7 @@ struct nvmm_rpc_why {
 	int connect_error;	/* connect(2)'s errno; 0: it connected */
 	uint32_t version;	/* the daemon's protocol; 0: unknown */
 	char groups[NVMM_RPC_GROUPS_MAX]; /* granting the role; "": unknown */
+	char reason[64];	/* the daemon's other reason for an EACCES */
 };
 
 /* nvmm_rpc_open, and on failure why (which may be NULL). */

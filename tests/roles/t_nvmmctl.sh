@@ -750,7 +750,8 @@ denied_head()
 	atf_set "descr" "A user refused a role is told which of the daemon's" \
 	    "groups she lacks and what needed the role (exit 4), whether she" \
 	    "is in no group or in another; libnvmm's errno stays EACCES"
-	needs_daemon
+	atf_set "require.user" "root"
+	atf_set "require.files" "/dev/kvm"
 	atf_set "require.progs" "python3 setpriv"
 }
 denied_body()
