@@ -102,9 +102,15 @@ nvmm_rpc_hello(int fd, Nvmm__Role role, struct nvmm_rpc_why *why)
 	if (error && error != EPIPE && error != ECONNRESET)
 		return error;
 	error = nvmm_wire_recv(fd, buf, &n, &rfd, 0);
+	/*
+	 * A daemon that closes before reading the hello resets the
+	 * connection; the error is reported once, the reply still queued.
+	 */
+	if (error == ECONNRESET)
+		error = nvmm_wire_recv(fd, buf, &n, &rfd, MSG_DONTWAIT);
 	if (rfd != -1)
 		close(rfd);
-	if ((error == 0 && n == 0) || error == ECONNRESET)
+	if ((error == 0 && n == 0) || error == ECONNRESET || error == EAGAIN)
 		return EACCES;
 	if (error)
 		return error;
