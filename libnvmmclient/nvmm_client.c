@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,9 +50,30 @@ nvmmc_check(void)
 
 /* -------------------------------------------------------------------------- */
 
+/*
+ * The errno stays NetBSD's; with NVMM_DEBUG set, which of its causes it
+ * was goes to stderr (libnvmm(3)).
+ */
+static void
+nvmmc_debug_open(int error, const char *path, Nvmm__Role role,
+    const struct nvmm_rpc_why *why)
+{
+	const char *debug = secure_getenv("NVMM_DEBUG");
+	char line[512];
+
+	if (debug == NULL || *debug == '\0')
+		return;
+	nvmm_rpc_explain(line, sizeof(line), error, path, role, why,
+	    "libnvmmclient", role == NVMM__ROLE__ROLE_ADMIN ?
+	    "nvmm_root_init" : "nvmm_init");
+	fprintf(stderr, "libnvmmclient: %s\n", line);
+}
+
 static int
 nvmmc_open(Nvmm__Role role)
 {
+	struct nvmm_rpc_why why;
+	const char *path;
 	int error;
 
 	pthread_once(&nvmmc_atfork_once, nvmmc_atfork_register);
@@ -62,9 +84,12 @@ nvmmc_open(Nvmm__Role role)
 		nvmm_rpc_close(&nvmmc_rpc);
 		nvmmc_forked = false;
 	}
-	error = nvmm_rpc_open(&nvmmc_rpc, nvmm_rpc_path(), role);
-	if (error)
+	path = nvmm_rpc_path();
+	error = nvmm_rpc_open_why(&nvmmc_rpc, path, role, &why);
+	if (error) {
+		nvmmc_debug_open(error, path, role, &why);
 		return error;
+	}
 	nvmmc_generation++;
 	error = nvmm_rpc_capability(&nvmmc_rpc, &nvmmc_cap);
 	if (error == 0 && nvmmc_cap.version != NVMM_KERN_VERSION)

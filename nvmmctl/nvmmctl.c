@@ -1,25 +1,32 @@
 /*
  * nvmmctl: NetBSD's nvmmctl(8) for nvmmd, plus what an operator needs of
- * a daemon: identify, list, info and kill, in text or JSON.
+ * a daemon: identify, list, info and kill, in text or JSON, and help.
+ * Options may come anywhere; errors are one line each, with the exit
+ * statuses of nvmmctl(8).
  *
  * It looks with the monitor role, which changes nothing (and, unlike the
  * root owner, takes no machine with it when it disconnects), and kills
  * with the admin role.
  */
 #include <bsd/err.h>
+#include <bsd/stdlib.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <config.h>
 #include <nvmm.h>
 
 #include "nvmm_rpc.h"
 #include "nvmmctl.h"
 
-#define EXIT_USAGE	2
+/* nvmmctl(8) EXIT STATUS. */
+#define EXIT_USAGE	2	/* the command line is wrong */
+#define EXIT_DAEMON	3	/* no nvmmd to ask, or one that cannot answer */
+#define EXIT_DENIED	4	/* nvmmd refuses this user the role */
 
 /* Machine ids are bits of NVMM_CTL_MACH_LIST's bitmap. */
 #define MAX_MACHINES \
@@ -29,6 +36,7 @@ static int	cmd_identify(int, char **);
 static int	cmd_list(int, char **);
 static int	cmd_info(int, char **);
 static int	cmd_kill(int, char **);
+static int	cmd_help(int, char **);
 
 /* What dispatches a command also says how to call it, as vmctl's table. */
 static const struct command {
@@ -36,11 +44,17 @@ static const struct command {
 	const char *args;	/* its synopsis; "": it takes no arguments */
 	int (*fn)(int, char **);
 	bool json;		/* it can answer in JSON */
+	const char *descr;	/* what it does, for help */
 } commands[] = {
-	{ "identify", "", cmd_identify, true },
-	{ "list", "", cmd_list, true },
-	{ "info", "machine-id", cmd_info, true },
-	{ "kill", "machine-id ...", cmd_kill, false },
+	{ "identify", "", cmd_identify, true,
+	    "show the capability of this host's NVMM" },
+	{ "list", "", cmd_list, true, "list the machines" },
+	{ "info", "machine-id", cmd_info, true,
+	    "show a machine and its VCPUs' statistics" },
+	{ "kill", "machine-id ...", cmd_kill, false,
+	    "destroy machines (the admin role)" },
+	{ "help", "[command]", cmd_help, false,
+	    "show the usage, or a command's" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
@@ -49,6 +63,14 @@ static const char *socket_path;
 static bool json;
 static struct nvmm_rpc rpc = NVMM_RPC_INITIALIZER;
 
+static void
+usage_line(FILE *f, const struct command *c, const char *lead)
+{
+	fprintf(f, "%-6s nvmmctl [-s socket] %s%s%s%s\n", lead,
+	    c->json ? "[--json] " : "", c->name, *c->args ? " " : "",
+	    c->args);
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -56,23 +78,58 @@ usage(int status)
 	size_t i;
 
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "%-6s nvmmctl [-s socket] %s%s%s%s\n",
-		    i == 0 ? "usage:" : "", commands[i].json ? "[--json] " : "",
-		    commands[i].name, *commands[i].args ? " " : "",
-		    commands[i].args);
+		usage_line(f, &commands[i], i == 0 ? "usage:" : "");
+	fprintf(f, "%-6s nvmmctl --version\n", "");
 	exit(status);
+}
+
+/* A usage error, in one line that says what is wrong; nothing is asked. */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	exit(EXIT_USAGE);
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void __attribute__((noreturn))
+command_help(const struct command *c)
+{
+	usage_line(stdout, c, "usage:");
+	printf("%-6s %s\n", "", c->descr);
+	exit(0);
 }
 
 /* -------------------------------------------------------------------------- */
 
+/* what: the command, for an error that says what needed the role. */
 static void
-connect_as(Nvmm__Role role)
+connect_as(Nvmm__Role role, const char *what)
 {
+	struct nvmm_rpc_why why;
+	char line[512];
 	int error;
 
-	error = nvmm_rpc_open(&rpc, socket_path, role);
-	if (error)
-		errc(1, error, "cannot use nvmmd at %s", socket_path);
+	error = nvmm_rpc_open_why(&rpc, socket_path, role, &why);
+	if (error == 0)
+		return;
+	nvmm_rpc_explain(line, sizeof(line), error, socket_path, role, &why,
+	    getprogname(), what);
+	errx(error == EACCES ? EXIT_DENIED : EXIT_DAEMON, "%s", line);
 }
 
 /* One ctl op; returns 0 or the errno the daemon gave.  A daemon gone ends. */
@@ -83,7 +140,8 @@ ctl(int op, void *data, size_t size)
 
 	error = nvmm_rpc_ctl(&rpc, op, data, size);
 	if (error == ENXIO)
-		errc(1, error, "nvmmd");
+		errx(EXIT_DAEMON, "nvmmd at %s closed the connection",
+		    socket_path);
 	return error;
 }
 
@@ -94,7 +152,8 @@ capability_get(struct nvmm_capability *cap)
 
 	error = nvmm_rpc_capability(&rpc, cap);
 	if (error == ENXIO)
-		errc(1, error, "nvmmd");
+		errx(EXIT_DAEMON, "nvmmd at %s closed the connection",
+		    socket_path);
 	if (error)
 		errc(1, error, "nvmm_capability failed");
 }
@@ -115,7 +174,7 @@ cmd_identify(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	connect_as(NVMM__ROLE__ROLE_MONITOR);
+	connect_as(NVMM__ROLE__ROLE_MONITOR, "identify");
 	capability_get(&cap);
 	nvmm_rpc_close(&rpc);
 	if (json) {
@@ -181,7 +240,7 @@ cmd_list(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	connect_as(NVMM__ROLE__ROLE_MONITOR);
+	connect_as(NVMM__ROLE__ROLE_MONITOR, "list");
 	memset(&list, 0, sizeof(list));
 	error = ctl(NVMM_CTL_MACH_LIST, &list, sizeof(list));
 	if (error)
@@ -217,19 +276,19 @@ cmd_list(int argc, char **argv)
 
 /* -------------------------------------------------------------------------- */
 
-static bool
-parse_machid(const char *s, nvmm_machid_t *machid)
+/* A machine id in decimal, as list shows it; anything else ends nvmmctl. */
+static nvmm_machid_t
+parse_machid(const char *s)
 {
 	unsigned long v;
 	char *end;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' ||
+	if (errno != 0 || end == s || *end != '\0' || *s < '0' || *s > '9' ||
 	    v >= MAX_MACHINES)
-		return false;
-	*machid = (nvmm_machid_t)v;
-	return true;
+		usage_error("not a machine id: %s", s);
+	return (nvmm_machid_t)v;
 }
 
 /*
@@ -268,10 +327,14 @@ cmd_info(int argc, char **argv)
 	size_t n;
 	int error;
 
-	if (argc != 1 || !parse_machid(argv[0], &machid))
-		usage(EXIT_USAGE);
-	connect_as(NVMM__ROLE__ROLE_MONITOR);
+	if (argc != 1)
+		usage_error(argc == 0 ? "info needs a machine id" :
+		    "info takes one machine id");
+	machid = parse_machid(argv[0]);
+	connect_as(NVMM__ROLE__ROLE_MONITOR, "info");
 	error = machine_fetch(machid, &m);
+	if (error == ENOENT)
+		errx(1, "no machine %u", machid);
 	if (error)
 		errc(1, error, "machine %u", machid);
 	stats = calloc((size_t)m.info.nvcpus + 1, sizeof(*stats));
@@ -294,15 +357,17 @@ cmd_kill(int argc, char **argv)
 	int i, error, status = 0;
 
 	if (argc < 1)
-		usage(EXIT_USAGE);
+		usage_error("kill needs a machine id");
 	for (i = 0; i < argc; i++)
-		if (!parse_machid(argv[i], &kill.machid))
-			usage(EXIT_USAGE);
-	connect_as(NVMM__ROLE__ROLE_ADMIN);
+		(void)parse_machid(argv[i]);
+	connect_as(NVMM__ROLE__ROLE_ADMIN, "kill");
 	for (i = 0; i < argc; i++) {
-		parse_machid(argv[i], &kill.machid);
+		kill.machid = parse_machid(argv[i]);
 		error = ctl(NVMM_CTL_MACH_KILL, &kill, sizeof(kill));
-		if (error) {
+		if (error == ENOENT) {
+			warnx("no machine %u", kill.machid);
+			status = 1;
+		} else if (error) {
 			warnc(error, "kill %u", kill.machid);
 			status = 1;
 		} else {
@@ -315,44 +380,90 @@ cmd_kill(int argc, char **argv)
 
 /* -------------------------------------------------------------------------- */
 
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc == 0)
+		usage(0);
+	if (argc > 1)
+		usage_error("help takes one command");
+	c = command_find(argv[0]);
+	if (c == NULL)
+		usage_error("unknown command: %s", argv[0]);
+	command_help(c);
+}
+
+/* -------------------------------------------------------------------------- */
+
+/*
+ * The options, where the command line may have them: before the command
+ * (c is NULL) and after it, among its operands.  A "-" and a digit is an
+ * operand, for kill -1 to say what is wrong with -1.  Returns the number
+ * of operands, moved to the front of argv.
+ */
+static int
+parse_options(int argc, char **argv, const struct command *c)
+{
+	int i, n = 0;
+	const char *a;
+
+	for (i = 0; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0 && c != NULL) {
+			while (++i < argc)
+				argv[n++] = argv[i];
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
+			if (c == NULL)
+				break;		/* the command */
+			argv[n++] = argv[i];
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			if (c == NULL)
+				usage(0);
+			command_help(c);
+		} else if (strcmp(a, "--version") == 0) {
+			printf("nvmmctl %s (protocol %u)\n", PACKAGE_VERSION,
+			    NVMM_PROTO_VERSION);
+			exit(0);
+		} else if (strcmp(a, "--json") == 0) {
+			json = true;
+		} else if (strcmp(a, "-s") == 0) {
+			if (++i == argc)
+				usage_error("-s needs a socket path");
+			socket_path = argv[i];
+		} else if (strncmp(a, "-s", 2) == 0) {
+			socket_path = a + 2;
+		} else {
+			usage_error("unknown option %s (nvmmctl help shows "
+			    "the usage)", a);
+		}
+	}
+	return c == NULL ? i : n;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	size_t i;
-	int ch;
+	const struct command *c;
+	int i;
 
+	setprogname(argv[0]);
 	socket_path = nvmm_rpc_path();
-	while ((ch = getopt_long(argc, argv, "+hs:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			usage(0);
-		case 'j':
-			json = true;
-			break;
-		case 's':
-			socket_path = optarg;
-			break;
-		default:
-			usage(EXIT_USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
+	i = parse_options(argc - 1, argv + 1, NULL) + 1;
+	if (i >= argc)
 		usage(EXIT_USAGE);
-	for (i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(argv[0], commands[i].name) != 0)
-			continue;
-		if ((json && !commands[i].json) ||
-		    (*commands[i].args == '\0' && argc != 1))
-			usage(EXIT_USAGE);
-		return commands[i].fn(argc - 1, argv + 1);
-	}
-	warnx("unknown command ``%s''", argv[0]);
-	usage(EXIT_USAGE);
+	c = command_find(argv[i]);
+	if (c == NULL)
+		usage_error("unknown command: %s (nvmmctl help lists them)",
+		    argv[i]);
+	argc = parse_options(argc - i - 1, argv + i + 1, c);
+	argv += i + 1;
+	if (json && !c->json)
+		usage_error("%s has no JSON output", c->name);
+	if (*c->args == '\0' && argc != 0)
+		usage_error("%s takes no arguments", c->name);
+	return c->fn(argc, argv);
 }

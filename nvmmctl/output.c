@@ -1,9 +1,17 @@
 /*
  * How nvmmctl shows things.  The JSON field names are an interface
  * (nvmmctl(8) lists them); they change only by being added to.
+ *
+ * JSON is built with jansson, which writes UTF-8 as it is and escapes
+ * what JSON asks to; a name that is not UTF-8 (a command name is any
+ * bytes) goes through text_safe() first, so it is still shown.
  */
+#include <bsd/err.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "nvmmctl.h"
 
@@ -14,98 +22,136 @@ static const char *const exit_names[NVMM_CTL_STATS_NEXITS] = {
 	"cpuid", "stopped", "invalid", NULL,
 };
 
-static bool list_first;
+static json_t *list_machines;	/* the array json_list_machine adds to */
+
+/* Ends nvmmctl on a failed allocation: jansson's only failure here. */
+static json_t *
+json_checked(json_t *v)
+{
+	if (v == NULL)
+		errx(1, "out of memory building JSON");
+	return v;
+}
 
 static void
-json_string(const char *s)
+json_set(json_t *obj, const char *key, json_t *v)
 {
-	const unsigned char *p;
+	if (json_object_set_new(obj, key, json_checked(v)) == -1)
+		errx(1, "out of memory building JSON");
+}
 
-	putchar('"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7F)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
+static void
+json_set_uint(json_t *obj, const char *key, uint64_t v)
+{
+	/* json_int_t is a long long: counters stay below 2^63. */
+	json_set(obj, key, json_integer((json_int_t)v));
+}
+
+/* A name someone chose, as a JSON string even when it is not UTF-8. */
+static void
+json_set_name(json_t *obj, const char *key, const char *s)
+{
+	char buf[TEXT_SAFE_SIZE(64)];
+	json_t *v;
+
+	v = json_string(s);
+	if (v == NULL)
+		v = json_string(text_safe(s, buf, sizeof(buf)));
+	json_set(obj, key, v);
+}
+
+static void
+json_print(json_t *v)
+{
+	if (json_dumpf(v, stdout, 0) == -1 ||
+	    putchar('\n') == EOF)
+		errx(1, "cannot write JSON");
+	json_decref(v);
 }
 
 void
 print_identify_json(const struct nvmm_capability *cap)
 {
-	printf("{\"version\": %u, \"state_size\": %u, \"max_machines\": %u, "
-	    "\"max_vcpus\": %u, \"max_ram\": %ju, \"mach_conf_support\": %ju, "
-	    "\"vcpu_conf_support\": %ju, \"xcr0_mask\": %ju, "
-	    "\"mxcsr_mask\": %u, \"conf_cpuid_maxops\": %u}\n",
-	    cap->version, cap->state_size, cap->max_machines, cap->max_vcpus,
-	    (uintmax_t)cap->max_ram, (uintmax_t)cap->arch.mach_conf_support,
-	    (uintmax_t)cap->arch.vcpu_conf_support,
-	    (uintmax_t)cap->arch.xcr0_mask, cap->arch.mxcsr_mask,
-	    cap->arch.conf_cpuid_maxops);
+	json_t *o = json_checked(json_object());
+
+	json_set_uint(o, "version", cap->version);
+	json_set_uint(o, "state_size", cap->state_size);
+	json_set_uint(o, "max_machines", cap->max_machines);
+	json_set_uint(o, "max_vcpus", cap->max_vcpus);
+	json_set_uint(o, "max_ram", cap->max_ram);
+	json_set_uint(o, "mach_conf_support", cap->arch.mach_conf_support);
+	json_set_uint(o, "vcpu_conf_support", cap->arch.vcpu_conf_support);
+	json_set_uint(o, "xcr0_mask", cap->arch.xcr0_mask);
+	json_set_uint(o, "mxcsr_mask", cap->arch.mxcsr_mask);
+	json_set_uint(o, "conf_cpuid_maxops", cap->arch.conf_cpuid_maxops);
+	json_print(o);
 }
 
-/* The fields of a machine, without braces, shared by list and info. */
-static void
-json_machine_fields(const struct machine_view *m)
+/* The fields of a machine, shared by list and info. */
+static json_t *
+json_machine(const struct machine_view *m)
 {
+	json_t *o = json_checked(json_object());
 	char ubuf[16];
 
-	printf("\"id\": %u, \"vcpus\": %u, \"ram\": %ju, \"owner_pid\": %d, "
-	    "\"owner_uid\": %u, \"owner_user\": ", m->info.machid,
-	    m->info.nvcpus, (uintmax_t)m->info.nram, (int)m->owner.pid,
-	    (unsigned)m->owner.uid);
-	json_string(user_name(m->owner.uid, ubuf, sizeof(ubuf)));
-	printf(", \"command\": ");
-	json_string(m->owner.comm);
-	printf(", \"created\": %jd", (intmax_t)m->info.time);
+	json_set_uint(o, "id", m->info.machid);
+	json_set_uint(o, "vcpus", m->info.nvcpus);
+	json_set_uint(o, "ram", m->info.nram);
+	json_set(o, "owner_pid", json_integer(m->owner.pid));
+	json_set_uint(o, "owner_uid", m->owner.uid);
+	json_set_name(o, "owner_user", user_name(m->owner.uid, ubuf,
+	    sizeof(ubuf)));
+	json_set_name(o, "command", m->owner.comm);
+	json_set(o, "created", json_integer(m->info.time));
+	return o;
 }
 
 void
 json_list_begin(void)
 {
-	list_first = true;
-	printf("{\"machines\": [");
+	list_machines = json_checked(json_array());
 }
 
 void
 json_list_machine(const struct machine_view *m)
 {
-	printf("%s{", list_first ? "" : ", ");
-	json_machine_fields(m);
-	printf("}");
-	list_first = false;
+	if (json_array_append_new(list_machines, json_machine(m)) == -1)
+		errx(1, "out of memory building JSON");
 }
 
 void
 json_list_end(void)
 {
-	printf("]}\n");
+	json_t *o = json_checked(json_object());
+
+	json_set(o, "machines", list_machines);
+	list_machines = NULL;
+	json_print(o);
 }
 
 void
 print_info_json(const struct machine_view *m,
     const struct nvmm_ctl_vcpu_stats *stats, size_t n)
 {
+	json_t *o = json_machine(m), *vcpus, *v, *exits;
 	size_t i, e;
 
-	printf("{");
-	json_machine_fields(m);
-	printf(", \"vcpu_stats\": [");
+	vcpus = json_checked(json_array());
 	for (i = 0; i < n; i++) {
-		printf("%s{\"id\": %u, \"runs\": %ju, \"run_ns\": %ju, "
-		    "\"exits\": {", i ? ", " : "", stats[i].cpuid,
-		    (uintmax_t)stats[i].nruns, (uintmax_t)stats[i].run_ns);
+		v = json_checked(json_object());
+		json_set_uint(v, "id", stats[i].cpuid);
+		json_set_uint(v, "runs", stats[i].nruns);
+		json_set_uint(v, "run_ns", stats[i].run_ns);
+		exits = json_checked(json_object());
 		for (e = 0; exit_names[e] != NULL; e++)
-			printf("%s\"%s\": %ju", e ? ", " : "", exit_names[e],
-			    (uintmax_t)stats[i].exits[e]);
-		printf("}}");
+			json_set_uint(exits, exit_names[e], stats[i].exits[e]);
+		json_set(v, "exits", exits);
+		if (json_array_append_new(vcpus, v) == -1)
+			errx(1, "out of memory building JSON");
 	}
-	printf("]}\n");
+	json_set(o, "vcpu_stats", vcpus);
+	json_print(o);
 }
-
 /* -------------------------------------------------------------------------- */
 
 static void

@@ -117,6 +117,7 @@ listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 	const struct nvmmd_config *cfg = config_current();
 	char who[256];
 
+	session_refuse(fd, reason);
 	close(fd);
 	if (!log_refusal_allowed(peer->uid))
 		return;

@@ -98,6 +98,7 @@ int	peer_identify(int fd, struct nvmmd_peer *peer);
 /* session.c */
 void	session_new(int fd, const struct nvmmd_peer *peer);
 void	session_close_all(void);
+void	session_refuse(int fd, const char *reason);
 
 /* What a reply points into; it lives until the reply is sent. */
 struct nvmmd_scratch {

@@ -94,6 +94,39 @@ session_role_error(const struct nvmmd_session *s, const Nvmm__Hello *hello)
 	}
 }
 
+/*
+ * A refused peer is told the daemon's group names (nvmm.proto), so that
+ * its error names the group it lacks.  They are no secret: nvmmd.conf is
+ * world-readable and the groups are in /etc/group.
+ */
+static void
+session_reply_groups(Nvmm__HelloReply *reply)
+{
+	const struct nvmmd_config *cfg = config_current();
+
+	reply->user_group = (char *)(uintptr_t)cfg->user_group;
+	reply->admin_group = (char *)(uintptr_t)cfg->admin_group;
+	reply->monitor_group = (char *)(uintptr_t)cfg->monitor_group;
+}
+
+/*
+ * A peer refused before its hello gets the reply a refused hello does:
+ * the groups, or the reason when it is not about groups.
+ */
+void
+session_refuse(int fd, const char *reason)
+{
+	Nvmm__HelloReply reply = NVMM__HELLO_REPLY__INIT;
+
+	reply.version = NVMM_PROTO_VERSION;
+	reply.error = EACCES;
+	if (reason != NULL)
+		reply.reason = (char *)(uintptr_t)reason;
+	else
+		session_reply_groups(&reply);
+	(void)nvmm_wire_send(fd, &reply.base, -1, MSG_DONTWAIT);
+}
+
 /* The kernel owner of a role: its own for a user, the root owner else. */
 static int
 session_open_owner(struct nvmmd_session *s, Nvmm__Role role)
@@ -125,6 +158,8 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 		s->role = hello->role;
 		reply.role = hello->role;
 	} else {
+		if (error == EACCES)
+			session_reply_groups(&reply);
 		log_peer_refusal(&s->peer, "pid %d uid %u: refused role %d: %s",
 		    (int)s->peer.pid, (unsigned)s->peer.uid, (int)hello->role,
 		    strerror(error));

@@ -9,6 +9,7 @@ proto_libnvmmproto_la_SOURCES = \
 	proto/nvmm_rpc.c \
 	proto/nvmm_rpc.h \
 	proto/nvmm_doorbell.c \
+	proto/nvmm_explain.c \
 	proto/nvmm_doorbell.h \
 	proto/nvmm_slot.h \
 	proto/nvmm_futex.h

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,33 +22,73 @@ nvmm_rpc_path(void)
 	return path;
 }
 
+/* *rawp: connect(2)'s own errno, which the returned one may hide. */
 static int
-nvmm_rpc_connect(const char *path, int *fdp)
+nvmm_rpc_connect(const char *path, int *fdp, int *rawp)
 {
 	struct sockaddr_un sun;
-	int fd, error;
+	int fd;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*rawp = ENAMETOOLONG;
 		return ENAMETOOLONG;
+	}
 	memcpy(sun.sun_path, path, strlen(path));
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd == -1)
+	if (fd == -1) {
+		*rawp = errno;
 		return errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		error = errno;
-		close(fd);
-		return error == ECONNREFUSED ? ENOENT : error;
 	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		*rawp = errno;
+		close(fd);
+		/* No daemon there, as NetBSD's missing /dev/nvmm. */
+		return *rawp == ECONNREFUSED ? ENOENT : *rawp;
+	}
+	*rawp = 0;
 	*fdp = fd;
 	return 0;
 }
 
-/* The daemon closes on a peer it refuses: as a denied open, EACCES. */
+/* The groups of reply that grant role, into why. */
+static void
+nvmm_rpc_groups(const Nvmm__HelloReply *reply, Nvmm__Role role,
+    struct nvmm_rpc_why *why)
+{
+	const char *g = NULL, *alt = NULL;
+
+	switch (role) {
+	case NVMM__ROLE__ROLE_USER:
+		g = reply->user_group;
+		break;
+	case NVMM__ROLE__ROLE_ADMIN:
+		g = reply->admin_group;
+		break;
+	case NVMM__ROLE__ROLE_MONITOR:
+		g = reply->monitor_group;
+		alt = reply->user_group;	/* users may look too */
+		break;
+	default:
+		return;
+	}
+	if (g == NULL || *g == '\0')
+		return;
+	if (alt != NULL && *alt != '\0')
+		snprintf(why->groups, sizeof(why->groups), "%s or %s", g, alt);
+	else
+		snprintf(why->groups, sizeof(why->groups), "%s", g);
+}
+
+/*
+ * A daemon that refuses the peer before its hello closes, after a reply
+ * if it can: the reply is still read after a failed send.  No reply is
+ * a denied open, EACCES, as NetBSD's /dev/nvmm.
+ */
 static int
-nvmm_rpc_hello(int fd, Nvmm__Role role)
+nvmm_rpc_hello(int fd, Nvmm__Role role, struct nvmm_rpc_why *why)
 {
 	Nvmm__Hello hello = NVMM__HELLO__INIT;
 	uint8_t buf[NVMM_PROTO_MAX_MSG];
@@ -58,42 +99,64 @@ nvmm_rpc_hello(int fd, Nvmm__Role role)
 	hello.version = NVMM_PROTO_VERSION;
 	hello.role = role;
 	error = nvmm_wire_send(fd, &hello.base, -1, 0);
-	if (error)
-		return error == EPIPE || error == ECONNRESET ? EACCES : error;
+	if (error && error != EPIPE && error != ECONNRESET)
+		return error;
 	error = nvmm_wire_recv(fd, buf, &n, &rfd, 0);
+	/*
+	 * A daemon that closes before reading the hello resets the
+	 * connection; the error is reported once, the reply still queued.
+	 */
+	if (error == ECONNRESET)
+		error = nvmm_wire_recv(fd, buf, &n, &rfd, MSG_DONTWAIT);
 	if (rfd != -1)
 		close(rfd);
-	if ((error == 0 && n == 0) || error == ECONNRESET)
+	if ((error == 0 && n == 0) || error == ECONNRESET || error == EAGAIN)
 		return EACCES;
 	if (error)
 		return error;
 	reply = nvmm__hello_reply__unpack(NULL, n, buf);
 	if (reply == NULL)
 		return EPROTO;
+	why->version = reply->version;
 	error = reply->error;
 	if (error == 0 && reply->version != NVMM_PROTO_VERSION)
 		error = EPROGMISMATCH;
 	else if (error == 0 && reply->role != role)
 		error = EPROTO;		/* not what was asked: use none */
+	if (error == EACCES && reply->reason != NULL && *reply->reason != '\0')
+		snprintf(why->reason, sizeof(why->reason), "%s", reply->reason);
+	else if (error == EACCES)
+		nvmm_rpc_groups(reply, role, why);
 	nvmm__hello_reply__free_unpacked(reply, NULL);
 	return error;
 }
 
 int
-nvmm_rpc_open(struct nvmm_rpc *rpc, const char *path, Nvmm__Role role)
+nvmm_rpc_open_why(struct nvmm_rpc *rpc, const char *path, Nvmm__Role role,
+    struct nvmm_rpc_why *why)
 {
+	struct nvmm_rpc_why scratch;
 	int fd = -1, error;
 
-	error = nvmm_rpc_connect(path, &fd);
+	if (why == NULL)
+		why = &scratch;
+	memset(why, 0, sizeof(*why));
+	error = nvmm_rpc_connect(path, &fd, &why->connect_error);
 	if (error)
 		return error;
-	error = nvmm_rpc_hello(fd, role);
+	error = nvmm_rpc_hello(fd, role, why);
 	if (error) {
 		close(fd);
 		return error;
 	}
 	rpc->fd = fd;
 	return 0;
+}
+
+int
+nvmm_rpc_open(struct nvmm_rpc *rpc, const char *path, Nvmm__Role role)
+{
+	return nvmm_rpc_open_why(rpc, path, role, NULL);
 }
 
 void

@@ -39,6 +39,28 @@ const char *nvmm_rpc_path(void);
  * EPROGMISMATCH, one that grants another role EPROTO.
  */
 int	nvmm_rpc_open(struct nvmm_rpc *rpc, const char *path, Nvmm__Role role);
+
+/* Room for the group names a refusal may name ("a or b"). */
+#define NVMM_RPC_GROUPS_MAX	136
+
+/* What a client can tell of why nvmm_rpc_open_why failed. */
+struct nvmm_rpc_why {
+	int connect_error;	/* connect(2)'s errno; 0: it connected */
+	uint32_t version;	/* the daemon's protocol; 0: unknown */
+	char groups[NVMM_RPC_GROUPS_MAX]; /* granting the role; "": unknown */
+	char reason[64];	/* the daemon's other reason for an EACCES */
+};
+
+/* nvmm_rpc_open, and on failure why (which may be NULL). */
+int	nvmm_rpc_open_why(struct nvmm_rpc *rpc, const char *path,
+	    Nvmm__Role role, struct nvmm_rpc_why *why);
+/*
+ * One line for a person, of error from nvmm_rpc_open_why: self is the
+ * program ("nvmmctl"), what the act that asked for role ("kill").
+ */
+void	nvmm_rpc_explain(char *buf, size_t size, int error, const char *path,
+	    Nvmm__Role role, const struct nvmm_rpc_why *why, const char *self,
+	    const char *what);
 void	nvmm_rpc_close(struct nvmm_rpc *rpc);
 
 int	nvmm_rpc_capability(struct nvmm_rpc *rpc, struct nvmm_capability *cap);

@@ -76,6 +76,10 @@ builds_and_runs_body()
 	    "${lib}/pkgconfig/libnvmmclient.pc"; do
 		[ -e "${f}" ] || atf_fail "not installed: ${f#${root}}"
 	done
+	# Monitor users run nvmmctl: it is on their PATH; the daemon is not.
+	[ -x "${root}@prefix@/bin/nvmmctl" ] || atf_fail "no bin/nvmmctl"
+	[ -x "${root}@prefix@/sbin/nvmmd" ] || atf_fail "no sbin/nvmmd"
+	[ ! -e "${root}@prefix@/sbin/nvmmctl" ] || atf_fail "sbin/nvmmctl"
 
 	# As on NetBSD: -lnvmm.
 	atf_check -s exit:0 -o ignore -e ignore \

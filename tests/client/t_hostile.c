@@ -920,8 +920,8 @@ ATF_TC_BODY(control_sequences_escaped, tc)
 	term_nvmmctl(args, out, sizeof(out));
 	term_check_text("nvmmctl info", out);
 	term_nvmmctl("--json list", out, sizeof(out));
-	ATF_CHECK_MSG(strstr(out, "\"command\": \"\\u001b[1A\\u001b[2K"
-	    "\\u000dx\"") != NULL, "nvmmctl --json list:\n%s", out);
+	ATF_CHECK_MSG(strstr(out, "\"command\": \"\\u001B[1A\\u001B[2K"
+	    "\\rx\"") != NULL, "nvmmctl --json list:\n%s", out);
 	ATF_CHECK_MSG(term_log_clean(), "nvmmd.log does not show the name "
 	    "escaped, or has a raw escape");
 

@@ -168,7 +168,8 @@ connections_body()
 	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
 	echo $! >a.pid
 	wait_ticking a.out
-	atf_check -s exit:1 -o empty -e match:'Permission denied' \
+	atf_check -s exit:4 -o empty \
+	    -e match:'^nvmmctl: nvmmd refuses user uid 47301: too many connections$' \
 	    $AS_A "$NVMMCTL" list
 	atf_check -o match:'refused pid [0-9]+ uid 47301 \(no name\) gid [0-9]+ \(daemon\): too many connections' \
 	    cat nvmmd.log

@@ -10,6 +10,9 @@
  *                 nvmm_vcpu_run fails; then prints "run failed: <errno
  *                 name>" and exits 0 for ENOENT (the machine was killed),
  *                 1 otherwise.
+ *   h_guest run NAME  the same under the command name NAME (any bytes),
+ *                 as nvmmd sees it: for names a terminal or JSON must
+ *                 escape.
  *   h_guest root  with nvmm_root_init (the root owner), creates two
  *                 machines with a VCPU and H_RAM bytes of RAM each, prints
  *                 "machid A", "machid2 B" and "ready", and waits to be
@@ -19,6 +22,7 @@
  * that it ends at 4 GiB, and a new VCPU starts at 0xFFFFFFF0.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,8 +168,13 @@ main(int argc, char **argv)
 		return cap_main();
 	if (argc == 2 && strcmp(argv[1], "run") == 0)
 		return run_main();
+	if (argc == 3 && strcmp(argv[1], "run") == 0) {
+		if (prctl(PR_SET_NAME, argv[2]) == -1)
+			fail("PR_SET_NAME");
+		return run_main();
+	}
 	if (argc == 2 && strcmp(argv[1], "root") == 0)
 		return root_main();
-	fprintf(stderr, "usage: h_guest cap|run|root\n");
+	fprintf(stderr, "usage: h_guest cap|run [name]|root\n");
 	return 2;
 }

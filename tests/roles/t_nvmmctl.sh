@@ -86,7 +86,7 @@ py()
 # Starts a private daemon on ./s.sock and waits until it accepts.
 daemon_start()
 {
-	"${nvmmd}" -f -c /dev/null -s "${PWD}/s.sock" 2>nvmmd.log &
+	"${nvmmd}" -f -c "${1:-/dev/null}" -s "${PWD}/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0
 	while ! python3 -c 'import socket, sys
@@ -102,10 +102,11 @@ s.connect(sys.argv[1])' "${PWD}/s.sock" 2>/dev/null; do
 	ctl="${nvmmctl} -s ${PWD}/s.sock"
 }
 
-# Starts h_guest and waits until its guest runs; sets id to its machine.
+# Starts h_guest, named $1 if given, and waits until its guest runs; sets
+# id to its machine.
 guest_start()
 {
-	"${h_guest}" run >guest.out 2>guest.err &
+	"${h_guest}" run ${1+"$1"} >guest.out 2>guest.err &
 	echo $! >guest.pid
 	i=0
 	while ! grep -q '^ready$' guest.out; do
@@ -356,8 +357,7 @@ check(f[3:] == ["-"] if f[1] == "0" else f[3:] == ["none", f[1]],
 
 	# A machine that is not there.
 	missing=$(( (id + 5) % 128 ))
-	atf_check -s exit:1 -o empty \
-	    -e match:"^nvmmctl: machine ${missing}: No such file or directory" \
+	atf_check -s exit:1 -o empty -e inline:"nvmmctl: no machine ${missing}\n" \
 	    ${ctl} info ${missing}
 	atf_check -s exit:1 -o empty -e match:"machine ${missing}" \
 	    ${ctl} --json info ${missing}
@@ -403,8 +403,7 @@ kill_body()
 ---------- ----- ---- --------- ------------------------ -------- ----------------"
 	atf_check -s exit:0 -o inline:"${header}\n" -e empty ${ctl} list
 	atf_check -s exit:1 -o empty -e match:"machine ${id}" ${ctl} info ${id}
-	atf_check -s exit:1 -o empty \
-	    -e match:"^nvmmctl: kill ${id}: No such file or directory" \
+	atf_check -s exit:1 -o empty -e inline:"nvmmctl: no machine ${id}\n" \
 	    ${ctl} kill ${id}
 
 	daemon_stop
@@ -425,12 +424,11 @@ kill_missing_head()
 kill_missing_body()
 {
 	daemon_start
-	atf_check -s exit:1 -o empty \
-	    -e match:"^nvmmctl: kill 77: No such file or directory" \
+	atf_check -s exit:1 -o empty -e inline:"nvmmctl: no machine 77\n" \
 	    ${ctl} kill 77
 
 	guest_start
-	atf_check -s exit:1 -o empty -e match:"^nvmmctl: kill 77: " \
+	atf_check -s exit:1 -o empty -e inline:"nvmmctl: no machine 77\n" \
 	    ${ctl} kill 77
 	atf_check -s exit:0 -o save:still.json -e empty ${ctl} --json list
 	py '
@@ -440,7 +438,7 @@ check([m["id"] for m in d["machines"]] == [guest()["machid"]],
 '
 
 	atf_check -s exit:1 -o inline:"Machine ${id} killed\n" \
-	    -e match:"^nvmmctl: kill 77: " ${ctl} kill 77 ${id}
+	    -e inline:"nvmmctl: no machine 77\n" ${ctl} kill 77 ${id}
 	atf_check -s exit:0 -o save:gone.json -e empty ${ctl} --json list
 	py '
 d = json.load(open("gone.json"))
@@ -513,8 +511,8 @@ kill_spares_others_cleanup()
 atf_test_case usage
 usage_head()
 {
-	atf_set "descr" "Usage errors exit 2 with the usage on stderr, before" \
-	    "any connection; -h and --help exit 0 with it on stdout"
+	atf_set "descr" "Usage errors exit 2 with one line that says what is" \
+	    "wrong, before any connection; no command prints the usage"
 	atf_set "require.progs" "python3"
 }
 usage_body()
@@ -525,38 +523,347 @@ usage_body()
 	atf_check -s exit:0 -o save:usage.txt -e empty ${ctl} -h
 	py '
 u = open("usage.txt").read().split("\n")
-check(u[-1] == "" and len(u) == 5, "usage: %r" % u)
+check(u[-1] == "" and len(u) == 7, "usage: %r" % u)
 check(u[0].startswith("usage: nvmmctl ") and
-      all(l.startswith("       nvmmctl ") for l in u[1:4]), "usage: %r" % u)
-for c in ("identify", "list", "info", "kill"):
-    check(any((" " + c) in l for l in u[:4]), "%s missing: %r" % (c, u))
+      all(l.startswith("       nvmmctl ") for l in u[1:6]), "usage: %r" % u)
+for c in ("identify", "list", "info", "kill", "help"):
+    check(any((" " + c) in l for l in u[:5]), "%s missing: %r" % (c, u))
+check(u[5] == "       nvmmctl --version", "last line %r" % u[5])
 '
 	atf_check -s exit:0 -o file:usage.txt -e empty ${ctl} --help
-
+	atf_check -s exit:0 -o file:usage.txt -e empty ${ctl} help
 	atf_check -s exit:2 -o empty -e file:usage.txt ${ctl}
 	atf_check -s exit:2 -o empty -e file:usage.txt ${ctl} --json
-	atf_check -s exit:2 -o empty -e save:badopt.txt ${ctl} -x list
-	atf_check -s exit:0 -o file:usage.txt -e empty tail -n 4 badopt.txt
-	atf_check -s exit:0 -o match:"nvmmctl: invalid option -- 'x'$" \
-	    -e empty head -n 1 badopt.txt
-	{
-		echo "nvmmctl: unknown command \`\`frob''"
-		cat usage.txt
-	} >unknown.txt
-	atf_check -s exit:2 -o empty -e file:unknown.txt ${ctl} frob
-	atf_check -s exit:2 -o empty -e file:unknown.txt ${ctl} --json frob
 
-	for args in "identify x" "list x" "info" "info abc" "info -1" \
-	    "info 128" "info 1x" "info 0x1" "info 1 2" "kill" "kill x" \
-	    "kill 1 x" "kill 128" "--json kill 0" "--json kill 77"; do
-		atf_check -s exit:2 -o empty -e file:usage.txt ${ctl} ${args}
+	hint="(nvmmctl help shows the usage)"
+	atf_check -s exit:2 -o empty \
+	    -e inline:"nvmmctl: unknown option -x ${hint}\n" ${ctl} -x list
+	atf_check -s exit:2 -o empty \
+	    -e inline:"nvmmctl: unknown option -x ${hint}\n" ${ctl} list -x
+	atf_check -s exit:2 -o empty \
+	    -e inline:"nvmmctl: unknown option --frob ${hint}\n" \
+	    ${ctl} info --frob 1
+	atf_check -s exit:2 -o empty -e inline:"nvmmctl: unknown command:\
+ frob (nvmmctl help lists them)\n" ${ctl} frob
+	atf_check -s exit:2 -o empty -e inline:"nvmmctl: unknown command:\
+ frob (nvmmctl help lists them)\n" ${ctl} --json frob
+
+	while IFS=: read -r args want; do
+		atf_check -s exit:2 -o empty -e inline:"nvmmctl: ${want}\n" \
+		    ${ctl} ${args}
+	done <<'EOF'
+identify x:identify takes no arguments
+list x:list takes no arguments
+info:info needs a machine id
+info 1 2:info takes one machine id
+kill:kill needs a machine id
+--json kill 0:kill has no JSON output
+kill 0 --json:kill has no JSON output
+--json help:help has no JSON output
+help frob:unknown command: frob
+help list info:help takes one command
+EOF
+	atf_check -s exit:2 -o empty -e inline:"nvmmctl: -s needs a socket path\n" \
+	    "${nvmmctl}" -s
+	atf_check -s exit:2 -o empty -e inline:"nvmmctl: -s needs a socket path\n" \
+	    "${nvmmctl}" list -s
+}
+
+atf_test_case help
+help_head()
+{
+	atf_set "descr" "help COMMAND, COMMAND -h and COMMAND --help print" \
+	    "that command's line of the usage and what it does; --version" \
+	    "prints the package's version, at any place"
+}
+help_body()
+{
+	ctl="${nvmmctl} -s ${PWD}/none.sock"
+	atf_check -s exit:0 -o save:usage.txt -e empty ${ctl} help
+	printf 'usage: nvmmctl [-s socket] [--json] list\n       list the machines\n' \
+	    >list.want
+	atf_check -s exit:0 -o file:list.want -e empty ${ctl} help list
+	atf_check -s exit:0 -o file:list.want -e empty ${ctl} list -h
+	atf_check -s exit:0 -o file:list.want -e empty ${ctl} list --help
+	atf_check -s exit:0 -o file:list.want -e empty ${ctl} --json list -h
+	# Each command's line is its line of the whole usage.
+	for c in identify list info kill help; do
+		atf_check -s exit:0 -o save:${c}.help -e empty ${ctl} help ${c}
+		atf_check -s exit:0 -o save:${c}.line -e empty \
+		    sed -n "s/^\(usage:\)\{0,1\} *\(nvmmctl .* ${c}\b.*\)/\2/p" \
+		    usage.txt
+		atf_check -s exit:0 -o file:${c}.line -e empty \
+		    sed -n '1s/^usage: //p' ${c}.help
+		[ $(wc -l <${c}.help) -eq 2 ] || atf_fail "help ${c}: $(cat ${c}.help)"
+		atf_check -s exit:0 -o file:${c}.help -e empty ${ctl} ${c} -h
 	done
-	atf_check -s exit:2 -o empty -e file:usage.txt ${ctl} info ""
+	# help before the check of the operands: kill -h needs no id.
+	atf_check -s exit:0 -o file:kill.help -e empty ${ctl} kill abc -h
 
-	# And with no daemon, a command that is well formed fails at once.
-	atf_check -s exit:1 -o empty \
-	    -e match:"^nvmmctl: cannot use nvmmd at ${PWD}/none.sock" \
-	    ${ctl} list
+	version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
+	    "@abs_top_builddir@/config.h")
+	proto=$(sed -n 's/^#define NVMM_PROTO_VERSION[^0-9]*\([0-9]*\)$/\1/p' \
+	    "@abs_top_srcdir@/proto/nvmm_wire.h")
+	[ -n "${version}" ] && [ -n "${proto}" ] || atf_fail "no version"
+	for args in "--version" "list --version" "kill 1 --version"; do
+		atf_check -s exit:0 \
+		    -o inline:"nvmmctl ${version} (protocol ${proto})\n" \
+		    -e empty ${ctl} ${args}
+	done
+}
+
+atf_test_case synopsis
+synopsis_head()
+{
+	atf_set "descr" "nvmmctl(8)'s SYNOPSIS is the usage nvmmctl prints" \
+	    "from its command table, line for line"
+	atf_set "require.progs" "mandoc"
+}
+synopsis_body()
+{
+	"${nvmmctl}" help | sed 's/^usage://; s/^ *//' >usage.txt
+	MANWIDTH=200 mandoc -Tascii -O width=200 \
+	    "@abs_top_srcdir@/man/nvmmctl.8" | col -b |
+	    sed -n '/^SYNOPSIS/,/^[A-Z]/{/^ /s/^ *//p}' >synopsis.txt
+	[ -s synopsis.txt ] || atf_fail "no SYNOPSIS in nvmmctl(8)"
+	atf_check -s exit:0 -o empty -e empty diff -u usage.txt synopsis.txt
+}
+
+atf_test_case bad_ids
+bad_ids_head()
+{
+	atf_set "descr" "A machine id that is not one is exit 2 with" \
+	    "\"not a machine id: X\", for info and kill, before any connection"
+}
+bad_ids_body()
+{
+	ctl="${nvmmctl} -s ${PWD}/none.sock"
+	for x in abc -1 128 1x 0x1 +1 " 1" "" 99999999999999999999; do
+		for c in info kill; do
+			atf_check -s exit:2 -o empty \
+			    -e inline:"nvmmctl: not a machine id: ${x}\n" \
+			    ${ctl} ${c} "${x}"
+		done
+	done
+	# One bad id among good ones: nothing is killed, nothing is asked.
+	atf_check -s exit:2 -o empty -e inline:"nvmmctl: not a machine id: 128\n" \
+	    ${ctl} kill 1 2 128
+}
+
+atf_test_case sockets
+sockets_head()
+{
+	atf_set "descr" "A missing socket, a path that is no socket and a" \
+	    "socket no daemon listens on each get their own one-line error" \
+	    "(exit 3); libnvmm's errno stays ENOENT, and NVMM_DEBUG prints the" \
+	    "same reason"
+	atf_set "require.progs" "python3"
+}
+sockets_body()
+{
+	touch file
+	mkdir dir
+	python3 -c 'import socket
+socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).bind("stale.sock")'
+	while IFS=: read -r path want; do
+		p="${PWD}/${path}"
+		eval "want=\"${want}\""
+		atf_check -s exit:3 -o empty -e inline:"nvmmctl: ${want}\n" \
+		    "${nvmmctl}" -s "${p}" list
+		NVMM_SOCKET="${p}" atf_check -s exit:3 -o empty \
+		    -e inline:"nvmmctl: ${want}\n" "${nvmmctl}" info 1
+		# libnvmm: NetBSD's errno, and the reason only when asked.
+		NVMM_SOCKET="${p}" atf_check -s exit:2 -o empty \
+		    -e inline:"h_guest: nvmm_init: No such file or directory\n" \
+		    "${h_guest}" cap
+		NVMM_SOCKET="${p}" NVMM_DEBUG=1 atf_check -s exit:2 -o empty \
+		    -e inline:"libnvmmclient: ${want}
+h_guest: nvmm_init: No such file or directory\n" "${h_guest}" cap
+	done <<'EOF'
+none.sock:no such socket ${p}
+file:${p} is not a socket
+dir:${p} is not a socket
+stale.sock:nvmmd is not running at ${p} (connection refused)
+EOF
+}
+
+atf_test_case protocol
+protocol_head()
+{
+	atf_set "descr" "A daemon of another protocol version is named with" \
+	    "both versions (exit 3); libnvmm's errno is EPROGMISMATCH; the" \
+	    "real daemon tells a client of another version its own"
+	needs_daemon
+}
+protocol_body()
+{
+	# A daemon of protocol 99: it answers each hello with EPROGMISMATCH.
+	cat >fake.py <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen(4)
+open("fake.ready", "w").close()
+for _ in range(2):
+    c, _ = s.accept()
+    hello = c.recv(256)
+    open("hello.bin", "ab").write(hello)
+    # HelloReply: error = EPROGMISMATCH (134), version = 99.
+    c.send(bytes([0x08, 0x86, 0x01, 0x10, 99]))
+    c.close()
+EOF
+	python3 fake.py "${PWD}/fake.sock" &
+	echo $! >guest.pid
+	while [ ! -f fake.ready ]; do sleep 0.01; done
+	proto=$(sed -n 's/^#define NVMM_PROTO_VERSION[^0-9]*\([0-9]*\)$/\1/p' \
+	    "@abs_top_srcdir@/proto/nvmm_wire.h")
+	atf_check -s exit:3 -o empty \
+	    -e inline:"nvmmctl: nvmmd speaks protocol 99, this nvmmctl ${proto}\n" \
+	    "${nvmmctl}" -s "${PWD}/fake.sock" list
+	NVMM_SOCKET="${PWD}/fake.sock" NVMM_DEBUG=1 atf_check -s exit:2 -o empty \
+	    -e inline:"libnvmmclient: nvmmd speaks protocol 99, this\
+ libnvmmclient ${proto}
+h_guest: nvmm_init: $(python3 -c 'import os; print(os.strerror(134))')\n" \
+	    "${h_guest}" cap
+
+	# The real one: a hello of version 99 gets EPROGMISMATCH and its own.
+	daemon_start
+	py '
+import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("s.sock")
+s.send(bytes([0x08, 99, 0x10, 3]))     # Hello: version 99, monitor
+r = s.recv(256)
+check(r[:3] == bytes([0x08, 0x86, 0x01]), "error field: %r" % r)
+check(r[3:5] == bytes([0x10, int(sys.argv[1])]), "version field: %r" % r)
+' "${proto}"
+	daemon_stop
+}
+protocol_cleanup()
+{
+	stop_all
+}
+
+atf_test_case denied
+denied_head()
+{
+	atf_set "descr" "A user refused a role is told which of the daemon's" \
+	    "groups she lacks and what needed the role (exit 4), whether she" \
+	    "is in no group or in another; libnvmm's errno stays EACCES"
+	atf_set "require.user" "root"
+	atf_set "require.files" "/dev/kvm"
+	atf_set "require.progs" "python3 setpriv"
+}
+denied_body()
+{
+	# Groups of this host, not the defaults: the names come from nvmmd.
+	printf 'user-group users\nadmin-group adm\nmonitor-group operator\n' \
+	    >nvmmd.conf
+	daemon_start "${PWD}/nvmmd.conf"
+	getent passwd 4242 >/dev/null && atf_skip "uid 4242 has a passwd entry"
+	nobody="setpriv --reuid=4242 --regid=4242 --clear-groups"
+	user="setpriv --reuid=4242 --regid=100 --clear-groups"
+	deny="nvmmctl: permission denied: user uid 4242 is not in group"
+
+	atf_check -s exit:4 -o empty \
+	    -e inline:"${deny} adm (kill needs the admin role)\n" \
+	    ${nobody} ${ctl} kill 0
+	atf_check -s exit:4 -o empty \
+	    -e inline:"${deny} operator or users (list needs the monitor role)\n" \
+	    ${nobody} ${ctl} list
+	# In the user group: looks, may not kill.
+	atf_check -s exit:0 -o ignore -e empty ${user} ${ctl} list
+	atf_check -s exit:4 -o empty \
+	    -e inline:"${deny} adm (kill needs the admin role)\n" \
+	    ${user} ${ctl} kill 0
+
+	atf_check -s exit:2 -o empty \
+	    -e inline:"h_guest: nvmm_init: Permission denied\n" \
+	    ${nobody} "${h_guest}" cap
+	NVMM_DEBUG=1 atf_check -s exit:2 -o empty \
+	    -e inline:"libnvmmclient: permission denied: user uid 4242 is not in\
+ group users (nvmm_init needs the user role)
+h_guest: nvmm_init: Permission denied\n" ${nobody} "${h_guest}" cap
+	daemon_stop
+}
+denied_cleanup()
+{
+	stop_all
+}
+
+atf_test_case options_anywhere
+options_anywhere_head()
+{
+	atf_set "descr" "--json and -s are taken before and after the command" \
+	    "and among its operands, with the same answer"
+	needs_daemon
+}
+options_anywhere_body()
+{
+	daemon_start
+	guest_start
+	s="${PWD}/s.sock"
+	atf_check -s exit:0 -o save:before.json -e empty ${ctl} --json list
+	atf_check -s exit:0 -o file:before.json -e empty \
+	    "${nvmmctl}" list --json -s "${s}"
+	atf_check -s exit:0 -o file:before.json -e empty \
+	    "${nvmmctl}" list -s"${s}" --json
+	atf_check -s exit:0 -o file:before.json -e empty \
+	    "${nvmmctl}" -s "${s}" list --json
+	for args in "--json info ${id}" "info --json ${id}" "info ${id} --json"; do
+		atf_check -s exit:0 -o save:info.json -e empty ${ctl} ${args}
+		py '
+d = json.load(open("info.json"))
+check(d["id"] == guest()["machid"] and len(d["vcpu_stats"]) == 2,
+      "info: %r" % d)
+'
+	done
+	atf_check -s exit:0 -o inline:"Machine ${id} killed\n" -e empty \
+	    "${nvmmctl}" kill ${id} -s "${s}"
+	daemon_stop
+}
+options_anywhere_cleanup()
+{
+	stop_all
+}
+
+atf_test_case json_names
+json_names_head()
+{
+	atf_set "descr" "Command names in JSON: UTF-8 as it is, control" \
+	    "characters escaped as JSON says, bytes that are not UTF-8 shown" \
+	    "as C escapes; the text output escapes them all"
+	needs_daemon
+}
+json_names_body()
+{
+	daemon_start
+	while IFS=: read -r name want text; do
+		guest_start "$(printf "${name}")"
+		atf_check -s exit:0 -o save:names.json -e empty ${ctl} --json list
+		py '
+raw = open("names.json", "rb").read()
+want = sys.argv[1].encode()
+check(b"\"command\": \"" + want + b"\"" in raw, "raw %r, want %r" %
+      (raw, want))
+d = json.loads(raw)
+check(d["machines"][0]["command"] == json.loads("\"%s\"" % sys.argv[1]),
+      "parsed %r" % d)
+' "${want}"
+		atf_check -s exit:0 -o match:" ${text}\$" -e empty ${ctl} list
+		atf_check -s exit:0 -o ignore -e empty ${ctl} kill ${id}
+		wait "$(cat guest.pid)"
+		rm -f guest.pid
+	done <<'EOF'
+\303\251mul\303\251:émulé:\\303\\251mul\\303\\251
+a\tb\033c\001:a\tb\u001Bc\u0001:a\\tb\\033c\\001
+x\377y:x\\377y:x\\377y
+EOF
+	daemon_stop
+}
+json_names_cleanup()
+{
+	stop_all
 }
 
 atf_init_test_cases()
@@ -568,4 +875,12 @@ atf_init_test_cases()
 	atf_add_test_case kill_missing
 	atf_add_test_case kill_spares_others
 	atf_add_test_case usage
+	atf_add_test_case help
+	atf_add_test_case options_anywhere
+	atf_add_test_case synopsis
+	atf_add_test_case bad_ids
+	atf_add_test_case sockets
+	atf_add_test_case protocol
+	atf_add_test_case denied
+	atf_add_test_case json_names
 }

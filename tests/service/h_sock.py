@@ -27,16 +27,20 @@ def hold(n, path):
             s.close()
             continue
         conns.append(s)
-    # The daemon closes those it refuses: they read as end-of-file.
+    # The daemon closes those it refuses, after a HelloReply that says
+    # why: they hang up, or read as end-of-file.
     time.sleep(1)
     p = select.poll()
     for s in conns:
         p.register(s, select.POLLIN)
-    ready = {fd for fd, _ in p.poll(0)}
+    ready = dict(p.poll(0))
     kept = 0
     for s in conns:
-        if s.fileno() not in ready:
+        ev = ready.get(s.fileno(), 0)
+        if ev == 0:
             kept += 1
+            continue
+        if ev & select.POLLHUP:
             continue
         try:
             if s.recv(1, socket.MSG_PEEK) != b"":

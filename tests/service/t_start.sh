@@ -170,7 +170,8 @@ socket_mode_body()
 	if grep -v '^[0-9]* +++\|---' trace | grep -q 's\.sock'; then
 		atf_fail "went through the path: $(grep s.sock trace)"
 	fi
-	atf_check -s exit:1 -o empty -e match:'Permission denied' \
+	atf_check -s exit:4 -o empty \
+	    -e match:'^nvmmctl: permission denied: user uid [0-9]+ is not in group nvmm-monitor or nvmm \(list needs the monitor role\)$' \
 	    env NVMM_SOCKET="$d/s.sock" $AS_B "$NVMMCTL" list
 	printf 'socket-group nosuchgroup\n' >nogroup.conf
 	atf_check -s exit:1 -o empty \
