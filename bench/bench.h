@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm-bench: what each path of nvmmd costs, against a baseline measured
  * in the same run.  The ways of one path run in interleaved rounds (a, b,

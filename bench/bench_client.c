@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * libnvmmclient through nvmmd: the public <nvmm.h> API as an emulator
  * uses it, with nvmm_assist_io and nvmm_assist_mem doing the data phase,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The private nvmmd the client ways talk to: started on a socket of its
  * own in a temporary directory, its output in a log there (left behind

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The guests, and the measurements made of any backend with them: the
  * cost of an exit (the run call and the handling of its exit, as an

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * kernel/ in-process: the NVMM driver without the daemon, its exits
  * handled as the assists handle them (the data phase in the access page,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The baseline: /dev/kvm driven directly, as the leanest emulator would.
  * KVM finishes an IO or MMIO instruction as it enters the guest again,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm-bench: the table of what each path costs.  See bench.h.
  */

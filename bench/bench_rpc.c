@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * A control request through nvmmd (nvmm_ctl NVMM_CTL_MACH_INFO, a round
  * trip of protobuf over the socket and a lookup in the driver) against

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # bench/: nvmm-bench, the table of what each path costs against a baseline
 # in the same run.  `make bench' runs it against the nvmmd of this build
 # tree; tests/bench runs it quickly, to see that every path works.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The demo guest: a flat image that nvmm-demo loads at 0x8000 and starts
  * on every VCPU in real mode, with RBX = the VCPU's index, RCX = the

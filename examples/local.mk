@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # examples/: nvmm-demo, a small emulator on the public <nvmm.h> API, and
 # the demo guest it runs, assembled into a flat image at build time.
 bin_PROGRAMS += examples/nvmm-demo

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm-demo: a small emulator on NetBSD's libnvmm API (here served by
  * nvmmd).  It loads a demo image (examples/demo-guest.S), gives it RAM, a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm.h: the libnvmm programming interface, as NetBSD's <nvmm.h>, for
  * emulators driving NVMM virtual machines (see libnvmm(3)).  Every int

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # kernel/: the NVMM driver over /dev/kvm, a convenience library that nvmmd
 # and the in-process tests link.
 noinst_LTLIBRARIES += kernel/libnvmmkern.la

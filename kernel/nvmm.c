@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The machine-independent core of the driver: owners, the machine table
  * (the daemon's one registry of machines), VCPU slots, ownership checks

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * NVMM_CTL, as NetBSD keeps it in the driver: NetBSD's MACH_INFO and
  * nvmmd's LIST, OWNER, VCPU_STATS and MACH_KILL, answered from the

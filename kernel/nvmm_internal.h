@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * kernel/ internals shared by the machine-independent core (nvmm.c,
  * nvmm_mem.c) and the machine-dependent backend (nvmm_x86_kvm*.c).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The NVMM "driver": NetBSD's /dev/nvmm semantics as C calls on an owner
  * handle, implemented over /dev/kvm.  One call per NVMM ioctl; where NetBSD

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Guest memory: HVA mappings (memory a caller handed over as a memfd) and
  * GPA mappings (guest ranges linked to them through KVM memory slots).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * CPUID: an NVMM-like policy over what KVM supports (reference §7.3), then
  * the emulator's NVMM_VCPU_CONF_CPUID masks, loaded with KVM_SET_CPUID2.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Just enough of an x86 decoder to describe an IO or MSR instruction the
  * way NVMM's exits do (rep, str, seg, address size, length).  KVM reports

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The host probe of the x86 backend: whether /dev/kvm can serve NVMM, and
  * what of the host every machine shares (the CPUID KVM supports, the guest

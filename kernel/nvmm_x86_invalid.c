@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * EXIT_INVALID, explained.  NetBSD's exit has room for one hardware code
  * (u.inv.hwcode: here KVM's exit reason, or the errno of a failed

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The x86 backend over KVM: what its files share.
  *   nvmm_x86_host.c    the host probe: /dev/kvm, its CPUID, the FPU masks

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The run loop: NVMM exits made from KVM's, events, and the completion of
  * the accesses KVM leaves half done.

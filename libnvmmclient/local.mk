@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # libnvmmclient/: the drop-in libnvmm.  Only NetBSD's 24 nvmm_* functions
 # are exported; a libnvmm alias is installed next to it so that
 # `cc prog.c -lnvmm' works as on NetBSD.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm_assist_io, nvmm_assist_mem: the data phase of IO and MMIO exits.
  *

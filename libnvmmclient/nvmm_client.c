@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The connection to nvmmd: nvmm_init(), nvmm_root_init(), and the checks
  * every call makes before it sends a request (proto/nvmm_rpc.h) over it.

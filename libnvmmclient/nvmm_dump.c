@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm_vcpu_dump: the VCPU's registers on stdout, for debugging, in
  * NetBSD's lines ("+ VCPU id=N", then "| -> NAME=value" in its order,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm_gva_to_gpa: the x86 page walk, done in software on guest RAM the
  * library knows (its area list), with NetBSD libnvmm's rules where they

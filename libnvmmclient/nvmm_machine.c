@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Machines, VCPUs, memory and ctl: the libnvmm calls that are requests to
  * the daemon.  Guest memory is the NetBSD kind: nvmm_hva_map() replaces

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The VCPU calls: what NetBSD's comm page makes free stays free here
  * (setstate, inject, stop and a cached getstate touch only shared memory),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * libnvmmclient internals: what its files share.
  *   nvmm_client.c   the connection to nvmmd and the checks before a request

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * How nvmmctl writes values, in NetBSD nvmmctl's ways; shared by the
  * commands (nvmmctl.c) and the output (output.c).

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # nvmmctl/: the admin and monitoring tool, in bin/: monitor users run it.
 bin_PROGRAMS += nvmmctl/nvmmctl
 nvmmctl_nvmmctl_SOURCES = \

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmctl: NetBSD's nvmmctl(8) for nvmmd, plus what an operator needs of
  * a daemon: identify, list, info and kill, in text or JSON, and help.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmctl: what its files share.  Each file calls only those below it.
  *   nvmmctl.c  the command table, usage, the commands and their requests

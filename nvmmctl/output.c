@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * How nvmmctl shows things.  The JSON field names are an interface
  * (nvmmctl(8) lists them); they change only by being added to.

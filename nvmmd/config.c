@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The configuration file: one setting a line, "key value...", '#' to the
  * end of the line is a comment.  The parser is strict on purpose: an

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Per-uid limits: how many connections, machines, VCPUs, bytes of guest
  * RAM and bytes of the daemon's address space one user may hold, so that

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The listening socket and who connects to it.  The socket is open to
  * everyone by default so that a refused peer is seen, and logged with its

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Logging: standard error until the daemon has detached (so that every
  * start-up failure reaches whoever started it), then syslog; standard

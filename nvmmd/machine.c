@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Machines as the daemon sees them: what each is charged to its creator's
  * uid (limits.c) and the VCPU threads that run it (vcpu.c), over kernel/'s

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmd: the daemon that owns the NVMM driver (kernel/) and serves it to
  * unprivileged emulators over a Unix socket.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmd's configuration: /etc/nvmmd.conf (nvmmd.conf(5)) with the command
  * line's overrides applied.  config.c alone builds, replaces and frees it;

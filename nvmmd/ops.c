@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The requests.  Which role may make which request, NVMM_CTL ops apart,
  * is one table (nvmmd_ops); a request outside its role's column gets EPERM

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * seccomp: what the daemon may ask of the host kernel once it serves
  * clients.  Each is an allow-list (libseccomp); anything else kills the

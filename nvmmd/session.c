@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * One connection: the hello that fixes its role, then one request per
  * packet and one reply each.  Every packet is validated at the door: a

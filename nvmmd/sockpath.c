@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Getting the listening socket: from systemd (LISTEN_FDS) or by binding
  * the configured path.  The path is in a directory other users may be

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * VCPU threads.  Each VCPU has a thread that alone
  * runs it and answers its doorbell (proto/nvmm_doorbell.h), so that no

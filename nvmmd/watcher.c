@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The stop watcher.  nvmm_vcpu_stop() only writes comm->stop, with no
  * system call, and the client may not signal the daemon's threads; so

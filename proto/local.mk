@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # proto/: the control protocol (protobuf-c, generated at build time), its
 # framing, and the doorbell layout, shared by nvmmd, libnvmmclient and
 # nvmmctl.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The doorbell protocol, both halves: the client rings and waits, the
  * daemon's VCPU thread takes the next request, answers it, and sleeps.

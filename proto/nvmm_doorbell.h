@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The doorbell: how a client and the daemon's VCPU thread hand a VCPU
  * operation across without a system call in the common case.  It lives in

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Why a connection to nvmmd failed, in one line for a person: nvmmctl's
  * errors and libnvmmclient's NVMM_DEBUG lines.  The errno a caller gets

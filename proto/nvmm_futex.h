@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Futexes on memory shared between processes (no FUTEX_PRIVATE_FLAG):
  * the doorbell's wait and wake.  Both are async-signal-safe.

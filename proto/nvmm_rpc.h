@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The client end of the nvmmd protocol, for libnvmmclient, nvmmctl and
  * the tests: a connection, and one typed call per request.  The request

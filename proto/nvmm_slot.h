@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * What the daemon (kernel/), libnvmmclient and the tests share about a
  * machine's comm memfd, laid out once: the driver's limits, and one

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The framing of the nvmmd protocol, for both ends: one protobuf message
  * per SOCK_SEQPACKET packet, at most NVMM_PROTO_MAX_MSG bytes, with at

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # The test suite: Kyua runs the ATF programs listed by tests/Kyuafile.
 # Test programs are built by 'make check' and run from the build tree.
 EXTRA_DIST += tests/Kyuafile tests/header/Kyuafile tests/kernel/Kyuafile \

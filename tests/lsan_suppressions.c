@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * LeakSanitizer suppressions for --enable-sanitizers builds: libatf-c
  * keeps its test-case lists until exit.  LSan asks for this function by

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm_compat.h: the few things NVMM headers and NVMM consumers take from
  * NetBSD's system headers and that glibc does not provide: u_int, the

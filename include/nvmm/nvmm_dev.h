@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm_dev.h: the machine-independent definitions shared by the NVMM
  * "driver" and its users: id and address types, the interface version,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmm_x86.h: the x86 (amd64) part of the NVMM kernel/user interface:
  * register-file indexes and state groups, the VCPU state, exits, events,

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # nvmm-bench measures every path it names: each way of each path gives a
 # median and a p99, and the idle figures are there.  It asserts nothing
 # about the times: timing goals are the benchmark's to show, not a test's.

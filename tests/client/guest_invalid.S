@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * A guest whose MMIO access KVM cannot emulate: an x87 load (FLD m80)
  * from TVM_MMIO_GPA.  KVM's instruction emulator has no x87 loads, so the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * A small NVMM emulator written only against NetBSD's <nvmm.h> API: it
  * runs a real-mode guest that adds 1..N and reports the sum on port 0x70,

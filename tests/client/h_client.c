@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Test harness for guests run through libnvmmclient; see h_client.h.
  * Only the public <nvmm.h> API is used.

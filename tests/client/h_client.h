@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Test harness for guests run through libnvmmclient, with NetBSD's public
  * <nvmm.h> API only: a machine whose RAM is an mmap'd region given to

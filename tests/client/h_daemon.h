@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Test harness for everything that goes through nvmmd: each test case
  * starts its own daemon on a private socket in its work directory and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Clients that must be separate processes, for the tests of nvmmd as its
  * clients see it (t_isolation, t_hotpath): forked children, which cannot

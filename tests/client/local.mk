@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # tests/client/: libnvmmclient, alone and through a private nvmmd.
 TESTS_CLIENT_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/tests/client \
 	-I$(top_srcdir)/libnvmmclient -I$(top_srcdir)/kernel \

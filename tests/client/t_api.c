@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The rest of libnvmmclient's public API through a private nvmmd per test
  * case, beside the guest scenarios of t_run: a session that outlives a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * What programs written for NetBSD's libnvmm rely on, through
  * libnvmmclient and a private nvmmd: every protection nvmm_gpa_map

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 #
 # t_dropin: libnvmmclient is a drop-in libnvmm.  A program written only
 # against NetBSD's <nvmm.h> (tests/client/h_calc.c) builds against the

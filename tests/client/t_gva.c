@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * t_gva: nvmm_gva_to_gpa, the client library's x86 page walk, on its own
  * (reference §8.3): no daemon, no KVM.  A fake machine and VCPU carry a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmd against hostile clients: unprivileged members of the user group
  * who use the protocol and the shared pages as an attacker would, not as

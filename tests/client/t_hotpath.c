@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmd's hot path as its clients see it: four VCPUs of one machine on
  * four threads beside a mapper, a long run beside control requests,

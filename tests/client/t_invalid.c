@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * EXIT_INVALID through nvmmd: an MMIO access KVM cannot emulate (an x87
  * load, tests/client/guest_invalid.S) ends the run with EXIT_INVALID and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmd keeps its clients apart, and survives them: isolation between
  * connections, cleanup after a client dies inside a run, a forked child

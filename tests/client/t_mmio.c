@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The cost of an MMIO exit as an emulator sees it: an instruction whose
  * first MMIO access is a write (KVM finished it before the exit) is

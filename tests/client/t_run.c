@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The guest scenarios of tests/kernel (t_run_io, t_run_events) again, this
  * time as an emulator sees them: through libnvmmclient's public API and a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * What the guests of tests/kernel/guests.S are expected to do; see
  * h_expect.h.  The addresses and values are those of guests.S.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * What the guests of tests/kernel/guests.S are expected to do, written
  * once for the two ways the tests run them: in-process against kernel/

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The 64-bit set-up shared by the test harnesses (tests/kernel/h_vm,
  * tests/client/h_client): the guest physical layout the guests of

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # nvmm-demo, the example emulator: it runs the demo guest through a
 # private nvmmd, and bad images and options get their errors.
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 #
 # t_header_compile: the installed-style NVMM headers compile cleanly in the
 # ways NVMM consumers use them: alone, each sub-header alone and in either

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * t_header_sizes: the NVMM headers against the NetBSD ABI.  Every size,
  * alignment, field offset, bit-field position and constant value that

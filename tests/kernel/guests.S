@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Guest programs for the kernel/ tests.  Each lies between
  * guest_NAME_begin and guest_NAME_end and is copied into guest RAM by the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # tests/kernel/: kernel/ in-process, with real guests.
 TESTS_KERN_SOURCES = tests/kernel/h_vm.c tests/kernel/h_vm.h \
 	tests/common/h_longmode.c tests/common/h_longmode.h \

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * kernel/ in-process, against what NetBSD's NVMM documents and its own
  * tests (tests/lib/libnvmm) rely on: every protection gpa_map accepts,

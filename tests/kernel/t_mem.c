@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * t_mem: kernel/'s HVA and GPA mappings, against NetBSD's driver
  * (reference §6.4): argument checks with NetBSD's exact errno, its quirks

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * t_owner: kernel/'s owners, machines and VCPUs, their configuration, the
  * capability and NVMM_CTL, against NetBSD's driver (reference §5, §6).

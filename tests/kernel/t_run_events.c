@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * kernel/ with real guests: events (exceptions with error codes,
  * interrupts and the interrupt window), stop and kicks from other

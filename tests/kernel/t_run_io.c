@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * kernel/ with real guests: the RESET state in real mode, and IO, MMIO and
  * MSR exits in long mode, with the data phase done as the assists do it

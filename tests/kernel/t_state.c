@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * kernel/'s VCPU state: the RESET state, each state group loaded into KVM
  * and read back from it, when commits are applied and what a run leaves

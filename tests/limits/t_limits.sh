@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # Per-uid limits of nvmmd (-l): a uid over a limit gets NVMM's errno for
 # it, another uid and root are not held back, and what is given back can
 # be taken again.  The clients are nvmm-demo under uids with no passwd

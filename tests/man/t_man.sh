@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # The manual pages: mandoc finds nothing wrong in any of them, every page
 # is installed, and libnvmm(3) is a reference for every function of
 # <nvmm.h>, in the header's (NetBSD's) order.

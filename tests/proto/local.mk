@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # tests/proto/: the protocol's client end, against a scripted peer, and
 # the doorbell between two threads and two processes; no
 # daemon, no KVM.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The doorbell protocol (proto/nvmm_doorbell.c) on its own: no daemon, no
  * KVM.  A client and a server ring and answer as fast as they can, as two

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The client end of the protocol without a daemon: proto/nvmm_wire.c's
  * receive and proto/nvmm_rpc.c's calls and hello, against a scripted peer

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * A boot sector for the check-qemu suite: SeaBIOS loads it at 0x7C00 in
  * real mode.  It greets on COM1, takes over IRQ0 with the PIT at 100 Hz,

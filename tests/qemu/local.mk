@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # tests/qemu/: 'make check-qemu', QEMU's NVMM accelerator (scripts/qemu
 # builds it) through a private nvmmd.  Not part of 'make check': it needs
 # a QEMU build, and the boots take a minute.

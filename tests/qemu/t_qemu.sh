@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 #
 # t_qemu: QEMU's NVMM accelerator, as scripts/qemu builds it, through a
 # private nvmmd.  QEMU runs as a uid without a passwd entry whose only

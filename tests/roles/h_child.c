@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * The children's side of h_roles: a command loop under another identity,
  * one result for each command, and nothing of ATF; see h_roles.h.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * h_guest: a guest for t_nvmmctl to look at, through NetBSD's API only.
  *

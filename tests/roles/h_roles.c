@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Test harness for nvmmd's roles under real uids and gids: the table
  * under test, the identities and the daemon, and the test's side of the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Test harness for nvmmd's roles under real uids and gids (DESIGN §3),
  * shared by t_table (the operation x role table) and t_access (who may

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # tests/roles/: roles under real uids and gids, and nvmmctl.
 #
 # t_table and t_access fork children that drop to other uids and gids and

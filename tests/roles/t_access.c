@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * t_access: who may use nvmmd as what, under real uids and gids (DESIGN
  * §3); see h_roles.h for how the children and the daemon are set up.

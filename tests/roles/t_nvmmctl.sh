@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 #
 # t_nvmmctl: nvmmctl's commands, in text and in JSON, against a private
 # nvmmd and a guest that h_guest runs (a machine with 2 VCPUs and 2 MiB

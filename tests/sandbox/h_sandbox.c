@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * h_sandbox: enters nvmmd's seccomp filters (nvmmd/sandbox.c) and then
  * makes one call, so that t_sandbox can see which calls the filters let

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # tests/sandbox/: nvmmd's seccomp filters.
 check_PROGRAMS += tests/sandbox/h_sandbox
 tests_sandbox_h_sandbox_SOURCES = tests/sandbox/h_sandbox.c \

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # nvmmd's seccomp filters: what they let through, what kills the process,
 # and that the daemon the whole suite talks to runs with them on.
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # Socket helpers for the service tests, as a client or a squatter would
 # use them:
 #   h_sock.py hold N PATH      opens N connections, prints how many the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # tests/service/: nvmmd as a service: start-up, configuration, reload,
 # systemd, descriptors.
 check_SCRIPTS += tests/service/t_start tests/service/t_reload \

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # Descriptors: one uid cannot take all of the daemon's, and when they run
 # out anyway the daemon refuses newcomers and rests instead of spinning.
 

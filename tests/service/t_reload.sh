@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # SIGHUP reloads the configuration under running guests, and systemd can
 # hand nvmmd its socket and hear that it is ready.
 

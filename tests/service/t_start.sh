@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Copyright (c) 2026 The nvmmd developers; see LICENSE.
 # nvmmd's start-up: each failure is one line on stderr and a non-zero
 # status, in the foreground and detached; a detached start returns only
 # once clients can connect; the socket path is never followed, and
