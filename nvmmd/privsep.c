@@ -35,8 +35,10 @@
  *
  * The process stays non-dumpable, as the kernel makes it at the uid
  * change: no core file of guest memory, and no other process of the user
- * may ptrace it or read its /proc files.  A sanitizer build makes itself
- * dumpable again, because LeakSanitizer ptraces the process at its exit.
+ * may ptrace it or read its /proc files.  The sanitizer build needs no
+ * exception: LeakSanitizer, which ptraces the process at exit, makes it
+ * dumpable itself for that moment (prctl is in sandbox.c's sanitizer
+ * list).
  *
  * Started by another user than root, nvmmd has nothing to switch from:
  * it stays that user (it must then have /dev/kvm), with the rest applied.
@@ -95,8 +97,9 @@ rundir_make(char *why, size_t whylen)
 		close(fd);
 		return EPERM;
 	}
-	if (error == 0 && (fchown(fd, user_uid, user_gid) == -1 ||
-	    fchmod(fd, 0755) == -1))
+	/* In this order, so that root needs no CAP_FOWNER for the mode. */
+	if (error == 0 && (fchmod(fd, 0755) == -1 ||
+	    fchown(fd, user_uid, user_gid) == -1))
 		error = errno;
 	if (fd != -1)
 		close(fd);
@@ -331,11 +334,5 @@ privsep_drop(char *why, size_t whylen)
 		snprintf(why, whylen, "privilege not dropped: %s", broken);
 		return EPERM;
 	}
-#if defined(__SANITIZE_ADDRESS__)
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1) {
-		snprintf(why, whylen, "PR_SET_DUMPABLE: %s", strerror(errno));
-		return errno;
-	}
-#endif
 	return 0;
 }

@@ -38,6 +38,8 @@ check_tasks()
 		    >got || atf_fail "no status for $t"
 		diff -u want got >diff.out ||
 		    atf_fail "task $t: $(tr '\n' '|' <diff.out)"
+		# Not dumpable: its /proc files stay root's, not the user's.
+		[ "$(stat -c %u "$t/status")" = 0 ] || atf_fail "$t is dumpable"
 		n=$((n + 1))
 	done
 	echo "$n" >ntasks
