@@ -166,35 +166,38 @@ bset_drop(void)
 	return 0;
 }
 
-/* The other sets, of this thread: effective, permitted, inheritable, ambient. */
+/* capget or capset of this thread's three sets, without libcap. */
 static int
-caps_clear(void)
+caps_call(long nr, struct __user_cap_data_struct *data)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
 	};
+
+	return syscall(nr, &hdr, data) == -1 ? errno : 0;
+}
+
+/* This thread's other sets: effective, permitted, inheritable, ambient. */
+static int
+caps_clear(void)
+{
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		return errno;
 	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data) == -1)
-		return errno;
-	return 0;
+	return caps_call(SYS_capset, data);
 }
 
 /* The bounding set counts only when root had one to empty. */
 static bool
 caps_none(void)
 {
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
-	};
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	size_t i;
 	int cap, r;
 
-	if (syscall(SYS_capget, &hdr, data) == -1)
+	if (caps_call(SYS_capget, data) != 0)
 		return false;
 	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
 		if (data[i].effective || data[i].permitted ||

@@ -45,6 +45,17 @@ check_tasks()
 	echo "$n" >ntasks
 }
 
+# A detached daemon with its pidfile beside the socket; ./nvmmd.pid is
+# a copy, for stop_daemon.
+start_detached()
+{
+	d=$(sockdir)
+	printf 'pidfile %s/nvmmd.pid\n' "$d" >pid.conf
+	atf_check -s exit:0 -o empty -e ignore \
+	    env FOO=bar "$NVMMD" -c "$PWD/pid.conf" -s "$d/s.sock"
+	cp "$d/nvmmd.pid" nvmmd.pid
+}
+
 atf_test_case unprivileged cleanup
 unprivileged_head()
 {
@@ -77,11 +88,7 @@ unprivileged_body()
 	stop_daemon
 
 	# Detached: the daemon that stays is the one that dropped.
-	d=$(sockdir)
-	printf 'pidfile %s/nvmmd.pid\n' "$d" >pid.conf
-	atf_check -s exit:0 -o empty -e ignore \
-	    env FOO=bar "$NVMMD" -c "$PWD/pid.conf" -s "$d/s.sock"
-	cp "$d/nvmmd.pid" nvmmd.pid
+	start_detached
 	check_tasks "$(cat nvmmd.pid)"
 	tr '\0' '\n' <"/proc/$(cat nvmmd.pid)/environ" | grep -v '^$' \
 	    >env.out || true
@@ -103,11 +110,7 @@ own_files_head()
 }
 own_files_body()
 {
-	d=$(sockdir)
-	printf 'pidfile %s/nvmmd.pid\n' "$d" >pid.conf
-	atf_check -s exit:0 -o empty -e ignore \
-	    "$NVMMD" -c "$PWD/pid.conf" -s "$d/s.sock"
-	cp "$d/nvmmd.pid" nvmmd.pid
+	start_detached
 	atf_check -o inline:"nvmmd\nnvmmd\n" stat -c %U "$d/s.sock" \
 	    "$d/nvmmd.pid"
 	pid=$(cat nvmmd.pid)
@@ -202,10 +205,51 @@ missing_user_cleanup()
 	stop_daemon
 }
 
+atf_test_case not_root cleanup
+not_root_head()
+{
+	atf_set "descr" "Started by a user other than root who may open" \
+	    "/dev/kvm (here through a mount namespace), nvmmd stays that" \
+	    "user, without capabilities or environment, and serves"
+	root_head unshare mknod
+}
+not_root_body()
+{
+	d=$(sockdir)
+	chmod 0777 "$d"
+	mkdir dev
+	chmod 0755 dev
+	printf 'user-group daemon\n' >nvmmd.conf
+	# A /dev/kvm of mode 0666 for this daemon alone.
+	unshare -m sh -c "mount -t tmpfs -o mode=0755 none '$PWD/dev' &&
+	    mknod -m 0666 '$PWD/dev/kvm' c 10 232 &&
+	    mount --bind '$PWD/dev/kvm' /dev/kvm &&
+	    exec env FOO=bar $AS_A '$NVMMD' -f -c '$PWD/nvmmd.conf' \
+	    -s '$d/s.sock'" 2>>nvmmd.log &
+	wait_until "[ -S '$d/s.sock' ]" "nvmmd did not start"
+	pid=$(pgrep -u $UID_A -x nvmmd)
+	[ -n "$pid" ] || atf_fail "no nvmmd of uid $UID_A"
+	echo "$pid" >nvmmd.pid
+	atf_check -o inline:"$(ids_line Uid $UID_A)\n$(ids_line Gid 1)\n" \
+	    grep -E '^(Uid|Gid):' "/proc/$pid/status"
+	atf_check -o match:'^CapEff:	0+$' -o match:'^CapPrm:	0+$' \
+	    -o match:'^NoNewPrivs:	1$' -o match:'^Seccomp:	2$' \
+	    cat "/proc/$pid/status"
+	tr '\0' '\n' <"/proc/$pid/environ" | grep -v '^$' >env.out || true
+	atf_check -o empty cat env.out
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    env NVMM_SOCKET="$d/s.sock" $AS_B "$DEMO" -t 1 "$IMAGE"
+}
+not_root_cleanup()
+{
+	stop_daemon
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case unprivileged
 	atf_add_test_case own_files
 	atf_add_test_case reload_unreadable
 	atf_add_test_case missing_user
+	atf_add_test_case not_root
 }
