@@ -112,18 +112,26 @@ int
 privsep_prepare(const struct nvmmd_config *cfg, char *why, size_t whylen)
 {
 	struct passwd *pw;
+	int error;
 
 	if (geteuid() != 0)
 		return 0;
 	errno = 0;
 	pw = getpwnam(cfg->user);
-	if (pw == NULL) {
-		snprintf(why, whylen, "user %s: %s; create it with "
+	/* NSS may say "not found" with any of these, or with none. */
+	if (pw == NULL && (errno == 0 || errno == ENOENT || errno == ESRCH ||
+	    errno == EBADF || errno == EPERM)) {
+		snprintf(why, whylen, "user %s: no such user; create it with "
 		    "\"systemd-sysusers\" (nvmmd's sysusers.d file) or "
 		    "\"adduser --system --group --no-create-home %s\"",
-		    cfg->user, errno ? strerror(errno) : "no such user",
-		    cfg->user);
+		    cfg->user, cfg->user);
 		return ENOENT;
+	}
+	if (pw == NULL) {
+		error = errno;
+		snprintf(why, whylen, "user %s: %s", cfg->user,
+		    strerror(error));
+		return error;
 	}
 	if (pw->pw_uid == 0) {
 		snprintf(why, whylen, "user %s: is root; nvmmd runs as an "
@@ -302,11 +310,9 @@ env_clear(void)
 		memset(start, 0, (size_t)(end - start));
 		if (len != 0)
 			memcpy(start, kept, len);
-		/* A container may withhold it: NULs are as empty. */
-		if (prctl(PR_SET_MM, PR_SET_MM_ENV_END,
-		    (unsigned long)(start + len), 0, 0) == -1 &&
-		    errno != EPERM)
-			error = errno;
+		/* Best effort (a container may withhold it): NULs are as empty. */
+		(void)prctl(PR_SET_MM, PR_SET_MM_ENV_END,
+		    (unsigned long)(start + len), 0, 0);
 	}
 	free(kept);
 	return error;
