@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,7 @@ daemon_wait(void)
 int
 bench_daemon_start(const char *path)
 {
+	struct passwd *pw;
 	int logfd;
 
 	if (access(path, X_OK) == -1)
@@ -88,6 +90,10 @@ bench_daemon_start(const char *path)
 		d.dir[0] = '\0';
 		return bench_fail("mkdtemp");
 	}
+	/* nvmmd started by root becomes nvmmd, who removes its socket. */
+	if (geteuid() == 0 && (pw = getpwnam("nvmmd")) != NULL &&
+	    chown(d.dir, pw->pw_uid, (gid_t)-1) == -1)
+		return bench_fail("chown %s", d.dir);
 	snprintf(d.sock, sizeof(d.sock), "%s/sock", d.dir);
 	snprintf(d.log, sizeof(d.log), "%s/nvmmd.log", d.dir);
 	if ((logfd = open(d.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,

@@ -238,6 +238,7 @@ static const struct config_key config_keys[] = {
 	{ "admin-group", 1, parse_string, FIELD(admin_group) },
 	{ "monitor-group", 1, parse_string, FIELD(monitor_group) },
 	{ "pidfile", 1, parse_path, FIELD(pidfile) },
+	{ "user", 1, parse_string, FIELD(user) },
 	{ "log-level", 1, parse_log_level, 0, 0 },
 	{ "syslog-facility", 1, parse_facility, 0, 0 },
 	{ "refusal-log-rate", 1, parse_rate, 0, 0 },
@@ -256,6 +257,7 @@ config_defaults(struct nvmmd_config *cfg)
 	strlcpy(cfg->monitor_group, "nvmm-monitor",
 	    sizeof(cfg->monitor_group));
 	strlcpy(cfg->pidfile, NVMMD_PIDFILE, sizeof(cfg->pidfile));
+	strlcpy(cfg->user, NVMMD_USER, sizeof(cfg->user));
 	cfg->log_level = LOG_INFO;
 	cfg->syslog_facility = LOG_DAEMON;
 	cfg->refusal_log_rate = CONFIG_DEFAULT_REFUSAL_RATE;
@@ -355,6 +357,7 @@ config_override(const struct nvmmd_options *o, struct nvmmd_config *cfg,
 		{ o->monitor_group, cfg->monitor_group,
 		    sizeof(cfg->monitor_group) },
 		{ o->pidfile, cfg->pidfile, sizeof(cfg->pidfile) },
+		{ o->user, cfg->user, sizeof(cfg->user) },
 	};
 	size_t i;
 

@@ -40,7 +40,7 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: nvmmd [-dfhnV] [-c file] [-p pidfile] [-s socket] "
 	    "[-g group]\n"
-	    "             [-a admin-group] [-m monitor-group]\n"
+	    "             [-a admin-group] [-m monitor-group] [-u user]\n"
 	    "             [-l connections=N,machines=N,vcpus=N,ram=SIZE]\n"
 	    "  -c  the configuration file (default %s)\n"
 	    "  -d  debug log (implies -f)\n"
@@ -51,11 +51,12 @@ usage(int status)
 	    "  -g  the group that may create and drive machines (default %s)\n"
 	    "  -a  the group that may act as root owner (default %s)\n"
 	    "  -m  the group that may only look (default %s)\n"
+	    "  -u  the user that root becomes after start-up (default %s)\n"
 	    "  -l  the default limits of one uid other than root\n"
 	    "      (machines=32,vcpus=1024,mapped=16T unless configured)\n"
 	    "  -V, --version  print the version\n",
 	    NVMMD_CONFIG_FILE, NVMMD_PIDFILE, NVMM_DEFAULT_SOCKET, "nvmm",
-	    "nvmm-admin", "nvmm-monitor");
+	    "nvmm-admin", "nvmm-monitor", NVMMD_USER);
 	exit(status);
 }
 
@@ -71,7 +72,7 @@ parse_options(int argc, char **argv)
 	bool configtest = false;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "a:c:dfg:hl:m:np:s:V", longopts,
+	while ((ch = getopt_long(argc, argv, "a:c:dfg:hl:m:np:s:u:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'a': options.admin_group = optarg; break;
@@ -92,6 +93,7 @@ parse_options(int argc, char **argv)
 		case 'n': configtest = true; break;
 		case 'p': options.pidfile = optarg; break;
 		case 's': options.socket_path = optarg; break;
+		case 'u': options.user = optarg; break;
 		case 'V':
 			printf("nvmmd %s\n", PACKAGE_VERSION);
 			exit(0);
@@ -132,8 +134,9 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	if (strcmp(cfg->socket_path, old->socket_path) != 0 ||
 	    cfg->socket_mode != old->socket_mode ||
 	    strcmp(cfg->socket_group, old->socket_group) != 0 ||
-	    strcmp(cfg->pidfile, old->pidfile) != 0)
-		log_warnx("reload: the socket and pidfile settings take "
+	    strcmp(cfg->pidfile, old->pidfile) != 0 ||
+	    strcmp(cfg->user, old->user) != 0)
+		log_warnx("reload: the socket, pidfile and user settings take "
 		    "effect at the next start");
 	config_install(cfg);
 	log_configure(!foreground, cfg->log_level, cfg->syslog_facility);
@@ -185,7 +188,9 @@ pidfile_take(const char *path, char *why, size_t whylen)
 {
 	pid_t other = -1;
 
+	privsep_files_begin();
 	pidfh = pidfile_open(path, 0644, &other);
+	privsep_files_end();
 	if (pidfh != NULL)
 		return 0;
 	if (errno == EEXIST)
@@ -204,7 +209,9 @@ start_prepare(char *why, size_t whylen)
 	int error;
 
 	raise_nofile();
-	error = driver_check(why, whylen);
+	error = privsep_prepare(cfg, why, whylen);
+	if (error == 0)
+		error = driver_check(why, whylen);
 	if (error)
 		return error;
 	if (options.pidfile != NULL || !foreground) {
@@ -212,7 +219,11 @@ start_prepare(char *why, size_t whylen)
 		if (error)
 			return error;
 	}
-	return listener_open(cfg, why, whylen);
+	error = listener_open(cfg, why, whylen);
+	/* /dev/kvm is open, the socket bound: root is done (privsep.c). */
+	if (error == 0 && (error = privsep_drop(why, whylen)) != 0)
+		listener_close();
+	return error;
 }
 
 /*

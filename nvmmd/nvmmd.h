@@ -15,6 +15,7 @@
  *   limits.c    what one uid may hold
  *   config.c    nvmmd.conf and the command line
  *   sandbox.c   seccomp: what the daemon and its VCPU threads may call
+ *   privsep.c   root for start-up only, then the nvmmd user for good
  * Its functions that can fail return 0 or a positive errno, as kernel/'s
  * and proto/'s do, and never set errno.
  */
@@ -144,6 +145,13 @@ int	limits_connect(const struct nvmmd_peer *peer, const gid_t *groups,
 /* sandbox.c: 0 or an errno; a call outside the list kills the process. */
 int	sandbox_enter_daemon(void);	/* every thread, after start-up */
 int	sandbox_enter_vcpu(void);	/* the calling VCPU thread, on top */
+
+/* privsep.c: prepare, then the files the user must remove, then drop. */
+int	privsep_prepare(const struct nvmmd_config *cfg, char *why,
+	    size_t whylen);
+void	privsep_files_begin(void);
+void	privsep_files_end(void);
+int	privsep_drop(char *why, size_t whylen);
 
 /* watcher.c */
 int	watcher_start(void);

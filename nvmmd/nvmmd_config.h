@@ -18,7 +18,10 @@
 #ifndef NVMMD_CONFIG_FILE		/* $(sysconfdir)/nvmmd.conf */
 #define NVMMD_CONFIG_FILE	"/etc/nvmmd.conf"
 #endif
-#define NVMMD_PIDFILE		"/run/nvmmd.pid"
+/* The user's own directory, for the default socket and pidfile (privsep.c). */
+#define NVMMD_RUNDIR		"/run/nvmmd"
+#define NVMMD_PIDFILE		NVMMD_RUNDIR "/nvmmd.pid"
+#define NVMMD_USER		"nvmmd"
 #define NVMMD_NAME_MAX		64	/* a group name, with room to spare */
 #define NVMMD_PATH_MAX		108	/* sun_path; also enough for a pidfile */
 
@@ -57,6 +60,7 @@ struct nvmmd_config {
 	char admin_group[NVMMD_NAME_MAX];	/* may act as the root owner */
 	char monitor_group[NVMMD_NAME_MAX];	/* may only look */
 	char pidfile[NVMMD_PATH_MAX];
+	char user[NVMMD_NAME_MAX];		/* whom root becomes */
 	int log_level;				/* syslog's LOG_ERR..LOG_DEBUG */
 	int syslog_facility;
 	unsigned refusal_log_rate;		/* per uid per minute; 0: all */
@@ -73,6 +77,7 @@ struct nvmmd_options {
 	const char *admin_group;
 	const char *monitor_group;
 	const char *pidfile;
+	const char *user;
 	const char *limits;		/* -l, over the default limits */
 	bool debug;
 };

@@ -9,9 +9,11 @@
  *     replaced; a live socket, a socket of another type, a regular file,
  *     a directory, a symlink or anything else is left alone and named in
  *     the error;
- *   - the new socket gets its mode from the umask and its group from the
- *     effective gid at bind, so that no chmod or chown goes through a
- *     path someone could have swapped for a symlink since the bind.
+ *   - the new socket gets its mode from the umask, its group from the
+ *     effective gid and its owner from the filesystem uid at bind (the
+ *     nvmmd user's, who removes it at exit; see privsep.c), so that no
+ *     chmod or chown goes through a path someone could have swapped for
+ *     a symlink since the bind.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -122,8 +124,10 @@ sockpath_bind(int fd, const struct sockaddr_un *sun,
 		return error;
 	}
 	umask_was = umask(~cfg->socket_mode & 0777);
+	privsep_files_begin();
 	r = bind(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	error = r == -1 ? errno : 0;
+	privsep_files_end();
 	umask(umask_was);
 	if (gid != egid && setegid(egid) == -1)
 		error = errno;

@@ -19,7 +19,7 @@
 
 #define NVMM_PROTO_VERSION	1
 #define NVMM_PROTO_MAX_MSG	4096
-#define NVMM_DEFAULT_SOCKET	"/run/nvmmd.sock"
+#define NVMM_DEFAULT_SOCKET	"/run/nvmmd/nvmmd.sock"
 #define NVMM_SOCKET_ENV		"NVMM_SOCKET"
 
 /*

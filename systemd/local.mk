@@ -15,3 +15,14 @@ systemd/nvmmd.service: $(srcdir)/systemd/nvmmd.service.in Makefile
 # sysusers.d files are named after the package.
 systemd/nvmmd.conf: $(srcdir)/systemd/nvmmd.sysusers
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && cp $(srcdir)/systemd/nvmmd.sysusers $@
+
+# The user nvmmd drops to, and the groups, made at install time where
+# systemd-sysusers exists; a staged install (DESTDIR) leaves that to the
+# package's own scripts.
+install-data-hook: install-sysusers
+install-sysusers:
+	@if test -z "$(DESTDIR)" && command -v systemd-sysusers >/dev/null; then \
+	    echo " systemd-sysusers $(sysusersdir)/nvmmd.conf"; \
+	    systemd-sysusers "$(sysusersdir)/nvmmd.conf"; \
+	fi
+.PHONY: install-sysusers

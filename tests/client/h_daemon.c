@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,18 @@ hd_exec(const char *const *extra)
 	_exit(127);
 }
 
+void
+hd_give_dir(const char *dir)
+{
+	struct passwd *pw;
+
+	pw = getpwnam(HD_USER);
+	ATF_REQUIRE_MSG(pw != NULL, "no user %s: run scripts/install-deps",
+	    HD_USER);
+	ATF_REQUIRE_MSG(chown(dir, pw->pw_uid, (gid_t)-1) == 0,
+	    "chown %s: %s", dir, strerror(errno));
+}
+
 pid_t
 hd_start(const char *const *extra)
 {
@@ -80,6 +93,7 @@ hd_start(const char *const *extra)
 	pid_t pid;
 	int i;
 
+	hd_give_dir(".");
 	pid = fork();
 	ATF_REQUIRE(pid != -1);
 	if (pid == 0)

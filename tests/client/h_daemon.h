@@ -21,10 +21,19 @@
 	atf_tc_set_md_var(tc, "require.files", "/dev/kvm");		\
 } while (0)
 
+/* The user a daemon started by root becomes (nvmmd's default). */
+#define HD_USER		"nvmmd"
+
+/*
+ * Gives dir to HD_USER, so that the daemon can make its socket there and
+ * remove it at exit (nvmmd(8), SECURITY).
+ */
+void	hd_give_dir(const char *dir);
 /*
  * Starts nvmmd (-f -s HD_SOCKET, plus extra options, NULL-terminated),
  * waits until it accepts connections, sets NVMM_SOCKET; returns its pid.
- * Its stderr goes to nvmmd.log in the work directory.
+ * Its stderr goes to nvmmd.log in the work directory, which it gives to
+ * HD_USER.
  */
 pid_t	hd_start(const char *const *extra);
 /* SIGTERM, then requires a clean exit and the socket removed. */

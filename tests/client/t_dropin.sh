@@ -17,6 +17,7 @@ nvmmd="@abs_top_builddir@/nvmmd/nvmmd"
 # Starts a private nvmmd on $PWD/s.sock and waits until it listens.
 start_daemon()
 {
+	chown nvmmd "${PWD}"	# the user nvmmd becomes removes its socket
 	"${nvmmd}" -f -c /dev/null -s "${PWD}/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0

@@ -10,6 +10,7 @@ NVMMD=@abs_top_builddir@/nvmmd/nvmmd
 # Starts a private nvmmd in the work directory.
 start_daemon()
 {
+	chown nvmmd "$PWD"	# the user nvmmd becomes removes its socket
 	"$NVMMD" -f -c /dev/null -s "$PWD/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0

@@ -24,6 +24,7 @@ start_daemon()
 {
 	dir=$(mktemp -d /tmp/t_limits.XXXXXX)
 	chmod 0711 "$dir"
+	chown nvmmd "$dir"	# the user nvmmd becomes removes its socket
 	echo "$dir" >sockdir
 	"$NVMMD" -f -c /dev/null -g daemon -s "$dir/s.sock" -l "$1" \
 	    2>"$PWD/nvmmd.log" &

@@ -215,6 +215,7 @@ roles_daemon(void)
 	fprintf(f, "%s\n", dir);
 	fclose(f);
 	ATF_REQUIRE(chmod(dir, 0711) == 0);
+	hd_give_dir(dir);
 	snprintf(sock_path, sizeof(sock_path), "%s/nvmmd.sock", dir);
 	snprintf(conf_path, sizeof(conf_path), "%s/nvmmd.conf", dir);
 	f = fopen(conf_path, "w");

@@ -88,6 +88,7 @@ py()
 # Starts a private daemon on ./s.sock and waits until it accepts.
 daemon_start()
 {
+	chown nvmmd "${PWD}"	# the user nvmmd becomes removes its socket
 	"${nvmmd}" -f -c "${1:-/dev/null}" -s "${PWD}/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0

@@ -54,6 +54,7 @@ daemon_runs_filtered_head()
 }
 daemon_runs_filtered_body()
 {
+	chown nvmmd "$PWD"	# the user nvmmd becomes removes its socket
 	"$NVMMD" -f -s "$PWD/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	i=0

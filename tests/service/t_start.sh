@@ -155,9 +155,9 @@ socket_path_cleanup()
 atf_test_case socket_mode cleanup
 socket_mode_head()
 {
-	atf_set "descr" "The socket gets the configured mode and group at" \
-	    "bind: no chmod or chown through its path, which a user could" \
-	    "have swapped for a symlink"
+	atf_set "descr" "The socket gets the configured mode and group, and the" \
+	    "nvmmd user as owner, at bind: no chmod or chown through its path," \
+	    "which a user could have swapped for a symlink"
 	root_head strace
 }
 socket_mode_body()
@@ -168,7 +168,7 @@ socket_mode_body()
 	    "$NVMMD" -f -c "$PWD/mode.conf" -s "$d/s.sock" 2>nvmmd.log &
 	echo $! >nvmmd.pid
 	wait_until "[ -S '$d/s.sock' ]" "nvmmd did not start"
-	atf_check -o inline:"660 root daemon\n" stat -c '%a %U %G' "$d/s.sock"
+	atf_check -o inline:"660 nvmmd daemon\n" stat -c '%a %U %G' "$d/s.sock"
 	if grep -v '^[0-9]* +++\|---' trace | grep -q 's\.sock'; then
 		atf_fail "went through the path: $(grep s.sock trace)"
 	fi
