@@ -35,8 +35,3 @@ check_PROGRAMS += tests/kernel/t_mem
 tests_kernel_t_mem_SOURCES = tests/kernel/t_mem.c $(TESTS_KERN_SOURCES)
 tests_kernel_t_mem_CFLAGS = $(TESTS_KERN_CFLAGS)
 tests_kernel_t_mem_LDADD = $(TESTS_KERN_LIBS)
-
-check_PROGRAMS += tests/kernel/t_compat
-tests_kernel_t_compat_SOURCES = tests/kernel/t_compat.c $(TESTS_KERN_SOURCES)
-tests_kernel_t_compat_CFLAGS = $(TESTS_KERN_CFLAGS)
-tests_kernel_t_compat_LDADD = $(TESTS_KERN_LIBS)

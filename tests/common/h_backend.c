@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
+/*
+ * The backend-neutral half of the scenario harness; see h_backend.h.
+ */
+#include <string.h>
+
+#include "h_backend.h"
+
+void
+hb_load(struct hb_machine *vm, gpaddr_t gpa, const void *begin,
+    const void *end)
+{
+	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)begin);
+
+	ATF_REQUIRE(vm->ram != NULL && gpa + len <= vm->ramsize);
+	memcpy(vm->ram + gpa, begin, len);
+}
+
+void
+hb_setup_longmode(struct hb_vcpu *vcpu, uint64_t rip)
+{
+	struct hb_machine *vm = vcpu->vm;
+
+	ATF_REQUIRE_EQ(hlm_tables(vm->ram, vm->ramsize), 0);
+	hlm_state(hb_getstate(vcpu, NVMM_X64_STATE_ALL), rip);
+	hb_setstate(vcpu, HLM_STATE_FLAGS);
+}
+
+void
+hb_setup_guest(const struct hb_backend *be, struct hb_machine *vm,
+    struct hb_vcpu *vcpu, const uint8_t *begin, const uint8_t *end)
+{
+	memset(vm, 0, sizeof(*vm));
+	memset(vcpu, 0, sizeof(*vcpu));
+	vm->be = be;
+	be->machine_create(vm, TVM_RAM_SIZE);
+	ATF_REQUIRE(vm->ram != NULL && vm->ramsize == TVM_RAM_SIZE);
+	hb_load(vm, TVM_CODE_GPA, begin, end);
+	be->vcpu_create(vm, 0, vcpu);
+	ATF_REQUIRE(vcpu->vm == vm && vcpu->exit != NULL);
+	hb_setup_longmode(vcpu, TVM_CODE_GPA);
+}
+
+void
+hb_machine_destroy(struct hb_machine *vm)
+{
+	vm->be->machine_destroy(vm);
+}
+
+uint8_t *
+hb_map(struct hb_machine *vm, gpaddr_t gpa, size_t size, int prot)
+{
+	return vm->be->map(vm, gpa, size, prot);
+}
+
+/* -------------------------------------------------------------------------- */
+
+struct nvmm_x64_state *
+hb_getstate(struct hb_vcpu *vcpu, uint64_t flags)
+{
+	return vcpu->vm->be->getstate(vcpu, flags);
+}
+
+void
+hb_setstate(struct hb_vcpu *vcpu, uint64_t flags)
+{
+	vcpu->vm->be->setstate(vcpu, flags);
+}
+
+uint64_t
+hb_gpr(struct hb_vcpu *vcpu, int index)
+{
+	return hb_getstate(vcpu, NVMM_X64_STATE_GPRS)->gprs[index];
+}
+
+uint64_t
+hb_run(struct hb_vcpu *vcpu)
+{
+	const struct hb_backend *be = vcpu->vm->be;
+
+	do
+		be->run(vcpu);
+	while (be->exits_none && vcpu->exit->reason == NVMM_VCPU_EXIT_NONE);
+	return vcpu->exit->reason;
+}
+
+void
+hb_assist(struct hb_vcpu *vcpu)
+{
+	vcpu->vm->be->assist(vcpu);
+}
+
+void
+hb_run_to_halt(struct hb_vcpu *vcpu, unsigned max_exits)
+{
+	uint64_t reason;
+	unsigned n;
+
+	for (n = 0; n < max_exits; n++) {
+		reason = hb_run(vcpu);
+		switch (reason) {
+		case NVMM_VCPU_EXIT_HALTED:
+			return;
+		case NVMM_VCPU_EXIT_IO:
+		case NVMM_VCPU_EXIT_MEMORY:
+			hb_assist(vcpu);
+			break;
+		case NVMM_VCPU_EXIT_NONE:
+			break;
+		default:
+			atf_tc_fail("%s: unexpected exit %#jx",
+			    vcpu->vm->be->name, (uintmax_t)reason);
+		}
+	}
+	atf_tc_fail("%s: no HLT after %u exits", vcpu->vm->be->name,
+	    max_exits);
+}
+
+void
+hb_dev(struct hb_vcpu *vcpu, struct hb_dev *dev)
+{
+	memset(dev, 0, sizeof(*dev));
+	vcpu->vm->be->dev(vcpu, dev);
+}
+
+void
+hb_body(const struct hb_backend *be, void (*body)(const struct hb_backend *))
+{
+	be->start();
+	body(be);
+	be->stop();
+}
