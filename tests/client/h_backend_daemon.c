@@ -80,6 +80,16 @@ db_map(struct hb_machine *vm, gpaddr_t gpa, size_t size, int prot)
 }
 
 static void
+db_gpa_to_hva(struct hb_machine *vm, gpaddr_t gpa, uintptr_t *hva, int *prot)
+{
+	nvmm_prot_t p;
+
+	HC_REQUIRE_OK(nvmm_gpa_to_hva(&db_machine(vm)->hm.mach, gpa, hva,
+	    &p));
+	*prot = (int)p;
+}
+
+static void
 db_vcpu_create(struct hb_machine *vm, nvmm_cpuid_t cpuid,
     struct hb_vcpu *vcpu)
 {
@@ -122,10 +132,11 @@ db_assist(struct hb_vcpu *vcpu)
 static void
 db_dev(struct hb_vcpu *vcpu, struct hb_dev *dev)
 {
-	const struct hc_dev *hd = &db_vcpu(vcpu)->dev;
+	struct hc_dev *hd = &db_vcpu(vcpu)->dev;
 
 	dev->log = hd->log;
 	dev->nlog = hd->nlog;
+	dev->mmio = hd->mmio;
 	dev->nio_in = hd->nio_in;
 	dev->nio_out = hd->nio_out;
 	dev->nmem_read = hd->nmem_read;
@@ -144,7 +155,9 @@ const struct hb_backend hb_daemon = {
 	.vcpu_create = db_vcpu_create,
 	.getstate = db_getstate,
 	.setstate = db_setstate,
-	.uncache = NULL,	/* libnvmm keeps its cache to itself */
+	.cached = NULL,		/* libnvmm keeps its cache to itself */
+	.uncache = NULL,
+	.gpa_to_hva = db_gpa_to_hva,
 	.run = db_run,
 	.assist = db_assist,
 	.dev = db_dev,

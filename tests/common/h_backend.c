@@ -8,6 +8,26 @@
 #include "h_backend.h"
 
 void
+hb_machine_create(const struct hb_backend *be, struct hb_machine *vm,
+    size_t ramsize)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->be = be;
+	be->machine_create(vm, ramsize);
+	ATF_REQUIRE(vm->ramsize == ramsize && (vm->ram != NULL) ==
+	    (ramsize != 0));
+}
+
+void
+hb_vcpu_create(struct hb_machine *vm, nvmm_cpuid_t cpuid,
+    struct hb_vcpu *vcpu)
+{
+	memset(vcpu, 0, sizeof(*vcpu));
+	vm->be->vcpu_create(vm, cpuid, vcpu);
+	ATF_REQUIRE(vcpu->vm == vm && vcpu->exit != NULL);
+}
+
+void
 hb_load(struct hb_machine *vm, gpaddr_t gpa, const void *begin,
     const void *end)
 {
@@ -31,14 +51,9 @@ void
 hb_setup_guest(const struct hb_backend *be, struct hb_machine *vm,
     struct hb_vcpu *vcpu, const uint8_t *begin, const uint8_t *end)
 {
-	memset(vm, 0, sizeof(*vm));
-	memset(vcpu, 0, sizeof(*vcpu));
-	vm->be = be;
-	be->machine_create(vm, TVM_RAM_SIZE);
-	ATF_REQUIRE(vm->ram != NULL && vm->ramsize == TVM_RAM_SIZE);
+	hb_machine_create(be, vm, TVM_RAM_SIZE);
 	hb_load(vm, TVM_CODE_GPA, begin, end);
-	be->vcpu_create(vm, 0, vcpu);
-	ATF_REQUIRE(vcpu->vm == vm && vcpu->exit != NULL);
+	hb_vcpu_create(vm, 0, vcpu);
 	hb_setup_longmode(vcpu, TVM_CODE_GPA);
 }
 

@@ -47,10 +47,12 @@ struct hb_vcpu {
 /*
  * What the device model saw: OUTs and MMIO writes logged in order (IN
  * data is the port number plus the byte index, MMIO goes to HX_MMIO_SIZE
- * bytes at TVM_MMIO_GPA), and the elements of each kind.
+ * bytes at TVM_MMIO_GPA, which the test may fill), and the elements of
+ * each kind.
  */
 struct hb_dev {
 	const struct hx_write *log;
+	uint8_t *mmio;
 	size_t nlog;
 	unsigned nio_in, nio_out, nmem_read, nmem_write;
 };
@@ -75,8 +77,16 @@ struct hb_backend {
 	struct nvmm_x64_state *(*getstate)(struct hb_vcpu *, uint64_t flags);
 	/* Commits flags of the state getstate returned. */
 	void (*setstate)(struct hb_vcpu *, uint64_t flags);
-	/* Forgets the state cached since the exit; NULL: the backend cannot. */
+	/*
+	 * The comm page's cache, where the test can see it (NULL: libnvmm
+	 * keeps it to itself): the state components cached, and forgetting
+	 * them so that the next getstate asks.
+	 */
+	uint64_t (*cached)(struct hb_vcpu *);
 	void (*uncache)(struct hb_vcpu *);
+	/* The HVA and protection behind gpa (NULL: no such call). */
+	void (*gpa_to_hva)(struct hb_machine *, gpaddr_t gpa, uintptr_t *hva,
+	    int *prot);
 	/* One run, required to succeed; the exit is in vcpu->exit. */
 	void (*run)(struct hb_vcpu *);
 	/* The data phase of the IO or MEMORY exit just taken, by the device. */
@@ -87,6 +97,11 @@ struct hb_backend {
 extern const struct hb_backend hb_kern;
 extern const struct hb_backend hb_daemon;
 
+/* A machine of be's with ramsize bytes of RAM; a VCPU of it. */
+void	hb_machine_create(const struct hb_backend *be, struct hb_machine *vm,
+	    size_t ramsize);
+void	hb_vcpu_create(struct hb_machine *vm, nvmm_cpuid_t cpuid,
+	    struct hb_vcpu *vcpu);
 /* Copies [begin, end) into RAM at gpa. */
 void	hb_load(struct hb_machine *vm, gpaddr_t gpa, const void *begin,
 	    const void *end);

@@ -22,3 +22,8 @@ check_PROGRAMS += tests/guest/t_compat
 tests_guest_t_compat_SOURCES = tests/guest/t_compat.c $(TESTS_GUEST_SOURCES)
 tests_guest_t_compat_CFLAGS = $(TESTS_GUEST_CFLAGS)
 tests_guest_t_compat_LDADD = $(TESTS_GUEST_LIBS)
+
+check_PROGRAMS += tests/guest/t_run
+tests_guest_t_run_SOURCES = tests/guest/t_run.c $(TESTS_GUEST_SOURCES)
+tests_guest_t_run_CFLAGS = $(TESTS_GUEST_CFLAGS)
+tests_guest_t_run_LDADD = $(TESTS_GUEST_LIBS)

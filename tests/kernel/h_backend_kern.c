@@ -129,6 +129,12 @@ kb_setstate(struct hb_vcpu *vcpu, uint64_t flags)
 	tvm_setstate(&kb_vcpu(vcpu)->tvcpu, flags);
 }
 
+static uint64_t
+kb_cached(struct hb_vcpu *vcpu)
+{
+	return kb_vcpu(vcpu)->tvcpu.comm->state_cached;
+}
+
 static void
 kb_uncache(struct hb_vcpu *vcpu)
 {
@@ -170,6 +176,7 @@ kb_dev(struct hb_vcpu *vcpu, struct hb_dev *dev)
 
 	dev->log = kv->dev.log;
 	dev->nlog = kv->dev.nlog;
+	dev->mmio = kv->dev.mmio;
 	dev->nio_in = kv->nio_in;
 	dev->nio_out = kv->nio_out;
 	dev->nmem_read = kv->nmem_read;
@@ -188,7 +195,9 @@ const struct hb_backend hb_kern = {
 	.vcpu_create = kb_vcpu_create,
 	.getstate = kb_getstate,
 	.setstate = kb_setstate,
+	.cached = kb_cached,
 	.uncache = kb_uncache,
+	.gpa_to_hva = NULL,	/* kernel/ has no such call */
 	.run = kb_run,
 	.assist = kb_assist,
 	.dev = kb_dev,
