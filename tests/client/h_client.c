@@ -201,17 +201,14 @@ void
 hc_load(struct hc_machine *vm, gpaddr_t gpa, const void *begin,
     const void *end)
 {
-	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)begin);
-
-	ATF_REQUIRE(vm->ram != NULL && gpa + len <= vm->ramsize);
-	memcpy(vm->ram + gpa, begin, len);
+	ATF_REQUIRE(hlm_load(vm->ram, vm->ramsize, gpa, begin, end) == 0);
 }
 
 void
 hc_setup_longmode(struct hc_vcpu *hv, uint64_t rip)
 {
-	ATF_REQUIRE_EQ(hlm_tables(hv->vm->ram, hv->vm->ramsize), 0);
-	hlm_state(hc_getstate(hv, NVMM_X64_STATE_ALL), rip);
+	ATF_REQUIRE_EQ(hlm_setup(hv->vm->ram, hv->vm->ramsize,
+	    hc_getstate(hv, NVMM_X64_STATE_ALL), rip), 0);
 	hc_setstate(hv, HLM_STATE_FLAGS);
 }
 

@@ -31,10 +31,7 @@ void
 hb_load(struct hb_machine *vm, gpaddr_t gpa, const void *begin,
     const void *end)
 {
-	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)begin);
-
-	ATF_REQUIRE(vm->ram != NULL && gpa + len <= vm->ramsize);
-	memcpy(vm->ram + gpa, begin, len);
+	ATF_REQUIRE(hlm_load(vm->ram, vm->ramsize, gpa, begin, end) == 0);
 }
 
 void
@@ -42,8 +39,8 @@ hb_setup_longmode(struct hb_vcpu *vcpu, uint64_t rip)
 {
 	struct hb_machine *vm = vcpu->vm;
 
-	ATF_REQUIRE_EQ(hlm_tables(vm->ram, vm->ramsize), 0);
-	hlm_state(hb_getstate(vcpu, NVMM_X64_STATE_ALL), rip);
+	ATF_REQUIRE_EQ(hlm_setup(vm->ram, vm->ramsize,
+	    hb_getstate(vcpu, NVMM_X64_STATE_ALL), rip), 0);
 	hb_setstate(vcpu, HLM_STATE_FLAGS);
 }
 

@@ -73,10 +73,7 @@ tvm_vcpu_create(struct tvm *vm, nvmm_cpuid_t cpuid, struct tvcpu *vcpu)
 void
 tvm_load(struct tvm *vm, gpaddr_t gpa, const void *start, const void *end)
 {
-	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)start);
-
-	ATF_REQUIRE(gpa + len <= vm->ramsize);
-	memcpy(vm->ram + gpa, start, len);
+	ATF_REQUIRE(hlm_load(vm->ram, vm->ramsize, gpa, start, end) == 0);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -84,8 +81,8 @@ tvm_load(struct tvm *vm, gpaddr_t gpa, const void *start, const void *end)
 void
 tvm_setup_longmode(struct tvcpu *vcpu, uint64_t rip)
 {
-	ATF_REQUIRE_EQ(hlm_tables(vcpu->vm->ram, vcpu->vm->ramsize), 0);
-	hlm_state(tvm_getstate(vcpu, NVMM_X64_STATE_ALL), rip);
+	ATF_REQUIRE_EQ(hlm_setup(vcpu->vm->ram, vcpu->vm->ramsize,
+	    tvm_getstate(vcpu, NVMM_X64_STATE_ALL), rip), 0);
 	tvm_setstate(vcpu, HLM_STATE_FLAGS);
 }
 
