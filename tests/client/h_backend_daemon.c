@@ -118,6 +118,12 @@ db_setstate(struct hb_vcpu *vcpu, uint64_t flags)
 }
 
 static void
+db_inject(struct hb_vcpu *vcpu, unsigned type, uint8_t vector, uint64_t error)
+{
+	hc_inject(&db_vcpu(vcpu)->hv, type, vector, error);
+}
+
+static void
 db_run(struct hb_vcpu *vcpu)
 {
 	(void)hc_run_reason(&db_vcpu(vcpu)->hv);
@@ -158,6 +164,8 @@ const struct hb_backend hb_daemon = {
 	.cached = NULL,		/* libnvmm keeps its cache to itself */
 	.uncache = NULL,
 	.gpa_to_hva = db_gpa_to_hva,
+	.inject = db_inject,
+	.event_pending = NULL,	/* the comm page is libnvmm's */
 	.run = db_run,
 	.assist = db_assist,
 	.dev = db_dev,

@@ -2,11 +2,10 @@
 /* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Guests as an emulator sees them through libnvmmclient's public API and a
- * private nvmmd per test case: an exception injected through the guest's
- * IDT; nvmm_vcpu_stop from another thread.  The scenarios kernel/ runs too
- * (the RESET state, IO, MMIO and MSR exits) are tests/guest/t_run's,
- * written once for both; the rest of the API, and its errno values, are
- * t_api's.
+ * private nvmmd per test case: nvmm_vcpu_stop from another thread.  The
+ * scenarios kernel/ runs too (the RESET state, IO, MMIO and MSR exits, an
+ * injected exception) are tests/guest/t_run's, written once for both;
+ * the rest of the API, and its errno values, are t_api's.
  */
 #include <sys/mman.h>
 #include <errno.h>
@@ -16,45 +15,7 @@
 #include "h_client.h"
 #include "h_daemon.h"
 
-TVM_GUEST(excp);
-extern const uint8_t guest_excp_handler[];
 TVM_GUEST(spin);
-
-HC_DAEMON_TC(exception_with_error_code, "An exception with an error code "
-    "injected with nvmm_vcpu_inject is delivered through the guest's IDT "
-    "with that code")
-ATF_TC_BODY(exception_with_error_code, tc)
-{
-	struct hc_machine vm;
-	struct hc_vcpu hv;
-	struct hc_dev dev;
-	pid_t pid;
-
-	pid = hc_start_daemon();
-	hc_dev_init(&dev);
-	hc_setup_guest(&vm, &hv, &dev, guest_excp_begin, guest_excp_end);
-	hc_idt_gate(&vm, 13, TVM_GUEST_ADDR(excp, guest_excp_handler));
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	ATF_CHECK_EQ(dev.nlog, 0);
-
-	hc_inject(&hv, NVMM_VCPU_EVENT_EXCP, 13, 0x1234);
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_IO);
-	ATF_CHECK_EQ(hv.vcpu.exit->u.io.port, 0x70);
-	/* In the handler, with the error code popped off the stack. */
-	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RSP), TVM_STACK_TOP - 40);
-	hc_assist(&hv);
-	ATF_REQUIRE_EQ(dev.nlog, 1);
-	ATF_CHECK_EQ(hc_dev_find(&dev, 0x70, 0)->value, 0x1234);
-	/* Delivered once: the handler's HLT, no second delivery. */
-	ATF_REQUIRE_EQ(hc_run_reason(&hv), NVMM_VCPU_EXIT_HALTED);
-	ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP),
-	    TVM_GUEST_ADDR(excp, guest_excp_end));
-	ATF_CHECK_EQ(dev.nlog, 1);
-	hc_machine_destroy(&vm);
-	hd_stop(pid);
-}
-
-/* -------------------------------------------------------------------------- */
 
 struct stopper {
 	struct nvmm_vcpu *vcpu;
@@ -108,7 +69,6 @@ ATF_TC_BODY(stop_from_thread, tc)
 
 ATF_TP_ADD_TCS(tp)
 {
-	ATF_TP_ADD_TC(tp, exception_with_error_code);
 	ATF_TP_ADD_TC(tp, stop_from_thread);
 	return atf_no_error();
 }

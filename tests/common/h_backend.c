@@ -86,6 +86,18 @@ hb_gpr(struct hb_vcpu *vcpu, int index)
 	return hb_getstate(vcpu, NVMM_X64_STATE_GPRS)->gprs[index];
 }
 
+void
+hb_inject(struct hb_vcpu *vcpu, unsigned type, uint8_t vector, uint64_t error)
+{
+	vcpu->vm->be->inject(vcpu, type, vector, error);
+}
+
+void
+hb_idt_gate(struct hb_machine *vm, unsigned vector, uint64_t handler)
+{
+	ATF_REQUIRE(hlm_idt_gate(vm->ram, vm->ramsize, vector, handler) == 0);
+}
+
 uint64_t
 hb_run(struct hb_vcpu *vcpu)
 {

@@ -87,6 +87,11 @@ struct hb_backend {
 	/* The HVA and protection behind gpa (NULL: no such call). */
 	void (*gpa_to_hva)(struct hb_machine *, gpaddr_t gpa, uintptr_t *hva,
 	    int *prot);
+	/* The event for the next run (exception: error is its code). */
+	void (*inject)(struct hb_vcpu *, unsigned type, uint8_t vector,
+	    uint64_t error);
+	/* Whether an injected event still waits (NULL: cannot be seen). */
+	bool (*event_pending)(struct hb_vcpu *);
 	/* One run, required to succeed; the exit is in vcpu->exit. */
 	void (*run)(struct hb_vcpu *);
 	/* The data phase of the IO or MEMORY exit just taken, by the device. */
@@ -122,6 +127,11 @@ uint8_t *hb_map(struct hb_machine *vm, gpaddr_t gpa, size_t size, int prot);
 struct nvmm_x64_state *hb_getstate(struct hb_vcpu *vcpu, uint64_t flags);
 void	hb_setstate(struct hb_vcpu *vcpu, uint64_t flags);
 uint64_t hb_gpr(struct hb_vcpu *vcpu, int index);
+
+void	hb_inject(struct hb_vcpu *vcpu, unsigned type, uint8_t vector,
+	    uint64_t error);
+/* A 64-bit interrupt gate for vector at handler in the IDT (h_longmode). */
+void	hb_idt_gate(struct hb_machine *vm, unsigned vector, uint64_t handler);
 
 /* Runs (past NONE where the backend has them); returns the exit reason. */
 uint64_t hb_run(struct hb_vcpu *vcpu);

@@ -5,7 +5,8 @@
  * and through libnvmmclient and a private nvmmd (daemon_*): the RESET
  * state in real mode; IO, MMIO and MSR exits in long mode, with the data
  * phase done by the assists and as an emulator without assists does it
- * (setting the GPRs itself).  What the guests should do is
+ * (setting the GPRs itself); an exception injected through the guest's
+ * IDT.  What the guests should do is
  * tests/common/h_expect's; what only one side can see (the comm page's
  * cache, nvmm_gpa_to_hva) is checked where the backend shows it.
  */
@@ -17,6 +18,8 @@
 /* io, repio, mmio and msr are h_expect.h's. */
 TVM_GUEST(rm_main);
 TVM_GUEST(rm_reset);
+TVM_GUEST(excp);
+extern const uint8_t guest_excp_handler[];
 
 /* The 64 KiB below 4 GiB, the reset vector's: a ROM. */
 #define ROM_GPA		0xFFFF0000ULL
@@ -342,6 +345,43 @@ msr_not_emulated_reexecutes(const struct hb_backend *be)
 	hb_machine_destroy(&vm);
 }
 
+/* -------------------------------------------------------------------------- */
+
+HB_TC(exception_with_error_code, "An injected #GP with an error code is "
+    "delivered through the guest's IDT with that code, once")
+static void
+exception_with_error_code(const struct hb_backend *be)
+{
+	struct hb_machine vm;
+	struct hb_vcpu vcpu;
+	struct hb_dev dev;
+
+	HB_SETUP_GUEST(be, &vm, &vcpu, excp);
+	hb_idt_gate(&vm, 13, TVM_GUEST_ADDR(excp, guest_excp_handler));
+	ATF_REQUIRE_EQ(hb_run(&vcpu), NVMM_VCPU_EXIT_HALTED);
+	hb_dev(&vcpu, &dev);
+	ATF_CHECK_EQ(dev.nlog, 0);
+
+	hb_inject(&vcpu, NVMM_VCPU_EVENT_EXCP, 13, 0x1234);
+	ATF_REQUIRE_EQ(hb_run(&vcpu), NVMM_VCPU_EXIT_IO);
+	ATF_CHECK_EQ(vcpu.exit->u.io.port, 0x70);
+	if (be->event_pending != NULL)
+		ATF_CHECK(!be->event_pending(&vcpu));
+	/* In the handler, with the error code popped off the stack. */
+	ATF_CHECK_EQ(hb_gpr(&vcpu, NVMM_X64_GPR_RSP), TVM_STACK_TOP - 40);
+	hb_assist(&vcpu);
+	hb_dev(&vcpu, &dev);
+	ATF_REQUIRE_EQ(dev.nlog, 1);
+	ATF_CHECK_EQ(hx_find_write(dev.log, dev.nlog, 0x70, 0)->value, 0x1234);
+	/* Delivered once: the handler's HLT, no second delivery. */
+	ATF_REQUIRE_EQ(hb_run(&vcpu), NVMM_VCPU_EXIT_HALTED);
+	ATF_CHECK_EQ(hb_gpr(&vcpu, NVMM_X64_GPR_RIP),
+	    TVM_GUEST_ADDR(excp, guest_excp_end));
+	hb_dev(&vcpu, &dev);
+	ATF_CHECK_EQ(dev.nlog, 1);
+	hb_machine_destroy(&vm);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	HB_ADD_TC(tp, realmode_reset_vector);
@@ -351,5 +391,6 @@ ATF_TP_ADD_TCS(tp)
 	HB_ADD_TC(tp, mmio_read_write_rmw_movs);
 	HB_ADD_TC(tp, msr_emulated);
 	HB_ADD_TC(tp, msr_not_emulated_reexecutes);
+	HB_ADD_TC(tp, exception_with_error_code);
 	return atf_no_error();
 }

@@ -142,6 +142,18 @@ kb_uncache(struct hb_vcpu *vcpu)
 }
 
 static void
+kb_inject(struct hb_vcpu *vcpu, unsigned type, uint8_t vector, uint64_t error)
+{
+	tvm_inject(&kb_vcpu(vcpu)->tvcpu, type, vector, error);
+}
+
+static bool
+kb_event_pending(struct hb_vcpu *vcpu)
+{
+	return kb_vcpu(vcpu)->tvcpu.comm->event_commit;
+}
+
+static void
 kb_run(struct hb_vcpu *vcpu)
 {
 	(void)tvm_run_reason(&kb_vcpu(vcpu)->tvcpu);
@@ -198,6 +210,8 @@ const struct hb_backend hb_kern = {
 	.cached = kb_cached,
 	.uncache = kb_uncache,
 	.gpa_to_hva = NULL,	/* kernel/ has no such call */
+	.inject = kb_inject,
+	.event_pending = kb_event_pending,
 	.run = kb_run,
 	.assist = kb_assist,
 	.dev = kb_dev,
