@@ -198,30 +198,6 @@ tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
 		data[i] = is_io ? (uint8_t)(addr + i) : dev->mmio[off + i];
 }
 
-void
-tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev, unsigned max_exits)
-{
-	unsigned n;
-	uint64_t reason;
-
-	for (n = 0; n < max_exits; n++) {
-		reason = tvm_run_reason(vcpu);
-		switch (reason) {
-		case NVMM_VCPU_EXIT_HALTED:
-			return;
-		case NVMM_VCPU_EXIT_IO:
-		case NVMM_VCPU_EXIT_MEMORY:
-			tvm_assist(vcpu, tdev_access, dev);
-			break;
-		case NVMM_VCPU_EXIT_NONE:
-			break;
-		default:
-			atf_tc_fail("unexpected exit %#jx", (uintmax_t)reason);
-		}
-	}
-	atf_tc_fail("no HLT after %u exits", max_exits);
-}
-
 const struct hx_write *
 tdev_find(const struct tdev *dev, uint64_t addr, size_t index)
 {
