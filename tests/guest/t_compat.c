@@ -80,7 +80,7 @@ io_at_instruction(const struct hb_backend *be)
 			hx_check_outtwice_exit(vcpu.exit,
 			    hb_getstate(&vcpu, NVMM_X64_STATE_GPRS), k);
 		}
-		/* Nothing done, RIP left on the OUT: the guest does it again. */
+		/* Nothing done, RIP left on the OUT: it runs again. */
 		ATF_REQUIRE_EQ(hb_run(&vcpu), NVMM_VCPU_EXIT_IO);
 		hx_check_outtwice_exit(vcpu.exit,
 		    hb_getstate(&vcpu, NVMM_X64_STATE_GPRS), k);

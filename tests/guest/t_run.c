@@ -231,7 +231,8 @@ io_rep_string(const struct hb_backend *be)
 	ATF_CHECK_EQ(hx_count_writes(dev.log, dev.nlog, 0x60), 5);
 	ATF_CHECK_EQ(hx_count_writes(dev.log, dev.nlog, 0x61), 3);
 	for (i = 0; i < 3; i++)
-		ATF_CHECK_EQ(hx_find_write(dev.log, dev.nlog, 0x61, i)->size, 2);
+		ATF_CHECK_EQ(hx_find_write(dev.log, dev.nlog, 0x61,
+		    i)->size, 2);
 	ATF_CHECK_EQ(hx_count_writes(dev.log, dev.nlog, 0x64), 1);
 	ATF_CHECK_EQ(dev.nlog, 9);
 	ATF_CHECK_EQ(dev.nio_in, 5 + 2);
