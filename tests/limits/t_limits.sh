@@ -11,6 +11,8 @@ NVMMD=@abs_top_builddir@/nvmmd/nvmmd
 NVMMCTL=@abs_top_builddir@/nvmmctl/nvmmctl
 UID_A=47301
 UID_B=47302
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 common_head()
 {
@@ -25,15 +27,7 @@ start_daemon()
 	dir=$(mktemp -d /tmp/t_limits.XXXXXX)
 	chmod 0711 "$dir"
 	echo "$dir" >sockdir
-	"$NVMMD" -f -c /dev/null -g daemon -s "$dir/s.sock" -l "$1" \
-	    2>"$PWD/nvmmd.log" &
-	echo $! >nvmmd.pid
-	i=0
-	while [ ! -S "$dir/s.sock" ]; do
-		i=$((i + 1))
-		[ $i -le 200 ] || atf_fail "nvmmd did not start: $(cat nvmmd.log)"
-		sleep 0.05
-	done
+	hd_sh_start "$NVMMD" "$dir/s.sock" -c /dev/null -g daemon -l "$1"
 	export NVMM_SOCKET="$dir/s.sock"
 	chmod 0644 "$IMAGE" 2>/dev/null || true
 }
@@ -60,6 +54,20 @@ wait_ticking()
 	done
 }
 
+# check_memory_limit NAME LIMIT OVER WITHIN: with the uid's NAME limit at
+# LIMIT, the demo with OVER MiB of guest RAM gets ENOMEM from nvmm_hva_map
+# and the daemon logs it; with WITHIN MiB it runs to the end.
+check_memory_limit()
+{
+	start_daemon "$1=$2"
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_hva_map: Cannot allocate memory' \
+	    $AS_A "$DEMO" -m "$3" -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $AS_A "$DEMO" -m "$4" -t 1 "$IMAGE"
+	atf_check -o match:"uid 47301: over its $1 limit" cat nvmmd.log
+}
+
 atf_test_case ram cleanup
 ram_head()
 {
@@ -69,13 +77,7 @@ ram_head()
 }
 ram_body()
 {
-	start_daemon ram=1M
-	atf_check -s exit:1 -o empty \
-	    -e match:'nvmm_hva_map: Cannot allocate memory' \
-	    $AS_A "$DEMO" -m 2 -t 1 "$IMAGE"
-	atf_check -s exit:0 -o match:'done counting' -e empty \
-	    $AS_A "$DEMO" -m 1 -t 1 "$IMAGE"
-	atf_check -o match:'uid 47301: over its ram limit' cat nvmmd.log
+	check_memory_limit ram 1M 2 1
 }
 ram_cleanup()
 {
@@ -91,13 +93,7 @@ mapped_head()
 }
 mapped_body()
 {
-	start_daemon mapped=5M
-	atf_check -s exit:1 -o empty \
-	    -e match:'nvmm_hva_map: Cannot allocate memory' \
-	    $AS_A "$DEMO" -m 4 -t 1 "$IMAGE"
-	atf_check -s exit:0 -o match:'done counting' -e empty \
-	    $AS_A "$DEMO" -m 3 -t 1 "$IMAGE"
-	atf_check -o match:'uid 47301: over its mapped limit' cat nvmmd.log
+	check_memory_limit mapped 5M 4 3
 }
 mapped_cleanup()
 {

@@ -18,6 +18,8 @@
 nvmmd="@abs_top_builddir@/nvmmd/nvmmd"
 nvmmctl="@abs_top_builddir@/nvmmctl/nvmmctl"
 h_guest="@abs_top_builddir@/tests/roles/h_guest"
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 # NetBSD's formats, for the checks below.
 cat_formats()
@@ -88,36 +90,34 @@ py()
 # Starts a private daemon on ./s.sock and waits until it accepts.
 daemon_start()
 {
-	"${nvmmd}" -f -c "${1:-/dev/null}" -s "${PWD}/s.sock" 2>nvmmd.log &
-	echo $! >nvmmd.pid
-	i=0
-	while ! python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])' "${PWD}/s.sock" 2>/dev/null; do
-		kill -0 "$(cat nvmmd.pid)" 2>/dev/null ||
-		    atf_fail "nvmmd exited: $(cat nvmmd.log)"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "nvmmd does not listen"
-		sleep 0.01
-	done
+	hd_sh_start "${nvmmd}" "${PWD}/s.sock" -c "${1:-/dev/null}"
 	export NVMM_SOCKET="${PWD}/s.sock"
 	ctl="${nvmmctl} -s ${PWD}/s.sock"
+}
+
+# guest_spawn NAME ARG...: starts h_guest ARG..., its output in NAME.out
+# and NAME.err and its pid in NAME.pid, and waits until it is ready.
+guest_spawn()
+{
+	gs_name=$1
+	shift
+	"${h_guest}" "$@" >"${gs_name}.out" 2>"${gs_name}.err" &
+	echo $! >"${gs_name}.pid"
+	i=0
+	while ! grep -q '^ready$' "${gs_name}.out"; do
+		kill -0 "$(cat "${gs_name}.pid")" 2>/dev/null ||
+		    atf_fail "h_guest $1 exited: $(cat "${gs_name}.err")"
+		i=$((i + 1))
+		[ ${i} -lt 1000 ] || atf_fail "h_guest $1 is not ready"
+		sleep 0.01
+	done
 }
 
 # Starts h_guest, named $1 if given, and waits until its guest runs; sets
 # id to its machine.
 guest_start()
 {
-	"${h_guest}" run ${1+"$1"} >guest.out 2>guest.err &
-	echo $! >guest.pid
-	i=0
-	while ! grep -q '^ready$' guest.out; do
-		kill -0 "$(cat guest.pid)" 2>/dev/null ||
-		    atf_fail "h_guest exited: $(cat guest.err)"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "h_guest is not ready"
-		sleep 0.01
-	done
+	guest_spawn guest run ${1+"$1"}
 	id=$(sed -n 's/^machid //p' guest.out)
 	[ -n "${id}" ] || atf_fail "h_guest gave no machine id"
 }
@@ -466,16 +466,7 @@ kill_spares_others_body()
 {
 	daemon_start
 	# The root owner's machines first: they are not running.
-	"${h_guest}" root >root.out 2>root.err &
-	echo $! >root.pid
-	i=0
-	while ! grep -q '^ready$' root.out; do
-		kill -0 "$(cat root.pid)" 2>/dev/null ||
-		    atf_fail "h_guest root exited: $(cat root.err)"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "h_guest root is not ready"
-		sleep 0.01
-	done
+	guest_spawn root root
 	r1=$(sed -n 's/^machid //p' root.out)
 	r2=$(sed -n 's/^machid2 //p' root.out)
 	guest_start
