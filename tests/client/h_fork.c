@@ -82,6 +82,14 @@ td_spin_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu)
 	return td_guest_vm(vm, vcpu, guest_spin_begin, guest_spin_end);
 }
 
+void
+td_child_spin(struct td_vm *vm, struct nvmm_vcpu *vcpu)
+{
+	C_CALL(nvmm_init());
+	C_CHECK(td_spin_vm(vm, vcpu) == 0, "%s: %s", td_what,
+	    strerror(errno));
+}
+
 /* -------------------------------------------------------------------------- */
 /* Unprivileged children. */
 

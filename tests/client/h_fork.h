@@ -64,6 +64,8 @@ int	td_guest_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu,
 	    const void *begin, const void *end);
 /* A machine with the spinning guest on VCPU 0. */
 int	td_spin_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu);
+/* In a child: nvmm_init, then td_spin_vm; a failure fails the child. */
+void	td_child_spin(struct td_vm *vm, struct nvmm_vcpu *vcpu);
 
 /*
  * The daemon's descriptor count once it stops moving: connections that
