@@ -54,6 +54,14 @@ wait_ticking()
 	done
 }
 
+# A demo of uid A that ticks until killed (a.out, a.pid), once it ticks.
+start_ticking_a()
+{
+	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
+	echo $! >a.pid
+	wait_ticking a.out
+}
+
 # check_memory_limit NAME LIMIT OVER WITHIN: with the uid's NAME limit at
 # LIMIT, the demo with OVER MiB of guest RAM gets ENOMEM from nvmm_hva_map
 # and the daemon logs it; with WITHIN MiB it runs to the end.
@@ -111,9 +119,7 @@ machines_head()
 machines_body()
 {
 	start_daemon machines=1
-	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
-	echo $! >a.pid
-	wait_ticking a.out
+	start_ticking_a
 	atf_check -s exit:1 -o empty \
 	    -e match:'nvmm_machine_create: No buffer space available' \
 	    $AS_A "$DEMO" -m 1 -t 1 "$IMAGE"
@@ -163,9 +169,7 @@ connections_head()
 connections_body()
 {
 	start_daemon connections=1
-	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
-	echo $! >a.pid
-	wait_ticking a.out
+	start_ticking_a
 	atf_check -s exit:4 -o empty \
 	    -e match:'^nvmmctl: nvmmd refuses user uid 47301: too many connections$' \
 	    $AS_A "$NVMMCTL" list
