@@ -96,11 +96,14 @@ daemon_start()
 }
 
 # guest_spawn NAME ARG...: starts h_guest ARG..., its output in NAME.out
-# and NAME.err and its pid in NAME.pid, and waits until it is ready.
+# and NAME.err and its pid in NAME.pid, and waits until it is ready.  The
+# output of an earlier guest is emptied first: the background job's own
+# redirection may come after the first look for "ready".
 guest_spawn()
 {
 	gs_name=$1
 	shift
+	: >"${gs_name}.out"
 	"${h_guest}" "$@" >"${gs_name}.out" 2>"${gs_name}.err" &
 	echo $! >"${gs_name}.pid"
 	i=0
