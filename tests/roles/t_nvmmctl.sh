@@ -72,6 +72,13 @@ def guest():
             "created": int(g["created"]), "nvcpus": int(g["nvcpus"]),
             "nram": int(g["nram"])}
 
+def machine_want(g):
+    """What list and info show of h_guest's machine g (see guest())."""
+    return {"id": g["machid"], "vcpus": 2, "ram": 2 << 20,
+            "owner_pid": g["pid"], "owner_uid": os.getuid(),
+            "owner_user": pwd.getpwuid(os.getuid()).pw_name,
+            "command": "h_guest", "created": g["created"]}
+
 def check(cond, what):
     if not cond:
         sys.exit("FAILED: " + what)
@@ -268,10 +275,7 @@ check(isinstance(ms, list) and len(ms) == 1, "machines: %r" % ms)
 m = ms[0]
 check(set(m) == MACHINE_KEYS, "fields %s, want %s" % (sorted(m),
       sorted(MACHINE_KEYS)))
-want = {"id": g["machid"], "vcpus": 2, "ram": 2 << 20, "owner_pid": g["pid"],
-        "owner_uid": os.getuid(),
-        "owner_user": pwd.getpwuid(os.getuid()).pw_name,
-        "command": "h_guest", "created": g["created"]}
+want = machine_want(g)
 for k, v in want.items():
     check(m[k] == v and type(m[k]) is type(v), "%s is %r, want %r" %
           (k, m[k], v))
@@ -303,10 +307,7 @@ info_body()
 g = guest()
 d = json.load(open("info.json"))
 check(set(d) == MACHINE_KEYS | {"vcpu_stats"}, "fields %s" % sorted(d))
-want = {"id": g["machid"], "vcpus": 2, "ram": 2 << 20, "owner_pid": g["pid"],
-        "owner_uid": os.getuid(),
-        "owner_user": pwd.getpwuid(os.getuid()).pw_name,
-        "command": "h_guest", "created": g["created"]}
+want = machine_want(g)
 for k, v in want.items():
     check(d[k] == v and type(d[k]) is type(v), "%s is %r, want %r" %
           (k, d[k], v))
