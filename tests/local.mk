@@ -3,7 +3,7 @@
 # The test suite: Kyua runs the ATF programs listed by tests/Kyuafile.
 # Test programs are built by 'make check' and run from the build tree.
 EXTRA_DIST += tests/Kyuafile tests/header/Kyuafile tests/kernel/Kyuafile \
-	tests/roles/Kyuafile
+	tests/roles/Kyuafile tests/common/h_daemon.subr
 
 TESTS_ATF_CFLAGS = $(AM_CFLAGS) $(ATF_C_CFLAGS)
 TESTS_ATF_LIBS = $(ATF_C_LIBS)

@@ -201,17 +201,14 @@ void
 hc_load(struct hc_machine *vm, gpaddr_t gpa, const void *begin,
     const void *end)
 {
-	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)begin);
-
-	ATF_REQUIRE(vm->ram != NULL && gpa + len <= vm->ramsize);
-	memcpy(vm->ram + gpa, begin, len);
+	ATF_REQUIRE(hlm_load(vm->ram, vm->ramsize, gpa, begin, end) == 0);
 }
 
 void
 hc_setup_longmode(struct hc_vcpu *hv, uint64_t rip)
 {
-	ATF_REQUIRE_EQ(hlm_tables(hv->vm->ram, hv->vm->ramsize), 0);
-	hlm_state(hc_getstate(hv, NVMM_X64_STATE_ALL), rip);
+	ATF_REQUIRE_EQ(hlm_setup(hv->vm->ram, hv->vm->ramsize,
+	    hc_getstate(hv, NVMM_X64_STATE_ALL), rip), 0);
 	hc_setstate(hv, HLM_STATE_FLAGS);
 }
 
@@ -349,25 +346,17 @@ hc_try_run_to_halt(struct hc_vcpu *hv, unsigned max_exits)
 void
 hc_run_to_halt(struct hc_vcpu *hv, unsigned max_exits)
 {
-	unsigned n;
-	uint64_t reason;
+	int error;
 
-	for (n = 0; n < max_exits; n++) {
-		reason = hc_run_reason(hv);
-		switch (reason) {
-		case NVMM_VCPU_EXIT_HALTED:
-			return;
-		case NVMM_VCPU_EXIT_NONE:
-			break;
-		case NVMM_VCPU_EXIT_IO:
-		case NVMM_VCPU_EXIT_MEMORY:
-			hc_assist(hv);
-			break;
-		default:
-			atf_tc_fail("unexpected exit %#jx", (uintmax_t)reason);
-		}
-	}
-	atf_tc_fail("no HLT after %u exits", max_exits);
+	error = hc_try_run_to_halt(hv, max_exits);
+	if (error == 0)
+		return;
+	if (hv->dev != NULL && hv->dev->error != 0)
+		atf_tc_fail("device: %s", hv->dev->errmsg);
+	if (error == ETIMEDOUT)
+		atf_tc_fail("no HLT after %u exits", max_exits);
+	atf_tc_fail("run to HLT: %s, exit %#jx", strerror(error),
+	    (uintmax_t)hv->vcpu.exit->reason);
 }
 
 /* -------------------------------------------------------------------------- */

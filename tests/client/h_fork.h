@@ -2,15 +2,9 @@
 /* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * Clients that must be separate processes, for the tests of nvmmd as its
- * clients see it (t_isolation, t_hotpath): forked children, which cannot
- * fail the test through ATF.  A child reports a failure through a pipe
- * (td_fail, and the C_* checks) and exits non-zero, the parent turns that
- * into the test's failure message, and the child's guests are set up by
- * td_spin_vm, which returns errors instead of failing.  Children end with
- * _exit().
- *
- * Besides the failure message, a pipe each way carries one-byte commands
- * to the child (td_child_cmd) and events from it (td_child_ev, td_event).
+ * clients see it (t_isolation, t_hotpath, t_hostile): forked children of
+ * tests/common/h_proc, whose guests are set up by td_spin_vm, which
+ * returns errors instead of failing, and which may drop to other uids.
  * The test case's cleanup (TD_HEAD) kills the children a failed body left
  * running, and the daemon.
  */
@@ -28,6 +22,7 @@
 
 #include <nvmm.h>
 #include "h_daemon.h"
+#include "h_proc.h"		/* the forked children */
 
 /* A test case of these programs: a daemon, children, two minutes. */
 #define TD_HEAD(name, text)						\
@@ -42,62 +37,6 @@ ATF_TC_CLEANUP(name, tc)						\
 	td_kill_children();						\
 	hd_cleanup();							\
 }
-
-/* -------------------------------------------------------------------------- */
-/* Forked helpers. */
-
-struct td_child {
-	pid_t pid;
-	int msg;	/* parent: read end of the child's failure message */
-	int cmd;	/* parent: write end, to the child */
-	int ev;		/* parent: read end, from the child */
-};
-
-/* In a child: the failure message, line, then _exit(1). */
-void	td_fail(int line, const char *fmt, ...)
-	    __attribute__((noreturn, format(printf, 2, 3)));
-
-/* Checks for children; they fail by message and exit status. */
-#define C_CHECK(cond, ...) do {						\
-	if (!(cond))							\
-		td_fail(__LINE__, __VA_ARGS__);				\
-} while (0)
-#define C_CALL(call) do {						\
-	errno = 0;							\
-	C_CHECK((call) == 0, "%s: %s", #call, strerror(errno));		\
-} while (0)
-#define C_ERRNO(want, call) do {					\
-	int r_;								\
-	errno = 0;							\
-	r_ = (call);							\
-	C_CHECK(r_ == -1 && errno == (want),				\
-	    "%s: returned %d, errno %d (%s); want -1, errno %s",	\
-	    #call, r_, errno, strerror(errno), #want);			\
-} while (0)
-
-/* For the cleanup routine: kills the children td_fork made. */
-void	td_kill_children(void);
-
-/* Forks a child with its pipes; returns true in the child. */
-bool	td_fork(struct td_child *c);
-
-/* One byte from fd within ms: the byte, -1 on time-out, -2 at EOF. */
-int	td_recv_byte(int fd, unsigned ms);
-void	td_send_byte(int fd, uint8_t b);
-
-/* In a child: the parent's next command; EOF (the parent died) ends it. */
-int	td_child_cmd(void);
-/* In a child: tells the parent an event. */
-void	td_child_ev(uint8_t b);
-
-/* In the parent: the child's next event, required within ms. */
-int	td_event(struct td_child *c, unsigned ms, const char *what);
-/* Waits at most ms for the child; returns its status, or -1. */
-int	td_waitpid(pid_t pid, unsigned ms);
-/* Requires that a reaped child (status, or -1: it hung) exited 0. */
-void	td_check_status(struct td_child *c, int status, const char *name);
-/* Requires that the child exits 0 within ms; reports its message if not. */
-void	td_wait_ok(struct td_child *c, unsigned ms, const char *name);
 
 /* -------------------------------------------------------------------------- */
 /*
@@ -125,6 +64,8 @@ int	td_guest_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu,
 	    const void *begin, const void *end);
 /* A machine with the spinning guest on VCPU 0. */
 int	td_spin_vm(struct td_vm *vm, struct nvmm_vcpu *vcpu);
+/* In a child: nvmm_init, then td_spin_vm; a failure fails the child. */
+void	td_child_spin(struct td_vm *vm, struct nvmm_vcpu *vcpu);
 
 /*
  * The daemon's descriptor count once it stops moving: connections that

@@ -24,7 +24,8 @@ TESTS_CLIENT_GUESTS = tests/client/h_client.c tests/client/h_client.h \
 	tests/common/h_longmode.c tests/common/h_longmode.h \
 	tests/common/h_expect.c tests/common/h_expect.h \
 	tests/kernel/guests.S
-TESTS_CLIENT_FORK = tests/client/h_fork.c tests/client/h_fork.h
+TESTS_CLIENT_FORK = tests/client/h_fork.c tests/client/h_fork.h \
+	tests/common/h_proc.c tests/common/h_proc.h
 
 # The kernel/ guest scenarios through libnvmmclient and a private nvmmd.
 check_PROGRAMS += tests/client/t_run

@@ -13,21 +13,15 @@
 
 calc_src="@abs_top_srcdir@/tests/client/h_calc.c"
 nvmmd="@abs_top_builddir@/nvmmd/nvmmd"
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 # Starts a private nvmmd on $PWD/s.sock and waits until it listens.
 start_daemon()
 {
-	chown nvmmd "${PWD}"	# the user nvmmd becomes removes its socket
-	"${nvmmd}" -f -c /dev/null -s "${PWD}/s.sock" 2>nvmmd.log &
-	echo $! >nvmmd.pid
-	i=0
-	while ! { [ -S s.sock ] && grep -q "listening on" nvmmd.log; }; do
-		kill -0 "$(cat nvmmd.pid)" 2>/dev/null ||
-		    atf_fail "nvmmd exited at start: $(cat nvmmd.log)"
-		i=$((i + 1))
-		[ ${i} -lt 100 ] || atf_fail "nvmmd does not listen"
-		sleep 0.1
-	done
+	hd_sh_start "${nvmmd}" "${PWD}/s.sock" -c /dev/null
+	grep -q "listening on" nvmmd.log ||
+	    atf_fail "nvmmd listens but did not say so: $(cat nvmmd.log)"
 }
 
 # SIGTERM, and its exit: clean, with its socket gone.

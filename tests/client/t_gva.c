@@ -351,6 +351,39 @@ check_errno(int line, gvaddr_t gva, int want)
 #define XLATE(gva, gpa, prot)	check_xlate(__LINE__, (gva), (gpa), (prot))
 #define FAULT(gva)		check_errno(__LINE__, (gva), EFAULT)
 
+/*
+ * What the 4 KiB modes without long mode check alike, on gva mapped to
+ * gpa by a PTE at the last level: bit 7 of the PTE is PAT, not a page
+ * size (NetBSD fails); RW cleared at level rw takes W away, US cleared at
+ * level us takes U away; P cleared at the top level or in the PTE
+ * faults.  Each change is undone after its check.
+ */
+static void
+check_pte_bits(int line, const struct tmode *m, gpaddr_t root, gvaddr_t gva,
+    gpaddr_t gpa, unsigned rw, unsigned us)
+{
+	const unsigned pte = m->nlevels - 1;
+
+	ent_change(m, root, gva, pte, PS, 0);
+	check_xlate(line, gva, gpa, ALL);
+	ent_change(m, root, gva, pte, 0, PS);
+
+	ent_change(m, root, gva, rw, 0, RW);
+	check_xlate(line, gva, gpa, R_ | X_ | U_);
+	ent_change(m, root, gva, rw, RW, 0);
+	ent_change(m, root, gva, us, 0, US);
+	check_xlate(line, gva, gpa, R_ | W_ | X_);
+	ent_change(m, root, gva, us, US, 0);
+
+	ent_change(m, root, gva, 0, 0, P);
+	check_errno(line, gva, EFAULT);
+	ent_change(m, root, gva, 0, P, 0);
+	ent_change(m, root, gva, pte, 0, P);
+	check_errno(line, gva, EFAULT);
+}
+#define PTE_BITS(m, root, gva, gpa, rw, us)				\
+	check_pte_bits(__LINE__, (m), (root), (gva), (gpa), (rw), (us))
+
 /* -------------------------------------------------------------------------- */
 
 ATF_TC(paging_off);
@@ -744,23 +777,7 @@ ATF_TC_BODY(pae_4k, tc)
 	/* PDPT index 3 only: bits 31:30 of the address. */
 	map(&MPAE, pdpt, 0x00001000ULL, 2, 0xE000 | PRW, fl);
 	XLATE(0x00001234ULL, 0xE234, ALL);
-	/* Bit 7 of a PTE is PAT, not a page size (NetBSD fails). */
-	ent_change(&MPAE, pdpt, gva, 2, PS, 0);
-	XLATE(gva, 0x3456789ABCULL, ALL);
-	ent_change(&MPAE, pdpt, gva, 2, 0, PS);
-
-	ent_change(&MPAE, pdpt, gva, 1, 0, RW);
-	XLATE(gva, 0x3456789ABCULL, R_ | X_ | U_);
-	ent_change(&MPAE, pdpt, gva, 1, RW, 0);
-	ent_change(&MPAE, pdpt, gva, 2, 0, US);
-	XLATE(gva, 0x3456789ABCULL, R_ | W_ | X_);
-	ent_change(&MPAE, pdpt, gva, 2, US, 0);
-
-	ent_change(&MPAE, pdpt, gva, 0, 0, P);
-	FAULT(gva);
-	ent_change(&MPAE, pdpt, gva, 0, P, 0);
-	ent_change(&MPAE, pdpt, gva, 2, 0, P);
-	FAULT(gva);
+	PTE_BITS(&MPAE, pdpt, gva, 0x3456789ABCULL, 1, 2);
 }
 
 ATF_TC(pae_2m_nx);
@@ -821,23 +838,7 @@ ATF_TC_BODY(legacy32_4k, tc)
 	e = ent_find(&M32, pd, gva, 1);
 	ent_store(&M32, e + 4, 0x80000000ULL | PRW);
 	XLATE(gva, 0xFEDCBABCULL, ALL);
-	/* Bit 7 of a PTE is PAT, not a page size (NetBSD fails). */
-	ent_change(&M32, pd, gva, 1, PS, 0);
-	XLATE(gva, 0xFEDCBABCULL, ALL);
-	ent_change(&M32, pd, gva, 1, 0, PS);
-
-	ent_change(&M32, pd, gva, 1, 0, RW);
-	XLATE(gva, 0xFEDCBABCULL, R_ | X_ | U_);
-	ent_change(&M32, pd, gva, 1, RW, 0);
-	ent_change(&M32, pd, gva, 0, 0, US);
-	XLATE(gva, 0xFEDCBABCULL, R_ | W_ | X_);
-	ent_change(&M32, pd, gva, 0, US, 0);
-
-	ent_change(&M32, pd, gva, 0, 0, P);
-	FAULT(gva);
-	ent_change(&M32, pd, gva, 0, P, 0);
-	ent_change(&M32, pd, gva, 1, 0, P);
-	FAULT(gva);
+	PTE_BITS(&M32, pd, gva, 0xFEDCBABCULL, 1, 0);
 }
 
 ATF_TC(legacy32_pse);

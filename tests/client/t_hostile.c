@@ -367,9 +367,7 @@ ATF_TC_BODY(bad_bool_in_comm_page, tc)
 		struct td_vm vm;
 
 		td_drop_to(uid, th_gid);
-		C_CALL(nvmm_init());
-		C_CHECK(td_spin_vm(&vm, &vcpu) == 0, "%s: %s", td_what,
-		    strerror(errno));
+		td_child_spin(&vm, &vcpu);
 		/* A valid event, so that only the bad byte is wrong. */
 		vcpu.event->type = NVMM_VCPU_EVENT_INTR;
 		vcpu.event->vector = 0x30;

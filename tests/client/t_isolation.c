@@ -67,9 +67,7 @@ ATF_TC_BODY(two_clients_isolated, tc)
 		struct td_vm vm;
 		struct nvmm_vcpu vcpu;
 
-		C_CALL(nvmm_init());
-		C_CHECK(td_spin_vm(&vm, &vcpu) == 0, "%s: %s", td_what,
-		    strerror(errno));
+		td_child_spin(&vm, &vcpu);
 		td_child_ev((uint8_t)vm.mach.machid);
 		C_CHECK(td_child_cmd() == 'c', "bad command");
 		/* Still whole after B's attempts. */
@@ -179,9 +177,7 @@ ATF_TC_BODY(sigkill_in_run_cleans_up, tc)
 		struct td_vm vm;
 		struct nvmm_vcpu vcpu;
 
-		C_CALL(nvmm_init());
-		C_CHECK(td_spin_vm(&vm, &vcpu) == 0, "%s: %s", td_what,
-		    strerror(errno));
+		td_child_spin(&vm, &vcpu);
 		td_child_ev((uint8_t)vm.mach.machid);
 		/* Never returns: the guest spins. */
 		C_CALL(nvmm_vcpu_run(&vm.mach, &vcpu));
@@ -574,9 +570,7 @@ ATF_TC_BODY(sigterm_clean_shutdown, tc)
 		struct nvmm_vcpu vcpu;
 		int r;
 
-		C_CALL(nvmm_init());
-		C_CHECK(td_spin_vm(&vm, &vcpu) == 0, "%s: %s", td_what,
-		    strerror(errno));
+		td_child_spin(&vm, &vcpu);
 		td_child_ev('R');
 		errno = 0;
 		r = nvmm_vcpu_run(&vm.mach, &vcpu);

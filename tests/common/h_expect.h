@@ -3,14 +3,13 @@
 /*
  * What the guests of tests/kernel/guests.S are expected to do, written
  * once for the two ways the tests run them: in-process against kernel/
- * (tests/kernel/h_vm, t_run_io) and through libnvmmclient and nvmmd
- * (tests/client/h_client, t_run).  Both harnesses show an exit as a
- * struct nvmm_vcpu_exit and the state as a struct nvmm_x64_state, and
- * both device models log OUTs and MMIO writes as struct hx_write, so the
+ * (tests/kernel/h_vm) and through libnvmmclient and nvmmd
+ * (tests/client/h_client), mostly by the scenarios of tests/guest that
+ * h_backend runs both ways.  Both harnesses show an exit as a struct
+ * nvmm_vcpu_exit and the state as a struct nvmm_x64_state, and both
+ * device models log OUTs and MMIO writes as struct hx_write, so the
  * checks here take those and nothing of either harness: each harness
  * runs the guest and fetches the state its own way, and passes them in.
- * What only one side can see (the comm page's cache, the client device's
- * counters) stays in its test program.
  *
  * The checks fail the test case the ATF way (ATF_CHECK, ATF_REQUIRE):
  * they are for the test's main thread.

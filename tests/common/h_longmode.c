@@ -129,3 +129,25 @@ hlm_idt_gate(uint8_t *ram, size_t ramsize, unsigned vector, uint64_t handler)
 	memcpy(g + 8, &high, 4);
 	return 0;
 }
+
+int
+hlm_setup(uint8_t *ram, size_t ramsize, struct nvmm_x64_state *st,
+    uint64_t rip)
+{
+	if (hlm_tables(ram, ramsize) != 0)
+		return -1;
+	hlm_state(st, rip);
+	return 0;
+}
+
+int
+hlm_load(uint8_t *ram, size_t ramsize, uint64_t gpa, const void *begin,
+    const void *end)
+{
+	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)begin);
+
+	if (ram == NULL || gpa > ramsize || len > ramsize - gpa)
+		return -1;
+	memcpy(ram + gpa, begin, len);
+	return 0;
+}

@@ -63,6 +63,20 @@ int	hlm_tables(uint8_t *ram, size_t ramsize);
 void	hlm_state(struct nvmm_x64_state *st, uint64_t rip);
 
 /*
+ * The guest set-up every harness makes, in one place: hlm_tables into
+ * ram, then hlm_state(st, rip).  Returns -1 if ramsize is too small.
+ */
+int	hlm_setup(uint8_t *ram, size_t ramsize, struct nvmm_x64_state *st,
+	    uint64_t rip);
+
+/*
+ * Copies the guest code [begin, end) into ram at gpa; returns -1 (and
+ * copies nothing) if it does not fit in ramsize, 0 on success.
+ */
+int	hlm_load(uint8_t *ram, size_t ramsize, uint64_t gpa, const void *begin,
+	    const void *end);
+
+/*
  * Writes a 64-bit interrupt gate (DPL 0) to handler for vector in the
  * IDT at TVM_IDT_GPA; returns -1 if it does not fit in ramsize.
  */

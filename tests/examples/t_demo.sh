@@ -6,19 +6,13 @@
 DEMO=@abs_top_builddir@/examples/nvmm-demo
 IMAGE=@abs_top_builddir@/examples/demo-guest.img
 NVMMD=@abs_top_builddir@/nvmmd/nvmmd
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 # Starts a private nvmmd in the work directory.
 start_daemon()
 {
-	chown nvmmd "$PWD"	# the user nvmmd becomes removes its socket
-	"$NVMMD" -f -c /dev/null -s "$PWD/s.sock" 2>nvmmd.log &
-	echo $! >nvmmd.pid
-	i=0
-	while [ ! -S s.sock ]; do
-		i=$((i + 1))
-		[ $i -le 200 ] || atf_fail "nvmmd did not start: $(cat nvmmd.log)"
-		sleep 0.05
-	done
+	hd_sh_start "$NVMMD" "$PWD/s.sock" -c /dev/null
 	export NVMM_SOCKET="$PWD/s.sock"
 }
 

@@ -73,10 +73,7 @@ tvm_vcpu_create(struct tvm *vm, nvmm_cpuid_t cpuid, struct tvcpu *vcpu)
 void
 tvm_load(struct tvm *vm, gpaddr_t gpa, const void *start, const void *end)
 {
-	size_t len = (size_t)((const uint8_t *)end - (const uint8_t *)start);
-
-	ATF_REQUIRE(gpa + len <= vm->ramsize);
-	memcpy(vm->ram + gpa, start, len);
+	ATF_REQUIRE(hlm_load(vm->ram, vm->ramsize, gpa, start, end) == 0);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -84,8 +81,8 @@ tvm_load(struct tvm *vm, gpaddr_t gpa, const void *start, const void *end)
 void
 tvm_setup_longmode(struct tvcpu *vcpu, uint64_t rip)
 {
-	ATF_REQUIRE_EQ(hlm_tables(vcpu->vm->ram, vcpu->vm->ramsize), 0);
-	hlm_state(tvm_getstate(vcpu, NVMM_X64_STATE_ALL), rip);
+	ATF_REQUIRE_EQ(hlm_setup(vcpu->vm->ram, vcpu->vm->ramsize,
+	    tvm_getstate(vcpu, NVMM_X64_STATE_ALL), rip), 0);
 	tvm_setstate(vcpu, HLM_STATE_FLAGS);
 }
 
@@ -199,30 +196,6 @@ tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
 	}
 	for (i = 0; i < size; i++)
 		data[i] = is_io ? (uint8_t)(addr + i) : dev->mmio[off + i];
-}
-
-void
-tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev, unsigned max_exits)
-{
-	unsigned n;
-	uint64_t reason;
-
-	for (n = 0; n < max_exits; n++) {
-		reason = tvm_run_reason(vcpu);
-		switch (reason) {
-		case NVMM_VCPU_EXIT_HALTED:
-			return;
-		case NVMM_VCPU_EXIT_IO:
-		case NVMM_VCPU_EXIT_MEMORY:
-			tvm_assist(vcpu, tdev_access, dev);
-			break;
-		case NVMM_VCPU_EXIT_NONE:
-			break;
-		default:
-			atf_tc_fail("unexpected exit %#jx", (uintmax_t)reason);
-		}
-	}
-	atf_tc_fail("no HLT after %u exits", max_exits);
 }
 
 const struct hx_write *

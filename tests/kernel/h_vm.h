@@ -120,9 +120,6 @@ struct tdev {
 
 void	tdev_access(struct tvcpu *vcpu, bool is_io, bool write, uint64_t addr,
 	    uint8_t *data, size_t size, void *arg);
-/* Runs, assisting IO and MEMORY exits, until HLT (or max_exits fails). */
-void	tdev_run_to_halt(struct tvcpu *vcpu, struct tdev *dev,
-	    unsigned max_exits);
 /* The index-th logged write to addr (0 first), required to exist. */
 const struct hx_write *tdev_find(const struct tdev *dev, uint64_t addr,
 	    size_t index);

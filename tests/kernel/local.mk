@@ -10,11 +10,6 @@ TESTS_KERN_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/kernel \
 	$(LIBBSD_CFLAGS)
 TESTS_KERN_LIBS = kernel/libnvmmkern.la $(TESTS_ATF_LIBS) -lpthread
 
-check_PROGRAMS += tests/kernel/t_run_io
-tests_kernel_t_run_io_SOURCES = tests/kernel/t_run_io.c $(TESTS_KERN_SOURCES)
-tests_kernel_t_run_io_CFLAGS = $(TESTS_KERN_CFLAGS)
-tests_kernel_t_run_io_LDADD = $(TESTS_KERN_LIBS)
-
 check_PROGRAMS += tests/kernel/t_run_events
 tests_kernel_t_run_events_SOURCES = tests/kernel/t_run_events.c \
 	$(TESTS_KERN_SOURCES)
@@ -35,8 +30,3 @@ check_PROGRAMS += tests/kernel/t_mem
 tests_kernel_t_mem_SOURCES = tests/kernel/t_mem.c $(TESTS_KERN_SOURCES)
 tests_kernel_t_mem_CFLAGS = $(TESTS_KERN_CFLAGS)
 tests_kernel_t_mem_LDADD = $(TESTS_KERN_LIBS)
-
-check_PROGRAMS += tests/kernel/t_compat
-tests_kernel_t_compat_SOURCES = tests/kernel/t_compat.c $(TESTS_KERN_SOURCES)
-tests_kernel_t_compat_CFLAGS = $(TESTS_KERN_CFLAGS)
-tests_kernel_t_compat_LDADD = $(TESTS_KERN_LIBS)

@@ -133,6 +133,27 @@ check_array(const char *what, const uint64_t *got, const uint64_t *want,
 		CHECK_FIELD(what, i, got[i], want[i]);
 }
 
+/*
+ * The round trip of an array component: flag committed at the run to the
+ * HLT, then read back from KVM; the n values at off in the state must be
+ * want's.
+ */
+static void
+roundtrip(struct tvcpu *vcpu, uint64_t flag, const char *what, size_t off,
+    const uint64_t *want, int n)
+{
+	const struct nvmm_x64_state *st;
+
+	tvm_setstate(vcpu, flag);
+	ATF_REQUIRE_EQ(tvm_run_reason(vcpu), NVMM_VCPU_EXIT_HALTED);
+	st = reload(vcpu, flag);
+	check_array(what, (const uint64_t *)(const void *)
+	    ((const uint8_t *)st + off), want, n);
+}
+#define ROUNDTRIP(vcpu, flag, field, want, n)				\
+	roundtrip(vcpu, flag, #field, offsetof(struct nvmm_x64_state, field), \
+	    want, n)
+
 static void
 mkseg(struct nvmm_x64_state_seg *seg, uint16_t sel, uint64_t base,
     uint32_t limit, unsigned type, unsigned s, unsigned dpl)
@@ -284,11 +305,7 @@ STATE_TC(roundtrip_gprs, "GPRS committed at run: every GPR, "
 	    0x80 | 0x400 | 0x800;
 	memcpy(want, st->gprs, sizeof(want));
 	want[NVMM_X64_GPR_RIP] = TVM_CODE_GPA + 1;
-	tvm_setstate(&vcpu, NVMM_X64_STATE_GPRS);
-	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
-
-	st = reload(&vcpu, NVMM_X64_STATE_GPRS);
-	check_array("gprs", st->gprs, want, NVMM_X64_NGPR);
+	ROUNDTRIP(&vcpu, NVMM_X64_STATE_GPRS, gprs, want, NVMM_X64_NGPR);
 	tvm_destroy(&vm);
 }
 
@@ -315,11 +332,7 @@ STATE_TC(roundtrip_crs, "CRS committed at run: CR0, CR2, CR3, "
 	st->crs[NVMM_X64_CR_XCR0] = cap.arch.xcr0_mask &
 	    (XCR0_X87 | XCR0_SSE);
 	memcpy(want, st->crs, sizeof(want));
-	tvm_setstate(&vcpu, NVMM_X64_STATE_CRS);
-	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
-
-	st = reload(&vcpu, NVMM_X64_STATE_CRS);
-	check_array("crs", st->crs, want, NVMM_X64_NCR);
+	ROUNDTRIP(&vcpu, NVMM_X64_STATE_CRS, crs, want, NVMM_X64_NCR);
 	tvm_destroy(&vm);
 }
 
@@ -341,11 +354,7 @@ STATE_TC(roundtrip_drs, "DRS committed at run: DR0-DR3, DR6 "
 	/* Conditions and lengths set, but no breakpoint enabled. */
 	st->drs[NVMM_X64_DR_DR7] = 0x400 | 0x300 | 0x5D5D0000;
 	memcpy(want, st->drs, sizeof(want));
-	tvm_setstate(&vcpu, NVMM_X64_STATE_DRS);
-	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
-
-	st = reload(&vcpu, NVMM_X64_STATE_DRS);
-	check_array("drs", st->drs, want, NVMM_X64_NDR);
+	ROUNDTRIP(&vcpu, NVMM_X64_STATE_DRS, drs, want, NVMM_X64_NDR);
 	tvm_destroy(&vm);
 }
 
@@ -372,11 +381,7 @@ STATE_TC(roundtrip_msrs, "MSRS committed at run: EFER, the "
 	/* UC, WC, WT, WP, WB, UC-, UC, WB: all valid, none as at RESET. */
 	st->msrs[NVMM_X64_MSR_PAT] = 0x0607000605040100ULL;
 	memcpy(want, st->msrs, sizeof(want));
-	tvm_setstate(&vcpu, NVMM_X64_STATE_MSRS);
-	ATF_REQUIRE_EQ(tvm_run_reason(&vcpu), NVMM_VCPU_EXIT_HALTED);
-
-	st = reload(&vcpu, NVMM_X64_STATE_MSRS);
-	check_array("msrs", st->msrs, want, NVMM_X64_MSR_TSC);
+	ROUNDTRIP(&vcpu, NVMM_X64_STATE_MSRS, msrs, want, NVMM_X64_MSR_TSC);
 	tvm_destroy(&vm);
 }
 

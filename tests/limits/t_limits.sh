@@ -11,6 +11,8 @@ NVMMD=@abs_top_builddir@/nvmmd/nvmmd
 NVMMCTL=@abs_top_builddir@/nvmmctl/nvmmctl
 UID_A=47301
 UID_B=47302
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 common_head()
 {
@@ -24,17 +26,8 @@ start_daemon()
 {
 	dir=$(mktemp -d /tmp/t_limits.XXXXXX)
 	chmod 0711 "$dir"
-	chown nvmmd "$dir"	# the user nvmmd becomes removes its socket
 	echo "$dir" >sockdir
-	"$NVMMD" -f -c /dev/null -g daemon -s "$dir/s.sock" -l "$1" \
-	    2>"$PWD/nvmmd.log" &
-	echo $! >nvmmd.pid
-	i=0
-	while [ ! -S "$dir/s.sock" ]; do
-		i=$((i + 1))
-		[ $i -le 200 ] || atf_fail "nvmmd did not start: $(cat nvmmd.log)"
-		sleep 0.05
-	done
+	hd_sh_start "$NVMMD" "$dir/s.sock" -c /dev/null -g daemon -l "$1"
 	export NVMM_SOCKET="$dir/s.sock"
 	chmod 0644 "$IMAGE" 2>/dev/null || true
 }
@@ -61,6 +54,28 @@ wait_ticking()
 	done
 }
 
+# A demo of uid A that ticks until killed (a.out, a.pid), once it ticks.
+start_ticking_a()
+{
+	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
+	echo $! >a.pid
+	wait_ticking a.out
+}
+
+# check_memory_limit NAME LIMIT OVER WITHIN: with the uid's NAME limit at
+# LIMIT, the demo with OVER MiB of guest RAM gets ENOMEM from nvmm_hva_map
+# and the daemon logs it; with WITHIN MiB it runs to the end.
+check_memory_limit()
+{
+	start_daemon "$1=$2"
+	atf_check -s exit:1 -o empty \
+	    -e match:'nvmm_hva_map: Cannot allocate memory' \
+	    $AS_A "$DEMO" -m "$3" -t 1 "$IMAGE"
+	atf_check -s exit:0 -o match:'done counting' -e empty \
+	    $AS_A "$DEMO" -m "$4" -t 1 "$IMAGE"
+	atf_check -o match:"uid 47301: over its $1 limit" cat nvmmd.log
+}
+
 atf_test_case ram cleanup
 ram_head()
 {
@@ -70,13 +85,7 @@ ram_head()
 }
 ram_body()
 {
-	start_daemon ram=1M
-	atf_check -s exit:1 -o empty \
-	    -e match:'nvmm_hva_map: Cannot allocate memory' \
-	    $AS_A "$DEMO" -m 2 -t 1 "$IMAGE"
-	atf_check -s exit:0 -o match:'done counting' -e empty \
-	    $AS_A "$DEMO" -m 1 -t 1 "$IMAGE"
-	atf_check -o match:'uid 47301: over its ram limit' cat nvmmd.log
+	check_memory_limit ram 1M 2 1
 }
 ram_cleanup()
 {
@@ -92,13 +101,7 @@ mapped_head()
 }
 mapped_body()
 {
-	start_daemon mapped=5M
-	atf_check -s exit:1 -o empty \
-	    -e match:'nvmm_hva_map: Cannot allocate memory' \
-	    $AS_A "$DEMO" -m 4 -t 1 "$IMAGE"
-	atf_check -s exit:0 -o match:'done counting' -e empty \
-	    $AS_A "$DEMO" -m 3 -t 1 "$IMAGE"
-	atf_check -o match:'uid 47301: over its mapped limit' cat nvmmd.log
+	check_memory_limit mapped 5M 4 3
 }
 mapped_cleanup()
 {
@@ -116,9 +119,7 @@ machines_head()
 machines_body()
 {
 	start_daemon machines=1
-	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
-	echo $! >a.pid
-	wait_ticking a.out
+	start_ticking_a
 	atf_check -s exit:1 -o empty \
 	    -e match:'nvmm_machine_create: No buffer space available' \
 	    $AS_A "$DEMO" -m 1 -t 1 "$IMAGE"
@@ -168,9 +169,7 @@ connections_head()
 connections_body()
 {
 	start_daemon connections=1
-	$AS_A "$DEMO" -m 1 -t 0 "$IMAGE" >a.out 2>&1 &
-	echo $! >a.pid
-	wait_ticking a.out
+	start_ticking_a
 	atf_check -s exit:4 -o empty \
 	    -e match:'^nvmmctl: nvmmd refuses user uid 47301: too many connections$' \
 	    $AS_A "$NVMMCTL" list

@@ -23,6 +23,8 @@ wrapper="${NVMMD_QEMU_WRAPPER:-/usr/local/bin/qemu-system-x86_64-nvmm}"
 bios=/usr/share/seabios/bios.bin
 exit_ok=33		# isa-debug-exit: (0x10 << 1) | 1
 guest_timeout=60	# seconds; a boot takes a few (-k: a hung QEMU ignores TERM)
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 # What every case needs, or the reason it cannot run.
 need_qemu()
@@ -57,18 +59,7 @@ setup()
 	done
 	echo "${uid}" >uid
 	gid_nvmm=$(getent group nvmm | cut -d: -f3)
-	"${nvmmd}" -f -g nvmm -s "${dir}/s.sock" 2>nvmmd.log &
-	echo $! >nvmmd.pid
-	i=0
-	while ! python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])' "${dir}/s.sock" 2>/dev/null; do
-		kill -0 "$(cat nvmmd.pid)" 2>/dev/null ||
-		    atf_fail "nvmmd exited: $(cat nvmmd.log)"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "nvmmd does not listen"
-		sleep 0.01
-	done
+	hd_sh_start "${nvmmd}" "${dir}/s.sock" -g nvmm
 	ctl="${nvmmctl} -s ${dir}/s.sock"
 	# SeaBIOS's own log (port 0x402), written by the test uid.
 	touch "${dir}/bios.log"

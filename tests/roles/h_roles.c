@@ -24,6 +24,7 @@
 #include <nvmm.h>
 
 #include "h_daemon.h"
+#include "h_proc.h"
 #include "h_roles.h"
 
 #define DIRFILE		"roles.dir"
@@ -235,6 +236,7 @@ roles_cleanup(void)
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	FILE *f;
 
+	td_kill_children();
 	hd_cleanup();
 	f = fopen(DIRFILE, "r");
 	if (f == NULL)
@@ -279,28 +281,20 @@ child_read(struct child *ch, struct res *r, int timeout_ms)
 void
 child_start(struct child *ch, enum who who)
 {
-	int down[2], up[2], fd;
 	pid_t parent = getpid();
+	struct td_child c;
 	struct res r;
 
-	ATF_REQUIRE(pipe2(down, O_CLOEXEC) == 0);
-	ATF_REQUIRE(pipe2(up, O_CLOEXEC) == 0);
-	fflush(stdout);
-	fflush(stderr);
 	ch->id = &idents[who];
-	ch->pid = fork();
-	ATF_REQUIRE(ch->pid != -1);
-	if (ch->pid == 0) {
-		/* Not the other children's pipes: they would never see EOF. */
-		for (fd = 3; fd < 1024; fd++)
-			if (fd != down[0] && fd != up[1])
-				close(fd);
-		child_main(&idents[who], parent, down[0], up[1]);
+	if (td_fork(&c)) {
+		td_child_close_others();
+		child_main(&idents[who], parent, c.cmd, c.ev);
 	}
-	close(down[0]);
-	close(up[1]);
-	ch->cmd = down[1];
-	ch->res = up[0];
+	/* The results come as records on ev; trouble is a RES_TROUBLE. */
+	ch->pid = c.pid;
+	ch->cmd = c.cmd;
+	ch->res = c.ev;
+	ch->msg = c.msg;
 	child_read(ch, &r, WAIT_MS);
 	ATF_REQUIRE(r.type == RES_READY);
 }
@@ -322,24 +316,15 @@ child_do(struct child *ch, const struct cmd *c, struct res *r)
 void
 child_stop(struct child *ch)
 {
-	int status, i;
+	struct td_child c = { ch->pid, ch->msg, ch->cmd, ch->res };
+	char name[64];
 
+	/* EOF on its commands ends the child. */
 	close(ch->cmd);
-	close(ch->res);
-	for (i = 0; i < 1000; i++) {
-		if (waitpid(ch->pid, &status, WNOHANG) == ch->pid)
-			break;
-		sleep_ms(10);
-	}
-	if (i == 1000) {
-		kill(ch->pid, SIGKILL);
-		waitpid(ch->pid, &status, 0);
-		atf_tc_fail("%s (pid %d) did not exit", ch->id->name,
-		    (int)ch->pid);
-	}
-	ATF_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "%s (pid %d) ended with status %#x", ch->id->name, (int)ch->pid,
-	    status);
+	c.cmd = -1;
+	snprintf(name, sizeof(name), "%s (pid %d)", ch->id->name,
+	    (int)ch->pid);
+	td_wait_ok(&c, 10000, name);
 }
 
 int

@@ -193,6 +193,7 @@ struct child {
 	pid_t pid;
 	int cmd;		/* commands to the child */
 	int res;		/* its results */
+	int msg;		/* its failure message (h_proc) */
 };
 
 void	child_start(struct child *ch, enum who who);

@@ -9,9 +9,10 @@
 # as what and what each role sees and does to the others.  t_nvmmctl
 # checks nvmmctl's output against a guest that h_guest runs.
 TESTS_ROLES_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/tests/client \
+	-I$(top_srcdir)/tests/common \
 	$(NVMM_PROTO_CFLAGS) -DNVMMD_PATH='"$(abs_top_builddir)/nvmmd/nvmmd"'
 TESTS_ROLES_HARNESS = tests/roles/h_roles.c tests/roles/h_roles.h \
-	tests/roles/h_child.c \
+	tests/roles/h_child.c tests/common/h_proc.c tests/common/h_proc.h \
 	tests/client/h_daemon.c tests/client/h_daemon.h $(TESTS_LSAN_SOURCES)
 TESTS_ROLES_LIBS = libnvmmclient/libnvmmclient.la proto/libnvmmproto.la \
 	$(PROTOBUF_C_LIBS) $(TESTS_ATF_LIBS) -lpthread

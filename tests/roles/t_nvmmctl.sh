@@ -18,6 +18,8 @@
 nvmmd="@abs_top_builddir@/nvmmd/nvmmd"
 nvmmctl="@abs_top_builddir@/nvmmctl/nvmmctl"
 h_guest="@abs_top_builddir@/tests/roles/h_guest"
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 # NetBSD's formats, for the checks below.
 cat_formats()
@@ -70,6 +72,13 @@ def guest():
             "created": int(g["created"]), "nvcpus": int(g["nvcpus"]),
             "nram": int(g["nram"])}
 
+def machine_want(g):
+    """What list and info show of h_guest's machine g (see guest())."""
+    return {"id": g["machid"], "vcpus": 2, "ram": 2 << 20,
+            "owner_pid": g["pid"], "owner_uid": os.getuid(),
+            "owner_user": pwd.getpwuid(os.getuid()).pw_name,
+            "command": "h_guest", "created": g["created"]}
+
 def check(cond, what):
     if not cond:
         sys.exit("FAILED: " + what)
@@ -88,37 +97,37 @@ py()
 # Starts a private daemon on ./s.sock and waits until it accepts.
 daemon_start()
 {
-	chown nvmmd "${PWD}"	# the user nvmmd becomes removes its socket
-	"${nvmmd}" -f -c "${1:-/dev/null}" -s "${PWD}/s.sock" 2>nvmmd.log &
-	echo $! >nvmmd.pid
-	i=0
-	while ! python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])' "${PWD}/s.sock" 2>/dev/null; do
-		kill -0 "$(cat nvmmd.pid)" 2>/dev/null ||
-		    atf_fail "nvmmd exited: $(cat nvmmd.log)"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "nvmmd does not listen"
-		sleep 0.01
-	done
+	hd_sh_start "${nvmmd}" "${PWD}/s.sock" -c "${1:-/dev/null}"
 	export NVMM_SOCKET="${PWD}/s.sock"
 	ctl="${nvmmctl} -s ${PWD}/s.sock"
+}
+
+# guest_spawn NAME ARG...: starts h_guest ARG..., its output in NAME.out
+# and NAME.err and its pid in NAME.pid, and waits until it is ready.  The
+# output of an earlier guest is emptied first: the background job's own
+# redirection may come after the first look for "ready".
+guest_spawn()
+{
+	gs_name=$1
+	shift
+	: >"${gs_name}.out"
+	"${h_guest}" "$@" >"${gs_name}.out" 2>"${gs_name}.err" &
+	echo $! >"${gs_name}.pid"
+	i=0
+	while ! grep -q '^ready$' "${gs_name}.out"; do
+		kill -0 "$(cat "${gs_name}.pid")" 2>/dev/null ||
+		    atf_fail "h_guest $1 exited: $(cat "${gs_name}.err")"
+		i=$((i + 1))
+		[ ${i} -lt 1000 ] || atf_fail "h_guest $1 is not ready"
+		sleep 0.01
+	done
 }
 
 # Starts h_guest, named $1 if given, and waits until its guest runs; sets
 # id to its machine.
 guest_start()
 {
-	"${h_guest}" run ${1+"$1"} >guest.out 2>guest.err &
-	echo $! >guest.pid
-	i=0
-	while ! grep -q '^ready$' guest.out; do
-		kill -0 "$(cat guest.pid)" 2>/dev/null ||
-		    atf_fail "h_guest exited: $(cat guest.err)"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "h_guest is not ready"
-		sleep 0.01
-	done
+	guest_spawn guest run ${1+"$1"}
 	id=$(sed -n 's/^machid //p' guest.out)
 	[ -n "${id}" ] || atf_fail "h_guest gave no machine id"
 }
@@ -266,10 +275,7 @@ check(isinstance(ms, list) and len(ms) == 1, "machines: %r" % ms)
 m = ms[0]
 check(set(m) == MACHINE_KEYS, "fields %s, want %s" % (sorted(m),
       sorted(MACHINE_KEYS)))
-want = {"id": g["machid"], "vcpus": 2, "ram": 2 << 20, "owner_pid": g["pid"],
-        "owner_uid": os.getuid(),
-        "owner_user": pwd.getpwuid(os.getuid()).pw_name,
-        "command": "h_guest", "created": g["created"]}
+want = machine_want(g)
 for k, v in want.items():
     check(m[k] == v and type(m[k]) is type(v), "%s is %r, want %r" %
           (k, m[k], v))
@@ -301,10 +307,7 @@ info_body()
 g = guest()
 d = json.load(open("info.json"))
 check(set(d) == MACHINE_KEYS | {"vcpu_stats"}, "fields %s" % sorted(d))
-want = {"id": g["machid"], "vcpus": 2, "ram": 2 << 20, "owner_pid": g["pid"],
-        "owner_uid": os.getuid(),
-        "owner_user": pwd.getpwuid(os.getuid()).pw_name,
-        "command": "h_guest", "created": g["created"]}
+want = machine_want(g)
 for k, v in want.items():
     check(d[k] == v and type(d[k]) is type(v), "%s is %r, want %r" %
           (k, d[k], v))
@@ -467,16 +470,7 @@ kill_spares_others_body()
 {
 	daemon_start
 	# The root owner's machines first: they are not running.
-	"${h_guest}" root >root.out 2>root.err &
-	echo $! >root.pid
-	i=0
-	while ! grep -q '^ready$' root.out; do
-		kill -0 "$(cat root.pid)" 2>/dev/null ||
-		    atf_fail "h_guest root exited: $(cat root.err)"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "h_guest root is not ready"
-		sleep 0.01
-	done
+	guest_spawn root root
 	r1=$(sed -n 's/^machid //p' root.out)
 	r2=$(sed -n 's/^machid2 //p' root.out)
 	guest_start

@@ -99,28 +99,332 @@ lib_table(enum col col, enum who who, const struct gmach *victim)
 	child_stop(&ch);
 }
 
+/*
+ * One walk of a column: an agent of the column's role makes every request
+ * of the table once, in steps[] order, on a machine of its own (users and
+ * admins) or, for a monitor, which cannot create one, on another user's
+ * with arguments that would succeed were it allowed.  Each step returns
+ * the errno the daemon answered and notes a wrong result of an allowed
+ * call; the cells are then checked against rows[] (h_roles.c), the
+ * oracle of nvmmd_ops.
+ */
+struct walk {
+	enum col col;
+	bool own;		/* on a machine of the agent's own */
+	struct child owner, agent, obs;
+	struct gmach o, o2;	/* the other user's: protocol, libnvmm */
+	nvmm_machid_t t;	/* the machine the agent works on */
+	struct steps s;
+};
+
+static int
+try_capability(struct walk *w)
+{
+	struct res r;
+	int e;
+
+	e = ag_op(&w->agent, ROW_CAPABILITY, &r, 0, 0, 0, 0, 0);
+	if (e == 0 && (r.v[0] != NVMM_KERN_VERSION ||
+	    r.v[1] != sizeof(struct nvmm_x64_state)))
+		step_bad(&w->s, ROW_CAPABILITY, "version %jd, state size %jd",
+		    (intmax_t)r.v[0], (intmax_t)r.v[1]);
+	return e;
+}
+
+static int
+try_machine_create(struct walk *w)
+{
+	struct res r;
+	int e;
+
+	e = ag_op(&w->agent, ROW_MACHINE_CREATE, &r, 0, 0, 0, 0, 0);
+	if (w->own && e != 0)
+		atf_tc_fail("machine_create as %s: %s; cannot go on",
+		    col_names[w->col], ename(e));
+	if (e == 0 && !r.v[1])
+		step_bad(&w->s, ROW_MACHINE_CREATE, "no comm memfd came with "
+		    "the reply");
+	w->t = w->own ? (nvmm_machid_t)r.v[0] : w->o.machid;
+	return e;
+}
+
+static int
+try_vcpu_create(struct walk *w)
+{
+	struct res r;
+
+	return ag_op(&w->agent, ROW_VCPU_CREATE, &r, w->t,
+	    w->own ? 0 : w->o.nvcpus, 0, 0, 0);
+}
+
+static int
+try_machine_configure(struct walk *w)
+{
+	struct cmd c = { .type = CMD_OP, .op = ROW_MACHINE_CONFIGURE,
+	    .a = { w->t, NVMM_MACH_CONF_MD_BEGIN }, .len = 16 };
+	struct res r;
+
+	child_do(&w->agent, &c, &r);
+	return r.error;
+}
+
+static int
+try_hva_map(struct walk *w)
+{
+	struct res r;
+
+	return ag_op(&w->agent, ROW_HVA_MAP, &r, w->t, RAW_HVA, G_RAM, 0, 0);
+}
+
+static int
+try_gpa_map(struct walk *w)
+{
+	struct res r;
+
+	return ag_op(&w->agent, ROW_GPA_MAP, &r, w->t,
+	    w->own ? RAW_HVA : w->o.hva, RAW_GPA, PAGE, RWX);
+}
+
+static int
+try_mach_list(struct walk *w)
+{
+	uint64_t bits[2], want[2];
+	int e;
+
+	e = ag_list(&w->agent, bits);
+	memset(want, 0, sizeof(want));
+	bits_set(want, w->t);
+	if (w->col != COL_USER) {
+		bits_set(want, w->o.machid);
+		bits_set(want, w->o2.machid);
+	}
+	if (e == 0 && (bits[0] != want[0] || bits[1] != want[1]))
+		step_bad(&w->s, ROW_CTL_MACH_LIST, "bitmap %#jx:%#jx, want "
+		    "%#jx:%#jx (own machine %u, another user's %u)",
+		    (uintmax_t)bits[1], (uintmax_t)bits[0],
+		    (uintmax_t)want[1], (uintmax_t)want[0], w->t,
+		    w->o.machid);
+	return e;
+}
+
+static int
+try_mach_info(struct walk *w)
+{
+	struct nvmm_ctl_mach_info info;
+	int e;
+
+	e = ag_info(&w->agent, w->t, &info);
+	if (e == 0 && (info.machid != w->t ||
+	    info.nvcpus != (w->own ? 1 : w->o.nvcpus) ||
+	    info.nram != (w->own ? G_RAM : w->o.ram) ||
+	    (w->col == COL_USER && info.pid != w->agent.pid) ||
+	    (!w->own && info.pid != w->o.pid)))
+		step_bad(&w->s, ROW_CTL_MACH_INFO, "machine %u: %u VCPUs, %ju "
+		    "bytes, pid %d", info.machid, info.nvcpus,
+		    (uintmax_t)info.nram, (int)info.pid);
+	return e;
+}
+
+static int
+try_mach_owner(struct walk *w)
+{
+	struct nvmm_ctl_mach_owner ow;
+	int e;
+
+	e = ag_owner(&w->agent, w->t, &ow);
+	if (e == 0 && (ow.machid != w->t ||
+	    ow.uid != (w->own ? w->agent.id->uid : w->o.uid) ||
+	    ow.pid != (w->own ? w->agent.pid : w->o.pid) ||
+	    strncmp(ow.comm, "t_table", sizeof(ow.comm)) != 0))
+		step_bad(&w->s, ROW_CTL_MACH_OWNER, "machine %u: uid %u, pid "
+		    "%d, command \"%.16s\"", ow.machid, (unsigned)ow.uid,
+		    (int)ow.pid, ow.comm);
+	return e;
+}
+
+static int
+try_vcpu_stats(struct walk *w)
+{
+	struct nvmm_ctl_vcpu_stats st;
+	int e;
+
+	e = ag_stats(&w->agent, w->t, 0, &st);
+	if (e == 0 && (st.machid != w->t || st.cpuid != 0))
+		step_bad(&w->s, ROW_CTL_VCPU_STATS, "answered for %u/%u",
+		    st.machid, st.cpuid);
+	return e;
+}
+
+static int
+try_gpa_unmap(struct walk *w)
+{
+	struct res r;
+
+	return ag_op(&w->agent, ROW_GPA_UNMAP, &r, w->t,
+	    w->own ? RAW_GPA : w->o.gpa, w->own ? PAGE : w->o.ram, 0, 0);
+}
+
+static int
+try_hva_unmap(struct walk *w)
+{
+	struct nvmm_ctl_mach_info info;
+	struct res r;
+	int e;
+
+	e = ag_op(&w->agent, ROW_HVA_UNMAP, &r, w->t,
+	    w->own ? RAW_HVA : w->o.hva, w->own ? G_RAM : w->o.ram, 0, 0);
+	if (e == 0 && w->own && (ag_info(&w->agent, w->t, &info) != 0 ||
+	    info.nram != 0))
+		step_bad(&w->s, ROW_HVA_UNMAP, "machine %u still has %ju "
+		    "bytes", w->t, (uintmax_t)info.nram);
+	return e;
+}
+
+static int
+try_vcpu_destroy(struct walk *w)
+{
+	struct nvmm_ctl_mach_info info;
+	struct res r;
+	int e;
+
+	e = ag_op(&w->agent, ROW_VCPU_DESTROY, &r, w->t, 0, 0, 0, 0);
+	if (e == 0 && w->own && (ag_info(&w->agent, w->t, &info) != 0 ||
+	    info.nvcpus != 0))
+		step_bad(&w->s, ROW_VCPU_DESTROY, "machine %u still has %u "
+		    "VCPUs", w->t, info.nvcpus);
+	return e;
+}
+
+/* Notes a machine still there after a call that should have ended it. */
+static void
+check_gone(struct walk *w, enum row row, nvmm_machid_t machid)
+{
+	struct nvmm_ctl_mach_info info;
+	int e;
+
+	if ((e = ag_info(&w->obs, machid, &info)) != ENOENT)
+		step_bad(&w->s, row, "machine %u still there: mach_info %s",
+		    machid, ename(e));
+}
+
+/* A user tries its own machine; the others the other user's. */
+static int
+try_mach_kill(struct walk *w)
+{
+	nvmm_machid_t k = w->col == COL_USER ? w->t : w->o.machid;
+	struct res r;
+	int e;
+
+	e = ag_kill(&w->agent, k, &r);
+	if (e == 0)
+		check_gone(w, ROW_CTL_MACH_KILL, k);
+	return e;
+}
+
+static int
+try_machine_destroy(struct walk *w)
+{
+	struct res r;
+	int e;
+
+	e = ag_op(&w->agent, ROW_MACHINE_DESTROY, &r, w->t, 0, 0, 0, 0);
+	if (e == 0)
+		check_gone(w, ROW_MACHINE_DESTROY, w->t);
+	return e;
+}
+
+/* The walk: every row once, in an order each step can work in. */
+static const struct walk_step {
+	enum row row;
+	int (*try)(struct walk *);
+} steps[] = {
+	{ ROW_CAPABILITY, try_capability },
+	{ ROW_MACHINE_CREATE, try_machine_create },
+	{ ROW_VCPU_CREATE, try_vcpu_create },
+	{ ROW_MACHINE_CONFIGURE, try_machine_configure },
+	{ ROW_HVA_MAP, try_hva_map },
+	{ ROW_GPA_MAP, try_gpa_map },
+	{ ROW_CTL_MACH_LIST, try_mach_list },
+	{ ROW_CTL_MACH_INFO, try_mach_info },
+	{ ROW_CTL_MACH_OWNER, try_mach_owner },
+	{ ROW_CTL_VCPU_STATS, try_vcpu_stats },
+	{ ROW_GPA_UNMAP, try_gpa_unmap },
+	{ ROW_HVA_UNMAP, try_hva_unmap },
+	{ ROW_VCPU_DESTROY, try_vcpu_destroy },
+	{ ROW_CTL_MACH_KILL, try_mach_kill },
+	{ ROW_MACHINE_DESTROY, try_machine_destroy },
+};
+
+/* Each cell of the column against rows[], and the daemon's log of it. */
+static void
+check_cells(struct walk *w)
+{
+	const Nvmm__Role role = col_roles[w->col];
+	const char *cname = col_names[w->col];
+	bool refused;
+	int row, want;
+
+	for (row = 0; row < ROW_COUNT; row++) {
+		ATF_CHECK_MSG(w->s.seen[row], "%s as %s: not tried",
+		    rows[row].name, cname);
+		if (!w->s.seen[row])
+			continue;
+		want = row_want(row, w->col);
+		refused = rows[row].want[w->col] == N;
+		ATF_CHECK_MSG(w->s.error[row] == want, "%s as %s (%s): %s, "
+		    "want %s", rows[row].name, cname, refused ? "refused" :
+		    "allowed", ename(w->s.error[row]), ename(want));
+		ATF_CHECK_MSG(w->s.bad[row][0] == '\0', "%s as %s: %s",
+		    rows[row].name, cname, w->s.bad[row]);
+		/* The ctl catch-all row also serves mach_info: skip it. */
+		if (row == ROW_CTL_MACH_INFO && !refused)
+			continue;
+		ATF_CHECK_MSG(log_refused(&w->agent, rows[row].name, role) ==
+		    refused, "%s as %s: the daemon's log %s a refusal",
+		    rows[row].name, cname, refused ? "lacks" : "has");
+	}
+}
+
+/* What the walk did to the other user's machines: only an admin kills. */
+static void
+check_others(struct walk *w)
+{
+	const char *what = "the other user's machine afterwards";
+	struct nvmm_ctl_mach_info info;
+	int e;
+
+	if (w->col != COL_ADMIN) {
+		check_machine(&w->obs, &w->o, what);
+		check_machine(&w->obs, &w->o2, what);
+		lib_check_runs(&w->owner, &w->o, 0, what);
+		lib_check_runs(&w->owner, &w->o, 1, what);
+		lib_check_runs(&w->owner, &w->o2, 0, what);
+		return;
+	}
+	e = lib_info(&w->owner, w->o.machid, &info);
+	ATF_CHECK_MSG(e == ENOENT, "killed machine %u: its owner's mach_info: "
+	    "%s, want ENOENT", w->o.machid, ename(e));
+	e = lib_run_error(&w->owner, &w->o, 0);
+	ATF_CHECK_MSG(e == ENOENT, "killed machine %u: its owner's run: %s, "
+	    "want ENOENT", w->o.machid, ename(e));
+	e = lib_info(&w->owner, w->o2.machid, &info);
+	ATF_CHECK_MSG(e == ENOENT, "machine %u killed through libnvmm: its "
+	    "owner's mach_info: %s, want ENOENT", w->o2.machid, ename(e));
+}
+
 static void
 table_case(enum col col)
 {
 	static const enum who agent_who[COL_COUNT] = { W_USER, W_ADMIN,
 	    W_MONITOR };
-	const Nvmm__Role role = col_roles[col];
-	const bool own = col != COL_MONITOR;
-	struct child owner, agent, obs;
-	struct nvmm_ctl_mach_info info;
-	struct nvmm_ctl_mach_owner ow;
-	struct nvmm_ctl_vcpu_stats st;
-	struct steps s;
-	struct gmach o, o2;
-	struct res r;
-	uint64_t bits[2], want_bits[2];
-	nvmm_machid_t t, k;
-	uint64_t hva;
+	struct walk w;
 	pid_t daemon;
-	int e, want, row, fds = 0;
-	bool refused;
+	size_t i;
+	int fds = 0;
 
-	memset(&s, 0, sizeof(s));
+	memset(&w, 0, sizeof(w));
+	w.col = col;
+	w.own = col != COL_MONITOR;
 	roles_setup();
 	daemon = roles_daemon();
 
@@ -128,190 +432,37 @@ table_case(enum col col)
 	 * Another user's machines, 2 VCPUs and G_RAM of RAM each, with a
 	 * guest: o for the protocol, o2 for libnvmm.
 	 */
-	child_start(&owner, W_USER2);
-	lib_init(&owner, false);
-	lib_machine(&owner, 2, G_RAM, &o);
-	lib_machine(&owner, 2, G_RAM, &o2);
-	child_start(&obs, W_ROOT);
-	connect_as(&obs, NVMM__ROLE__ROLE_MONITOR);
-	child_start(&agent, agent_who[col]);
-	connect_as(&agent, role);
+	child_start(&w.owner, W_USER2);
+	lib_init(&w.owner, false);
+	lib_machine(&w.owner, 2, G_RAM, &w.o);
+	lib_machine(&w.owner, 2, G_RAM, &w.o2);
+	child_start(&w.obs, W_ROOT);
+	connect_as(&w.obs, NVMM__ROLE__ROLE_MONITOR);
+	child_start(&w.agent, agent_who[col]);
+	connect_as(&w.agent, col_roles[col]);
 
 	/*
-	 * Users and admins work on a machine of their own; a monitor, which
-	 * cannot create one, on the other user's, with arguments that would
-	 * succeed were it allowed.  It leaves the daemon with as many
-	 * descriptors as it found (hva_map sends one).
+	 * A monitor leaves the daemon with as many descriptors as it found
+	 * (hva_map sends one).
 	 */
-	if (!own)
+	if (!w.own)
 		fds = hd_fd_count(daemon);
-	e = ag_op(&agent, ROW_CAPABILITY, &r, 0, 0, 0, 0, 0);
-	step(&s, ROW_CAPABILITY, e);
-	if (e == 0 && (r.v[0] != NVMM_KERN_VERSION ||
-	    r.v[1] != sizeof(struct nvmm_x64_state)))
-		step_bad(&s, ROW_CAPABILITY, "version %jd, state size %jd",
-		    (intmax_t)r.v[0], (intmax_t)r.v[1]);
-
-	e = ag_op(&agent, ROW_MACHINE_CREATE, &r, 0, 0, 0, 0, 0);
-	step(&s, ROW_MACHINE_CREATE, e);
-	if (own && e != 0)
-		atf_tc_fail("machine_create as %s: %s; cannot go on",
-		    col_names[col], ename(e));
-	if (e == 0 && !r.v[1])
-		step_bad(&s, ROW_MACHINE_CREATE, "no comm memfd came with "
-		    "the reply");
-	t = own ? (nvmm_machid_t)r.v[0] : o.machid;
-
-	e = ag_op(&agent, ROW_VCPU_CREATE, &r, t, own ? 0 : o.nvcpus, 0, 0,
-	    0);
-	step(&s, ROW_VCPU_CREATE, e);
-
-	{
-		struct cmd c = { .type = CMD_OP, .op = ROW_MACHINE_CONFIGURE,
-		    .a = { t, NVMM_MACH_CONF_MD_BEGIN }, .len = 16 };
-
-		child_do(&agent, &c, &r);
-		step(&s, ROW_MACHINE_CONFIGURE, r.error);
-	}
-
-	e = ag_op(&agent, ROW_HVA_MAP, &r, t, RAW_HVA, G_RAM, 0, 0);
-	step(&s, ROW_HVA_MAP, e);
-
-	hva = own ? RAW_HVA : o.hva;
-	e = ag_op(&agent, ROW_GPA_MAP, &r, t, hva, RAW_GPA, PAGE, RWX);
-	step(&s, ROW_GPA_MAP, e);
-
-	e = ag_list(&agent, bits);
-	step(&s, ROW_CTL_MACH_LIST, e);
-	memset(want_bits, 0, sizeof(want_bits));
-	bits_set(want_bits, t);
-	if (col != COL_USER) {
-		bits_set(want_bits, o.machid);
-		bits_set(want_bits, o2.machid);
-	}
-	if (e == 0 && (bits[0] != want_bits[0] || bits[1] != want_bits[1]))
-		step_bad(&s, ROW_CTL_MACH_LIST, "bitmap %#jx:%#jx, want "
-		    "%#jx:%#jx (own machine %u, another user's %u)",
-		    (uintmax_t)bits[1], (uintmax_t)bits[0],
-		    (uintmax_t)want_bits[1], (uintmax_t)want_bits[0], t,
-		    o.machid);
-
-	e = ag_info(&agent, t, &info);
-	step(&s, ROW_CTL_MACH_INFO, e);
-	if (e == 0 && (info.machid != t ||
-	    info.nvcpus != (own ? 1 : o.nvcpus) ||
-	    info.nram != (own ? G_RAM : o.ram) ||
-	    (col == COL_USER && info.pid != agent.pid) ||
-	    (!own && info.pid != o.pid)))
-		step_bad(&s, ROW_CTL_MACH_INFO, "machine %u: %u VCPUs, %ju "
-		    "bytes, pid %d", info.machid, info.nvcpus,
-		    (uintmax_t)info.nram, (int)info.pid);
-
-	e = ag_owner(&agent, t, &ow);
-	step(&s, ROW_CTL_MACH_OWNER, e);
-	if (e == 0 && (ow.machid != t ||
-	    ow.uid != (own ? agent.id->uid : o.uid) ||
-	    ow.pid != (own ? agent.pid : o.pid) ||
-	    strncmp(ow.comm, "t_table", sizeof(ow.comm)) != 0))
-		step_bad(&s, ROW_CTL_MACH_OWNER, "machine %u: uid %u, pid %d, "
-		    "command \"%.16s\"", ow.machid, (unsigned)ow.uid,
-		    (int)ow.pid, ow.comm);
-
-	e = ag_stats(&agent, t, 0, &st);
-	step(&s, ROW_CTL_VCPU_STATS, e);
-	if (e == 0 && (st.machid != t || st.cpuid != 0))
-		step_bad(&s, ROW_CTL_VCPU_STATS, "answered for %u/%u",
-		    st.machid, st.cpuid);
-
-	e = ag_op(&agent, ROW_GPA_UNMAP, &r, t, own ? RAW_GPA : o.gpa,
-	    own ? PAGE : o.ram, 0, 0);
-	step(&s, ROW_GPA_UNMAP, e);
-
-	e = ag_op(&agent, ROW_HVA_UNMAP, &r, t, own ? RAW_HVA : o.hva,
-	    own ? G_RAM : o.ram, 0, 0);
-	step(&s, ROW_HVA_UNMAP, e);
-	if (e == 0 && own && (ag_info(&agent, t, &info) != 0 ||
-	    info.nram != 0))
-		step_bad(&s, ROW_HVA_UNMAP, "machine %u still has %ju bytes",
-		    t, (uintmax_t)info.nram);
-
-	e = ag_op(&agent, ROW_VCPU_DESTROY, &r, t, 0, 0, 0, 0);
-	step(&s, ROW_VCPU_DESTROY, e);
-	if (e == 0 && own && (ag_info(&agent, t, &info) != 0 ||
-	    info.nvcpus != 0))
-		step_bad(&s, ROW_VCPU_DESTROY, "machine %u still has %u VCPUs",
-		    t, info.nvcpus);
-
-	/* A user tries its own machine; the others the other user's. */
-	k = col == COL_USER ? t : o.machid;
-	e = ag_kill(&agent, k, &r);
-	step(&s, ROW_CTL_MACH_KILL, e);
-	if (e == 0 && (e = ag_info(&obs, k, &info)) != ENOENT)
-		step_bad(&s, ROW_CTL_MACH_KILL, "machine %u still there: "
-		    "mach_info %s", k, ename(e));
-
-	e = ag_op(&agent, ROW_MACHINE_DESTROY, &r, t, 0, 0, 0, 0);
-	step(&s, ROW_MACHINE_DESTROY, e);
-	if (e == 0 && (e = ag_info(&obs, t, &info)) != ENOENT)
-		step_bad(&s, ROW_MACHINE_DESTROY, "machine %u still there: "
-		    "mach_info %s", t, ename(e));
-
-	if (!own)
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		step(&w.s, steps[i].row, steps[i].try(&w));
+	if (!w.own)
 		ATF_CHECK_MSG(hd_fd_count(daemon) == fds, "the daemon had %d "
 		    "descriptors before the monitor's requests, %d after", fds,
 		    hd_fd_count(daemon));
-
-	/* The cells. */
-	for (row = 0; row < ROW_COUNT; row++) {
-		ATF_CHECK_MSG(s.seen[row], "%s as %s: not tried",
-		    rows[row].name, col_names[col]);
-		if (!s.seen[row])
-			continue;
-		want = row_want(row, col);
-		refused = rows[row].want[col] == N;
-		ATF_CHECK_MSG(s.error[row] == want, "%s as %s (%s): %s, want "
-		    "%s", rows[row].name, col_names[col], refused ? "refused" :
-		    "allowed", ename(s.error[row]), ename(want));
-		ATF_CHECK_MSG(s.bad[row][0] == '\0', "%s as %s: %s",
-		    rows[row].name, col_names[col], s.bad[row]);
-		/* The ctl catch-all row also serves mach_info: skip it. */
-		if (row == ROW_CTL_MACH_INFO && !refused)
-			continue;
-		ATF_CHECK_MSG(log_refused(&agent, rows[row].name, role) ==
-		    refused, "%s as %s: the daemon's log %s a refusal",
-		    rows[row].name, col_names[col], refused ? "lacks" : "has");
-	}
+	check_cells(&w);
 
 	/* The user's and the admin's cells again, through libnvmm. */
-	if (own)
-		lib_table(col, agent_who[col], &o2);
+	if (w.own)
+		lib_table(col, agent_who[col], &w.o2);
+	check_others(&w);
 
-	/* What happened to the other user's machines. */
-	if (col == COL_ADMIN) {
-		e = lib_info(&owner, o.machid, &info);
-		ATF_CHECK_MSG(e == ENOENT, "killed machine %u: its owner's "
-		    "mach_info: %s, want ENOENT", o.machid, ename(e));
-		e = lib_run_error(&owner, &o, 0);
-		ATF_CHECK_MSG(e == ENOENT, "killed machine %u: its owner's "
-		    "run: %s, want ENOENT", o.machid, ename(e));
-		e = lib_info(&owner, o2.machid, &info);
-		ATF_CHECK_MSG(e == ENOENT, "machine %u killed through libnvmm: "
-		    "its owner's mach_info: %s, want ENOENT", o2.machid,
-		    ename(e));
-	} else {
-		check_machine(&obs, &o, "the other user's machine afterwards");
-		check_machine(&obs, &o2, "the other user's machine afterwards");
-		lib_check_runs(&owner, &o, 0, "the other user's machine "
-		    "afterwards");
-		lib_check_runs(&owner, &o, 1, "the other user's machine "
-		    "afterwards");
-		lib_check_runs(&owner, &o2, 0, "the other user's machine "
-		    "afterwards");
-	}
-
-	child_stop(&agent);
-	child_stop(&obs);
-	child_stop(&owner);
+	child_stop(&w.agent);
+	child_stop(&w.obs);
+	child_stop(&w.owner);
 	hd_stop(daemon);
 }
 

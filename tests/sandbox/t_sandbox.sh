@@ -9,6 +9,8 @@ DEMO=@abs_top_builddir@/examples/nvmm-demo
 IMAGE=@abs_top_builddir@/examples/demo-guest.img
 SANITIZED="@SANITIZER_FLAGS@"
 SIGSYS=31	# x86_64; atf-check takes no name for it
+# hd_sh_start: nvmmd started and listening.
+. "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
 atf_test_case daemon_allows
 daemon_allows_head()
@@ -54,15 +56,7 @@ daemon_runs_filtered_head()
 }
 daemon_runs_filtered_body()
 {
-	chown nvmmd "$PWD"	# the user nvmmd becomes removes its socket
-	"$NVMMD" -f -s "$PWD/s.sock" 2>nvmmd.log &
-	echo $! >nvmmd.pid
-	i=0
-	while [ ! -S s.sock ]; do
-		i=$((i + 1))
-		[ $i -le 200 ] || atf_fail "nvmmd did not start: $(cat nvmmd.log)"
-		sleep 0.05
-	done
+	hd_sh_start "$NVMMD" "$PWD/s.sock"
 	NVMM_SOCKET="$PWD/s.sock" "$DEMO" -c 2 -t 0 "$IMAGE" >demo.out &
 	echo $! >demo.pid
 	pid=$(cat nvmmd.pid)
