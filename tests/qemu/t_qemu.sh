@@ -52,7 +52,6 @@ setup()
 	dir=$(mktemp -d /tmp/nvmmd-qemu.XXXXXX)
 	echo "${dir}" >dir.path
 	chmod 0711 "${dir}"
-	chown nvmmd "${dir}"	# the user nvmmd becomes removes its socket
 	uid=47201
 	while getent passwd "${uid}" >/dev/null; do
 		uid=$((uid + 1))
