@@ -16,7 +16,9 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/vcpu.c \
 	nvmmd/watcher.c \
 	nvmmd/limits.c \
-	nvmmd/sandbox.c
+	nvmmd/sandbox.c \
+	nvmmd/stats.c \
+	nvmmd/metrics.c
 nvmmd_nvmmd_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBBSD_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBSECCOMP_CFLAGS) \
 	-I$(top_srcdir)/kernel -DNVMMD_CONFIG_FILE='"$(sysconfdir)/nvmmd.conf"'
