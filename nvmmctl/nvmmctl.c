@@ -436,12 +436,10 @@ cmd_stats(int argc, char **argv)
 	show.prev = &prev;
 	show.secs = interval;
 	for (n = 0; (count == 0 || n < count) && !interrupted; n++) {
-		prev = cur;
 		interval_sleep(interval);
-		if (interrupted) {
-			nvmm_host_stats_free(&prev);
+		if (interrupted)
 			break;
-		}
+		prev = cur;
 		host_stats_get(&cur);
 		stats_print(&show);
 		fflush(stdout);

@@ -223,9 +223,9 @@ parse_metrics_listen(struct nvmmd_config *cfg, const struct config_line *l,
 		return 0;
 	}
 	if (parse_loopback(s, &cfg->metrics_addr, &cfg->metrics_addrlen) != 0)
-		return bad(l, "%s: not 127.0.0.1:PORT, [::1]:PORT or the "
-		    "absolute path of a Unix socket (metrics are served on "
-		    "the loopback only)", s);
+		return bad(l, "metrics-listen %s: not 127.0.0.1:PORT, "
+		    "[::1]:PORT or the absolute path of a Unix socket "
+		    "(metrics are served on the loopback only)", s);
 	return 0;
 }
 
