@@ -15,6 +15,9 @@
  *   h_guest io    as run, but VCPU 0 loops on an OUT to port 0x80: an
  *                 I/O exit each time round, and another run, until the
  *                 machine is killed.
+ *   h_guest many N V  creates N machines of V VCPUs each, prints
+ *                 "ready" and waits to be killed: a host whose statistics
+ *                 no packet could hold.
  *   h_guest run NAME  the same under the command name NAME (any bytes),
  *                 as nvmmd sees it: for names a terminal or JSON must
  *                 escape.
@@ -172,6 +175,28 @@ root_main(void)
 		pause();
 }
 
+static int
+many_main(const char *n, const char *v)
+{
+	struct nvmm_machine mach;
+	struct nvmm_vcpu vcpu;
+	int i, j, nmach = atoi(n), nvcpu = atoi(v);
+
+	if (nvmm_init() == -1)
+		fail("nvmm_init");
+	for (i = 0; i < nmach; i++) {
+		if (nvmm_machine_create(&mach) == -1)
+			fail("nvmm_machine_create");
+		for (j = 0; j < nvcpu; j++)
+			if (nvmm_vcpu_create(&mach, (nvmm_cpuid_t)j, &vcpu) == -1)
+				fail("nvmm_vcpu_create");
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,6 +213,8 @@ main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "root") == 0)
 		return root_main();
-	fprintf(stderr, "usage: h_guest cap|run [name]|io|root\n");
+	if (argc == 4 && strcmp(argv[1], "many") == 0)
+		return many_main(argv[2], argv[3]);
+	fprintf(stderr, "usage: h_guest cap|run [name]|io|root|many N V\n");
 	return 2;
 }

@@ -159,6 +159,48 @@ stats_cleanup()
 	stop_all
 }
 
+atf_test_case big_host cleanup
+big_host_head()
+{
+	atf_set "descr" "16 machines of 16 VCPUs: stats and metrics name all" \
+	    "256 VCPUs from one request each, though their records are ten" \
+	    "times a packet's maximum (4096 bytes)"
+	needs_prom
+}
+big_host_body()
+{
+	daemon_start
+	"${h_guest}" many 16 16 >guest.out 2>guest.err &
+	echo $! >guest.pid
+	i=0
+	while ! grep -q '^ready$' guest.out; do
+		kill -0 "$(cat guest.pid)" 2>/dev/null ||
+		    atf_fail "h_guest exited: $(cat guest.err)"
+		i=$((i + 1))
+		[ ${i} -lt 3000 ] || atf_fail "h_guest is not ready"
+		sleep 0.01
+	done
+	atf_check -s exit:0 -o save:big.json -e empty ${ctl} --json stats
+	py '
+d = json.load(open("big.json"))
+ms = d["machines"]
+check(len(ms) == 16, "%d machines" % len(ms))
+check(all([v["id"] for v in m["vcpu_stats"]] == list(range(16)) for m in ms),
+      "VCPUs %r" % [len(m["vcpu_stats"]) for m in ms])
+check(len({m["uuid"] for m in ms}) == 16, "UUIDs repeat")
+'
+	atf_check -s exit:0 -o save:big.prom -e empty ${ctl} metrics
+	atf_check -s exit:0 -o ignore -e empty promtool check metrics <big.prom
+	atf_check -s exit:0 -o match:"^nvmm_vcpus 256$" -e empty cat big.prom
+	atf_check -s exit:0 -o match:"^256$" -e empty \
+	    sh -c "grep -c '^nvmm_vcpu_runs_total{' big.prom"
+	daemon_stop
+}
+big_host_cleanup()
+{
+	stop_all
+}
+
 atf_test_case metrics cleanup
 metrics_head()
 {
@@ -384,6 +426,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case stats
 	atf_add_test_case metrics
+	atf_add_test_case big_host
 	atf_add_test_case labels_escaped
 	atf_add_test_case unix_socket
 	atf_add_test_case off_by_default
