@@ -15,9 +15,9 @@
  *   h_guest io    as run, but VCPU 0 loops on an OUT to port 0x80: an
  *                 I/O exit each time round, and another run, until the
  *                 machine is killed.
- *   h_guest many N V  creates N machines of V VCPUs each, prints
- *                 "ready" and waits to be killed: a host whose statistics
- *                 no packet could hold.
+ *   h_guest many N V  creates N machines of V VCPUs each, prints the
+ *                 last one's "machid" and "ready", and waits to be
+ *                 killed: a host whose statistics no packet could hold.
  *   h_guest run NAME  the same under the command name NAME (any bytes),
  *                 as nvmmd sees it: for names a terminal or JSON must
  *                 escape.
@@ -191,7 +191,7 @@ many_main(const char *n, const char *v)
 			if (nvmm_vcpu_create(&mach, (nvmm_cpuid_t)j, &vcpu) == -1)
 				fail("nvmm_vcpu_create");
 	}
-	printf("ready\n");
+	printf("machid %u\nready\n", mach.machid);
 	fflush(stdout);
 	for (;;)
 		pause();

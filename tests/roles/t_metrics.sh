@@ -170,16 +170,7 @@ big_host_head()
 big_host_body()
 {
 	daemon_start
-	"${h_guest}" many 16 16 >guest.out 2>guest.err &
-	echo $! >guest.pid
-	i=0
-	while ! grep -q '^ready$' guest.out; do
-		kill -0 "$(cat guest.pid)" 2>/dev/null ||
-		    atf_fail "h_guest exited: $(cat guest.err)"
-		i=$((i + 1))
-		[ ${i} -lt 3000 ] || atf_fail "h_guest is not ready"
-		sleep 0.01
-	done
+	guest_mode="many 16 16" guest_start
 	atf_check -s exit:0 -o save:big.json -e empty ${ctl} --json stats
 	py '
 d = json.load(open("big.json"))
