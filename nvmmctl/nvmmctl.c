@@ -413,18 +413,34 @@ interval_sleep(double secs)
 		(void)nanosleep(&ts, NULL);
 }
 
+/* Seconds since *t, which becomes now: what a rate divides by. */
+static double
+elapsed(struct timespec *t)
+{
+	struct timespec now;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - t->tv_sec) +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+	*t = now;
+	return secs;
+}
+
 static int
 cmd_stats(int argc, char **argv)
 {
 	struct nvmm_host_stats prev, cur;
 	struct stats_show show = { &cur, NULL, 0, json };
 	struct sigaction sa;
+	struct timespec t;
 	long n;
 
 	(void)argc;
 	(void)argv;
 	connect_as(NVMM__ROLE__ROLE_MONITOR, "stats");
 	host_stats_get(&cur);
+	(void)elapsed(&t);
 	if (interval == 0) {
 		stats_print(&show);
 		goto out;
@@ -434,13 +450,14 @@ cmd_stats(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	show.prev = &prev;
-	show.secs = interval;
 	for (n = 0; (count == 0 || n < count) && !interrupted; n++) {
 		interval_sleep(interval);
 		if (interrupted)
 			break;
 		prev = cur;
 		host_stats_get(&cur);
+		/* The time between the snapshots, not the time asked for. */
+		show.secs = elapsed(&t);
 		stats_print(&show);
 		fflush(stdout);
 		nvmm_host_stats_free(&prev);

@@ -115,7 +115,7 @@ text_print(const struct stats_show *show)
 	if (show->prev != NULL) {
 		now = time(NULL);
 		strftime(when, sizeof(when), "%F %T", localtime(&now));
-		printf("%s, rates over %g s\n", when, show->secs);
+		printf("%s, rates over %.3f s\n", when, show->secs);
 	}
 	printf("Machine UUID                                 VCPU %s\n",
 	    show->prev == NULL ? "Runs       Guest time    Exits" :

@@ -117,10 +117,12 @@ check(re.search(r" io \d+$", t[1]), "VCPU 0 exits: %r" % t[1])
 	# Rates: two intervals, each a time line, the header and 2 VCPUs.
 	atf_check -s exit:0 -o save:rates.txt -e empty ${ctl} stats -i 0.3 -c 2
 	py '
+import re
 t = open("rates.txt").read().split("\n")
 check(len(t) == 11, "lines %r" % t)
 for b in (0, 5):
-    check(t[b].endswith(", rates over 0.3 s"), "time line %r" % t[b])
+    m = re.search(r", rates over (\d+\.\d{3}) s$", t[b])
+    check(m and float(m.group(1)) >= 0.3, "time line %r" % t[b])
     check(t[b + 1].split()[3:6] == ["Runs/s", "Guest", "%"], "%r" % t[b + 1])
     f0, f1 = t[b + 2].split(), t[b + 3].split()
     check(float(f0[3]) > 0 and f0[5] == "io", "VCPU 0 rates %r" % f0)
@@ -134,7 +136,7 @@ check(len(ls) == 3 and ls[2] == "", "JSON lines %r" % ls)
 for line in ls[:2]:
     d = json.loads(line)
     check(set(d) == {"time", "interval", "machines"}, "%s" % sorted(d))
-    check(d["interval"] == 0.3 and d["time"] > 1e9, "%r" % d)
+    check(0.3 <= d["interval"] < 30 and d["time"] > 1e9, "%r" % d)
     v0, v1 = d["machines"][0]["vcpu_stats"]
     check(set(v0) == {"id", "runs_per_s", "guest_ratio", "exits_per_s"},
           "%s" % sorted(v0))
@@ -150,7 +152,8 @@ for line in ls[:2]:
 	wait ${spid}
 	status=$?
 	[ ${status} -eq 0 ] || atf_fail "stats -i ended by SIGINT: ${status}"
-	atf_check -s exit:0 -o match:"rates over 0.2 s" -e empty cat int.txt
+	atf_check -s exit:0 -o match:"rates over 0\.[0-9]{3} s|rates over [1-9]" \
+	    -e empty cat int.txt
 	atf_check -s exit:0 -o empty -e empty cat int.err
 	daemon_stop
 }
