@@ -347,6 +347,43 @@ off_by_default_cleanup()
 	stop_all
 }
 
+atf_test_case reload cleanup
+reload_head()
+{
+	atf_set "descr" "A SIGHUP that changes or removes metrics-listen is" \
+	    "logged as taking effect at the next start; the old address" \
+	    "keeps serving"
+	needs_prom
+}
+reload_body()
+{
+	port=$(free_port)
+	printf 'metrics-listen 127.0.0.1:%s\n' "${port}" >nvmmd.conf
+	daemon_start "${PWD}/nvmmd.conf"
+	n=0
+	for change in "metrics-listen 127.0.0.1:$(free_port)" "# off"; do
+		printf '%s\n' "${change}" >nvmmd.conf
+		n=$((n + 1))
+		kill -HUP "$(cat nvmmd.pid)"
+		i=0
+		while [ "$(grep -c "reloaded" nvmmd.log)" -lt ${n} ]; do
+			i=$((i + 1))
+			[ ${i} -lt 500 ] || atf_fail "no reload: $(cat nvmmd.log)"
+			sleep 0.01
+		done
+		atf_check -s exit:0 -o inline:"${n}\n" -e empty grep -c \
+		    "reload: the socket, pidfile and metrics-listen settings take effect at the next start" \
+		    nvmmd.log
+		atf_check -s exit:0 -o match:"^nvmm_machines 0$" -e empty \
+		    curl -sfS "http://127.0.0.1:${port}/metrics"
+	done
+	daemon_stop
+}
+reload_cleanup()
+{
+	stop_all
+}
+
 atf_test_case config_refused
 config_refused_head()
 {
@@ -425,5 +462,6 @@ atf_init_test_cases()
 	atf_add_test_case unix_socket
 	atf_add_test_case off_by_default
 	atf_add_test_case config_refused
+	atf_add_test_case reload
 	atf_add_test_case roles
 }
