@@ -14,6 +14,7 @@
  * before it waits for the writer lock, so it never waits on a guest.
  */
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -344,6 +345,26 @@ nvmm_owner_comm(pid_t pid, char comm[16])
 }
 
 /*
+ * A version 4 UUID (RFC 9562): 122 random bits, so that the next machine
+ * of the same slot is told apart from this one by whoever labels series
+ * with it.
+ */
+static int
+nvmm_uuid_make(uint8_t uuid[NVMM_UUID_SIZE])
+{
+	ssize_t n;
+
+	n = getrandom(uuid, NVMM_UUID_SIZE, 0);
+	if (n == -1)
+		return errno;
+	if (n != NVMM_UUID_SIZE)
+		return EAGAIN;
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);	/* version 4 */
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);	/* RFC variant */
+	return 0;
+}
+
+/*
  * Takes the lowest free slot, returned write-locked.  Slots in use are
  * passed over without their lock: a running VCPU holds it as a reader
  * for as long as the guest runs.  Only brief lookups hold a free one.
@@ -376,6 +397,9 @@ nvmm_kern_machine_create(struct nvmm_owner *owner, nvmm_machid_t *machidp)
 	if (mach == NULL)
 		return ENOBUFS;
 
+	error = nvmm_uuid_make(mach->uuid);
+	if (error)
+		goto out;
 	error = nvmm_comm_create(mach);
 	if (error)
 		goto out;
@@ -390,7 +414,7 @@ nvmm_kern_machine_create(struct nvmm_owner *owner, nvmm_machid_t *machidp)
 	mach->owner = owner;
 	nvmm_owner_comm(owner->pid, mach->comm);
 	mach->gen++;
-	mach->time = time(NULL);
+	clock_gettime(CLOCK_REALTIME, &mach->created);
 	atomic_store(&mach->dying, false);
 	mach->present = true;
 	*machidp = mach->machid;

@@ -2,8 +2,9 @@
 /* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * NVMM_CTL, as NetBSD keeps it in the driver: NetBSD's MACH_INFO and
- * nvmmd's LIST, OWNER, VCPU_STATS and MACH_KILL, answered from the
- * machine table and the VCPUs' statistics.  The looks take only a
+ * nvmmd's LIST, OWNER, VCPU_STATS, MACH_KILL and MACH_IDENT, answered
+ * from the machine table and the VCPUs' statistics, and the whole host's
+ * at once for nvmmd's HostStats.  The looks take only a
  * machine's reader lock, and none takes a VCPU's lock, which a run holds:
  * a look at a machine never waits on its guests.
  */
@@ -89,7 +90,7 @@ nvmm_ctl_mach_info(struct nvmm_owner *owner, void *data)
 	info.nvcpus = atomic_load(&mach->ncpus);
 	info.nram = nvmm_mem_nram(mach);
 	info.pid = mach->owner->pid;
-	info.time = mach->time;
+	info.time = mach->created.tv_sec;
 	nvmm_machine_put(mach);
 	memcpy(data, &info, sizeof(info));
 	return 0;
@@ -132,14 +133,30 @@ nvmm_ctl_mach_owner(struct nvmm_owner *owner, void *data)
 	return 0;
 }
 
+/* A VCPU's counters so far, the run under way included in its time. */
+static void
+nvmm_stats_read(struct nvmm_cpu *cpu, struct nvmm_ctl_host_vcpu *v)
+{
+	uint64_t since;
+	size_t i;
+
+	since = __atomic_load_n(&cpu->run_since, __ATOMIC_RELAXED);
+	v->run_ns = __atomic_load_n(&cpu->run_ns, __ATOMIC_RELAXED);
+	if (since != 0)
+		v->run_ns += nvmm_now_ns() - since;
+	v->nruns = __atomic_load_n(&cpu->nruns, __ATOMIC_RELAXED);
+	for (i = 0; i < NVMM_CTL_STATS_NEXITS; i++)
+		v->exits[i] = __atomic_load_n(&cpu->exits[i],
+		    __ATOMIC_RELAXED);
+}
+
 static int
 nvmm_ctl_vcpu_stats(struct nvmm_owner *owner, void *data)
 {
 	struct nvmm_ctl_vcpu_stats st;
+	struct nvmm_ctl_host_vcpu v;
 	struct nvmm_machine *mach;
 	struct nvmm_cpu *cpu;
-	uint64_t since;
-	size_t i;
 	int error;
 
 	memcpy(&st, data, sizeof(st));
@@ -155,19 +172,33 @@ nvmm_ctl_vcpu_stats(struct nvmm_owner *owner, void *data)
 		error = ENOENT;
 		goto out;
 	}
-	/* Guest time so far, the run under way included. */
-	since = __atomic_load_n(&cpu->run_since, __ATOMIC_RELAXED);
-	st.run_ns = __atomic_load_n(&cpu->run_ns, __ATOMIC_RELAXED);
-	if (since != 0)
-		st.run_ns += nvmm_now_ns() - since;
-	st.nruns = __atomic_load_n(&cpu->nruns, __ATOMIC_RELAXED);
-	for (i = 0; i < NVMM_CTL_STATS_NEXITS; i++)
-		st.exits[i] = __atomic_load_n(&cpu->exits[i],
-		    __ATOMIC_RELAXED);
+	nvmm_stats_read(cpu, &v);
+	st.nruns = v.nruns;
+	st.run_ns = v.run_ns;
+	memcpy(st.exits, v.exits, sizeof(st.exits));
 	memcpy(data, &st, sizeof(st));
 out:
 	nvmm_machine_put(mach);
 	return error;
+}
+
+static int
+nvmm_ctl_mach_ident(struct nvmm_owner *owner, void *data)
+{
+	struct nvmm_ctl_mach_ident id;
+	struct nvmm_machine *mach;
+	int error;
+
+	memcpy(&id, data, sizeof(id));
+	error = nvmm_machine_get(owner, id.machid, false, &mach);
+	if (error)
+		return error;
+	id.created_sec = mach->created.tv_sec;
+	id.created_nsec = (uint32_t)mach->created.tv_nsec;
+	memcpy(id.uuid, mach->uuid, sizeof(id.uuid));
+	nvmm_machine_put(mach);
+	memcpy(data, &id, sizeof(id));
+	return 0;
 }
 
 static int
@@ -197,6 +228,8 @@ static const struct {
 	    nvmm_ctl_vcpu_stats },
 	{ NVMM_CTL_MACH_KILL, sizeof(struct nvmm_ctl_mach_kill),
 	    nvmm_ctl_mach_kill },
+	{ NVMM_CTL_MACH_IDENT, sizeof(struct nvmm_ctl_mach_ident),
+	    nvmm_ctl_mach_ident },
 };
 
 int
@@ -212,4 +245,64 @@ nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data, size_t size)
 		return nvmm_ctl_ops[i].fn(owner, data);
 	}
 	return EINVAL;
+}
+
+/* -------------------------------------------------------------------------- */
+
+static void
+nvmm_host_mach(struct nvmm_machine *mach, struct nvmm_ctl_host_mach *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->machid = mach->machid;
+	m->nvcpus = atomic_load(&mach->ncpus);
+	m->uid = mach->owner->uid;
+	m->pid = mach->owner->pid;
+	m->created_sec = mach->created.tv_sec;
+	m->created_nsec = (uint32_t)mach->created.tv_nsec;
+	memcpy(m->uuid, mach->uuid, sizeof(m->uuid));
+	memcpy(m->comm, mach->comm, sizeof(m->comm));
+	m->nram = nvmm_mem_nram(mach);
+}
+
+/* The machine's VCPUs, from vcpus[*n] on while there is room. */
+static void
+nvmm_host_vcpus(struct nvmm_machine *mach, struct nvmm_kern_host *h)
+{
+	struct nvmm_ctl_host_vcpu *v;
+	struct nvmm_cpu *cpu;
+	size_t i;
+
+	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
+		cpu = &mach->cpus[i];
+		if (!__atomic_load_n(&cpu->present, __ATOMIC_ACQUIRE))
+			continue;
+		if (h->nvcpus < h->maxvcpus) {
+			v = &h->vcpus[h->nvcpus];
+			memset(v, 0, sizeof(*v));
+			v->machid = mach->machid;
+			v->cpuid = cpu->cpuid;
+			nvmm_stats_read(cpu, v);
+		}
+		h->nvcpus++;
+	}
+}
+
+int
+nvmm_kern_host_stats(struct nvmm_owner *owner, struct nvmm_kern_host *h)
+{
+	struct nvmm_machine *mach;
+	nvmm_machid_t machid;
+
+	h->nmachs = h->nvcpus = 0;
+	for (machid = 0; machid < NVMM_MAX_MACHINES; machid++) {
+		if (nvmm_machine_get(owner, machid, false, &mach) != 0)
+			continue;
+		if (h->nmachs < h->maxmachs)
+			nvmm_host_mach(mach, &h->machs[h->nmachs]);
+		h->nmachs++;
+		nvmm_host_vcpus(mach, h);
+		nvmm_machine_put(mach);
+	}
+	return h->nmachs > h->maxmachs || h->nvcpus > h->maxvcpus ?
+	    ENOSPC : 0;
 }

@@ -88,7 +88,8 @@ struct nvmm_machine {
 	atomic_bool present;
 	nvmm_machid_t machid;
 	uint64_t gen;		/* tells one life of the slot from the next */
-	time_t time;
+	struct timespec created;	/* CLOCK_REALTIME */
+	uint8_t uuid[NVMM_UUID_SIZE];	/* never reused, unlike machid */
 	struct nvmm_owner *owner;
 	char comm[16];		/* the creator's command name, for ctl */
 	atomic_bool dying;	/* destroy waits for runs; runs see this */

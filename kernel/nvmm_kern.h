@@ -138,11 +138,30 @@ int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 
 /*
  * NVMM_CTL (nvmm_ctl.c): NetBSD's MACH_INFO and nvmmd's LIST, OWNER,
- * VCPU_STATS and MACH_KILL, a machine_destroy by whoever may operate the
+ * VCPU_STATS, MACH_IDENT and MACH_KILL, a machine_destroy by whoever may operate the
  * machine (nvmmd lets only admins ask).
  */
 int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
 	    size_t size);
+
+/*
+ * Every machine owner may see and all their VCPUs, each machine read
+ * under its lock: machs and vcpus have room for maxmachs and maxvcpus
+ * records; nmachs and nvcpus say how many there are.  ENOSPC when that
+ * is more than the room (the records that fit are filled): the caller
+ * asks again with more.
+ */
+struct nvmm_kern_host {
+	struct nvmm_ctl_host_mach *machs;	/* in */
+	size_t maxmachs;			/* in */
+	struct nvmm_ctl_host_vcpu *vcpus;	/* in */
+	size_t maxvcpus;			/* in */
+	size_t nmachs;				/* out */
+	size_t nvcpus;				/* out */
+};
+
+int	nvmm_kern_host_stats(struct nvmm_owner *owner,
+	    struct nvmm_kern_host *h);
 
 /*
  * A process that runs VCPUs from threads of its own (nvmmd) is told of

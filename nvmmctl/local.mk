@@ -6,6 +6,7 @@ nvmmctl_nvmmctl_SOURCES = \
 	nvmmctl/nvmmctl.h \
 	nvmmctl/nvmmctl.c \
 	nvmmctl/output.c \
+	nvmmctl/stats.c \
 	nvmmctl/format.c
 nvmmctl_nvmmctl_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBBSD_CFLAGS) \
 	$(JANSSON_CFLAGS)

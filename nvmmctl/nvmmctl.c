@@ -2,7 +2,8 @@
 /* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmctl: NetBSD's nvmmctl(8) for nvmmd, plus what an operator needs of
- * a daemon: identify, list, info and kill, in text or JSON, and help.
+ * a daemon: identify, list, info, stats, metrics and kill, in text or
+ * JSON, and help.
  * Options may come anywhere; errors are one line each, with the exit
  * statuses of nvmmctl(8).
  *
@@ -14,6 +15,8 @@
 #include <bsd/stdlib.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,8 @@
 static int	cmd_identify(int, char **);
 static int	cmd_list(int, char **);
 static int	cmd_info(int, char **);
+static int	cmd_stats(int, char **);
+static int	cmd_metrics(int, char **);
 static int	cmd_kill(int, char **);
 static int	cmd_help(int, char **);
 
@@ -46,31 +51,44 @@ static const struct command {
 	const char *args;	/* its synopsis; "": it takes no arguments */
 	int (*fn)(int, char **);
 	bool json;		/* it can answer in JSON */
+	bool interval;		/* it takes -i seconds and -c count */
 	const char *descr;	/* what it does, for help */
 } commands[] = {
-	{ "identify", "", cmd_identify, true,
+	{ "identify", "", cmd_identify, true, false,
 	    "show the capability of this host's NVMM" },
-	{ "list", "", cmd_list, true, "list the machines" },
-	{ "info", "machine-id", cmd_info, true,
+	{ "list", "", cmd_list, true, false, "list the machines" },
+	{ "info", "machine-id", cmd_info, true, false,
 	    "show a machine and its VCPUs' statistics" },
-	{ "kill", "machine-id ...", cmd_kill, false,
+	{ "stats", "", cmd_stats, true, true,
+	    "every machine's VCPUs: totals, or rates every -i seconds" },
+	{ "metrics", "", cmd_metrics, false, false,
+	    "print nvmmd's metrics in Prometheus's text format" },
+	{ "kill", "machine-id ...", cmd_kill, false, false,
 	    "destroy machines (the admin role)" },
-	{ "help", "[command]", cmd_help, false,
+	{ "help", "[command]", cmd_help, false, false,
 	    "show the usage, or a command's" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
+/* stats -i: at most an hour, at least what a timer can do well. */
+#define INTERVAL_MIN	0.01
+#define INTERVAL_MAX	3600.0
+
 static const char *socket_path;
 static bool json;
+static double interval;		/* stats -i; 0: totals once */
+static long count;		/* stats -c; 0: until SIGINT */
+static volatile sig_atomic_t interrupted;
 static struct nvmm_rpc rpc = NVMM_RPC_INITIALIZER;
 
 static void
 usage_line(FILE *f, const struct command *c, const char *lead)
 {
-	fprintf(f, "%-6s nvmmctl [-s socket] %s%s%s%s\n", lead,
-	    c->json ? "[--json] " : "", c->name, *c->args ? " " : "",
-	    c->args);
+	fprintf(f, "%-6s nvmmctl [-s socket] %s%s%s%s%s\n", lead,
+	    c->json ? "[--json] " : "",
+	    c->interval ? "[-i seconds [-c count]] " : "", c->name,
+	    *c->args ? " " : "", c->args);
 }
 
 static void __attribute__((noreturn))
@@ -210,9 +228,12 @@ machine_fetch(nvmm_machid_t machid, struct machine_view *m)
 	memset(m, 0, sizeof(*m));
 	m->info.machid = machid;
 	m->owner.machid = machid;
+	m->ident.machid = machid;
 	error = ctl(NVMM_CTL_MACH_INFO, &m->info, sizeof(m->info));
 	if (error == 0)
 		error = ctl(NVMM_CTL_MACH_OWNER, &m->owner, sizeof(m->owner));
+	if (error == 0)
+		error = ctl(NVMM_CTL_MACH_IDENT, &m->ident, sizeof(m->ident));
 	/* Printed as a string: it ends inside its field, whatever came. */
 	m->owner.comm[sizeof(m->owner.comm) - 1] = '\0';
 	return error;
@@ -221,15 +242,17 @@ machine_fetch(nvmm_machid_t machid, struct machine_view *m)
 static void
 print_list_row(const struct machine_view *m)
 {
-	char ram[8], when[32], ubuf[16];
+	char ram[8], when[32], ubuf[16], uuid[NVMM_UUID_STRLEN];
 	char user[TEXT_SAFE_SIZE(32)], comm[TEXT_SAFE_SIZE(16)];
 
 	format_size(ram, sizeof(ram), m->info.nram);
 	format_time(when, sizeof(when), m->info.time);
-	printf("%-10u %5u %4s %9d %-24s %-8s %s\n", m->info.machid,
+	nvmm_uuid_format(m->ident.uuid, uuid);
+	printf("%-10u %5u %4s %9d %-24s %-8s %-16s %s\n", m->info.machid,
 	    m->info.nvcpus, ram, (int)m->info.pid, when,
 	    text_safe(user_name(m->owner.uid, ubuf, sizeof(ubuf)), user,
-	    sizeof(user)), text_safe(m->owner.comm, comm, sizeof(comm)));
+	    sizeof(user)), text_safe(m->owner.comm, comm, sizeof(comm)),
+	    uuid);
 }
 
 static int
@@ -251,9 +274,10 @@ cmd_list(int argc, char **argv)
 		json_list_begin();
 	else
 		printf("Machine ID VCPUs RAM  Owner PID Creation Time            "
-		    "User     Command\n"
+		    "User     Command          UUID\n"
 		    "---------- ----- ---- --------- ------------------------ "
-		    "-------- ----------------\n");
+		    "-------- ---------------- "
+		    "------------------------------------\n");
 	for (machid = 0; machid < MAX_MACHINES; machid++) {
 		if (!(list.machids[machid / 64] & (1ULL << (machid % 64))))
 			continue;
@@ -352,6 +376,124 @@ cmd_info(int argc, char **argv)
 	return 0;
 }
 
+/* -------------------------------------------------------------------------- */
+
+static void
+host_stats_get(struct nvmm_host_stats *hs)
+{
+	int error;
+
+	error = nvmm_rpc_host_stats(&rpc, hs);
+	if (error == ENXIO)
+		errx(EXIT_DAEMON, "nvmmd at %s closed the connection",
+		    socket_path);
+	if (error == EPERM)
+		errx(EXIT_DENIED, "permission denied: stats needs the monitor "
+		    "or the admin role");
+	if (error)
+		errc(1, error, "host statistics");
+}
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Sleeps secs, or less if SIGINT comes: it ends stats -i at a boundary. */
+static void
+interval_sleep(double secs)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	if (!interrupted)
+		(void)nanosleep(&ts, NULL);
+}
+
+/* Seconds since *t, which becomes now: what a rate divides by. */
+static double
+elapsed(struct timespec *t)
+{
+	struct timespec now;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - t->tv_sec) +
+	    (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+	*t = now;
+	return secs;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct nvmm_host_stats prev, cur;
+	struct stats_show show = { &cur, NULL, 0, json };
+	struct sigaction sa;
+	struct timespec t;
+	long n;
+
+	(void)argc;
+	(void)argv;
+	connect_as(NVMM__ROLE__ROLE_MONITOR, "stats");
+	host_stats_get(&cur);
+	(void)elapsed(&t);
+	if (interval == 0) {
+		stats_print(&show);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;	/* no SA_RESTART: the sleep ends */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	show.prev = &prev;
+	for (n = 0; (count == 0 || n < count) && !interrupted; n++) {
+		interval_sleep(interval);
+		if (interrupted)
+			break;
+		prev = cur;
+		host_stats_get(&cur);
+		/* The time between the snapshots, not the time asked for. */
+		show.secs = elapsed(&t);
+		stats_print(&show);
+		fflush(stdout);
+		nvmm_host_stats_free(&prev);
+	}
+out:
+	nvmm_host_stats_free(&cur);
+	nvmm_rpc_close(&rpc);
+	return 0;
+}
+
+static int
+cmd_metrics(int argc, char **argv)
+{
+	size_t len;
+	char *text;
+	int error;
+
+	(void)argc;
+	(void)argv;
+	connect_as(NVMM__ROLE__ROLE_MONITOR, "metrics");
+	error = nvmm_rpc_metrics(&rpc, &text, &len);
+	if (error == ENXIO)
+		errx(EXIT_DAEMON, "nvmmd at %s closed the connection",
+		    socket_path);
+	if (error == EPERM)
+		errx(EXIT_DENIED, "permission denied: metrics needs the "
+		    "monitor or the admin role");
+	if (error)
+		errc(1, error, "metrics");
+	nvmm_rpc_close(&rpc);
+	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) == EOF)
+		err(1, "stdout");
+	free(text);
+	return 0;
+}
+
 static int
 cmd_kill(int argc, char **argv)
 {
@@ -399,6 +541,42 @@ cmd_help(int argc, char **argv)
 
 /* -------------------------------------------------------------------------- */
 
+/* -i's seconds, or -c's count: a number in its range, or a usage error. */
+static double
+parse_number(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) ||
+	    v < min || v > max)
+		usage_error("%s %s: not a number from %g to %g", opt, s, min,
+		    max);
+	return v;
+}
+
+/* -i and -c, with their values; false if a is neither. */
+static bool
+parse_interval_option(int argc, char **argv, int *ip)
+{
+	const char *a = argv[*ip];
+
+	if (strcmp(a, "-i") != 0 && strcmp(a, "-c") != 0)
+		return false;
+	if (++*ip == argc)
+		usage_error("%s needs a value", a);
+	if (a[1] == 'i')
+		interval = parse_number(a, argv[*ip], INTERVAL_MIN,
+		    INTERVAL_MAX);
+	else
+		count = (long)parse_number(a, argv[*ip], 1, 1e9);
+	if (a[1] == 'c' && strchr(argv[*ip], '.') != NULL)
+		usage_error("-c %s: not a whole number", argv[*ip]);
+	return true;
+}
+
 /*
  * The options, where the command line may have them: before the command
  * (c is NULL) and after it, among its operands.  A "-" and a digit is an
@@ -432,6 +610,8 @@ parse_options(int argc, char **argv, const struct command *c)
 			exit(0);
 		} else if (strcmp(a, "--json") == 0) {
 			json = true;
+		} else if (parse_interval_option(argc, argv, &i)) {
+			continue;
 		} else if (strcmp(a, "-s") == 0) {
 			if (++i == argc)
 				usage_error("-s needs a socket path");
@@ -465,6 +645,10 @@ main(int argc, char **argv)
 	argv += i + 1;
 	if (json && !c->json)
 		usage_error("%s has no JSON output", c->name);
+	if ((interval != 0 || count != 0) && !c->interval)
+		usage_error("%s takes no -i or -c", c->name);
+	if (count != 0 && interval == 0)
+		usage_error("-c needs -i");
 	if (*c->args == '\0' && argc != 0)
 		usage_error("%s takes no arguments", c->name);
 	return c->fn(argc, argv);

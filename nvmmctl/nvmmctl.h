@@ -3,6 +3,7 @@
 /*
  * nvmmctl: what its files share.  Each file calls only those below it.
  *   nvmmctl.c  the command table, usage, the commands and their requests
+ *   stats.c    how the host's statistics are shown: totals and rates
  *   output.c   how machines and the capability are shown in JSON, and
  *              a machine's details (info) in text
  *   format.c   how values are written: sizes, times, bits, users, names
@@ -17,11 +18,25 @@
 
 #include <nvmm.h>
 
+#include "nvmm_stats.h"
+
+struct json_t;
+
 /* Everything nvmmctl shows of one machine. */
 struct machine_view {
 	struct nvmm_ctl_mach_info info;
 	struct nvmm_ctl_mach_owner owner;
+	struct nvmm_ctl_mach_ident ident;
 };
+
+/* stats.c: what stats shows; with prev, the rates since it, over secs. */
+struct stats_show {
+	const struct nvmm_host_stats *cur;
+	const struct nvmm_host_stats *prev;	/* NULL: totals */
+	double secs;
+	bool json;
+};
+void	stats_print(const struct stats_show *show);
 
 /* format.c */
 void	format_bits(char *buf, size_t size, uint64_t value,
@@ -42,5 +57,11 @@ void	print_info_text(const struct machine_view *m,
 	    const struct nvmm_ctl_vcpu_stats *stats, size_t n);
 void	print_info_json(const struct machine_view *m,
 	    const struct nvmm_ctl_vcpu_stats *stats, size_t n);
+void	machine_view_of(const struct nvmm_ctl_host_mach *hm,
+	    struct machine_view *m);
+struct json_t *json_machine(const struct machine_view *m);
+void	json_set_new(struct json_t *obj, const char *key, struct json_t *v);
+void	json_set_uint(struct json_t *obj, const char *key, uint64_t v);
+void	json_print(struct json_t *v);
 
 #endif /* NVMMCTL_H */

@@ -17,13 +17,6 @@
 
 #include "nvmmctl.h"
 
-/* The names of NVMM_CTL_STATS_EXIT_*, in their order. */
-static const char *const exit_names[NVMM_CTL_STATS_NEXITS] = {
-	"none", "memory", "io", "shutdown", "int_ready", "nmi_ready",
-	"halted", "tpr_changed", "rdmsr", "wrmsr", "monitor", "mwait",
-	"cpuid", "stopped", "invalid", NULL,
-};
-
 static json_t *list_machines;	/* the array json_list_machine adds to */
 
 /* Ends nvmmctl on a failed allocation: jansson's only failure here. */
@@ -35,18 +28,18 @@ json_checked(json_t *v)
 	return v;
 }
 
-static void
-json_set(json_t *obj, const char *key, json_t *v)
+void
+json_set_new(json_t *obj, const char *key, json_t *v)
 {
 	if (json_object_set_new(obj, key, json_checked(v)) == -1)
 		errx(1, "out of memory building JSON");
 }
 
-static void
+void
 json_set_uint(json_t *obj, const char *key, uint64_t v)
 {
 	/* json_int_t is a long long: counters stay below 2^63. */
-	json_set(obj, key, json_integer((json_int_t)v));
+	json_set_new(obj, key, json_integer((json_int_t)v));
 }
 
 /* A name someone chose, as a JSON string even when it is not UTF-8. */
@@ -59,10 +52,10 @@ json_set_name(json_t *obj, const char *key, const char *s)
 	v = json_string(s);
 	if (v == NULL)
 		v = json_string(text_safe(s, buf, sizeof(buf)));
-	json_set(obj, key, v);
+	json_set_new(obj, key, v);
 }
 
-static void
+void
 json_print(json_t *v)
 {
 	if (json_dumpf(v, stdout, 0) == -1 ||
@@ -89,22 +82,43 @@ print_identify_json(const struct nvmm_capability *cap)
 	json_print(o);
 }
 
-/* The fields of a machine, shared by list and info. */
-static json_t *
+/* What a HostStats record says of a machine, as list and info see it. */
+void
+machine_view_of(const struct nvmm_ctl_host_mach *hm, struct machine_view *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->info.machid = m->owner.machid = m->ident.machid = hm->machid;
+	m->info.nvcpus = hm->nvcpus;
+	m->info.nram = hm->nram;
+	m->info.pid = m->owner.pid = hm->pid;
+	m->info.time = (time_t)hm->created_sec;
+	m->owner.uid = hm->uid;
+	memcpy(m->owner.comm, hm->comm, sizeof(m->owner.comm));
+	m->owner.comm[sizeof(m->owner.comm) - 1] = '\0';
+	m->ident.created_sec = hm->created_sec;
+	m->ident.created_nsec = hm->created_nsec;
+	memcpy(m->ident.uuid, hm->uuid, sizeof(m->ident.uuid));
+}
+
+/* The fields of a machine, shared by list, info and stats. */
+json_t *
 json_machine(const struct machine_view *m)
 {
 	json_t *o = json_checked(json_object());
-	char ubuf[16];
+	char ubuf[16], uuid[NVMM_UUID_STRLEN];
 
 	json_set_uint(o, "id", m->info.machid);
 	json_set_uint(o, "vcpus", m->info.nvcpus);
 	json_set_uint(o, "ram", m->info.nram);
-	json_set(o, "owner_pid", json_integer(m->owner.pid));
+	json_set_new(o, "owner_pid", json_integer(m->owner.pid));
 	json_set_uint(o, "owner_uid", m->owner.uid);
 	json_set_name(o, "owner_user", user_name(m->owner.uid, ubuf,
 	    sizeof(ubuf)));
 	json_set_name(o, "command", m->owner.comm);
-	json_set(o, "created", json_integer(m->info.time));
+	json_set_new(o, "created", json_integer(m->info.time));
+	json_set_uint(o, "created_nsec", m->ident.created_nsec);
+	nvmm_uuid_format(m->ident.uuid, uuid);
+	json_set_new(o, "uuid", json_string(uuid));
 	return o;
 }
 
@@ -126,7 +140,7 @@ json_list_end(void)
 {
 	json_t *o = json_checked(json_object());
 
-	json_set(o, "machines", list_machines);
+	json_set_new(o, "machines", list_machines);
 	list_machines = NULL;
 	json_print(o);
 }
@@ -145,13 +159,13 @@ print_info_json(const struct machine_view *m,
 		json_set_uint(v, "runs", stats[i].nruns);
 		json_set_uint(v, "run_ns", stats[i].run_ns);
 		exits = json_checked(json_object());
-		for (e = 0; exit_names[e] != NULL; e++)
-			json_set_uint(exits, exit_names[e], stats[i].exits[e]);
-		json_set(v, "exits", exits);
+		for (e = 0; nvmm_exit_names[e] != NULL; e++)
+			json_set_uint(exits, nvmm_exit_names[e], stats[i].exits[e]);
+		json_set_new(v, "exits", exits);
 		if (json_array_append_new(vcpus, v) == -1)
 			errx(1, "out of memory building JSON");
 	}
-	json_set(o, "vcpu_stats", vcpus);
+	json_set_new(o, "vcpu_stats", vcpus);
 	json_print(o);
 }
 /* -------------------------------------------------------------------------- */
@@ -162,10 +176,10 @@ print_exits_text(const struct nvmm_ctl_vcpu_stats *st)
 	size_t e;
 	bool any = false;
 
-	for (e = 0; exit_names[e] != NULL; e++) {
+	for (e = 0; nvmm_exit_names[e] != NULL; e++) {
 		if (st->exits[e] == 0)
 			continue;
-		printf("%s%s %ju", any ? ", " : "", exit_names[e],
+		printf("%s%s %ju", any ? ", " : "", nvmm_exit_names[e],
 		    (uintmax_t)st->exits[e]);
 		any = true;
 	}
@@ -176,13 +190,15 @@ void
 print_info_text(const struct machine_view *m,
     const struct nvmm_ctl_vcpu_stats *stats, size_t n)
 {
-	char ram[8], when[32], ubuf[16];
+	char ram[8], when[32], ubuf[16], uuid[NVMM_UUID_STRLEN];
 	char user[TEXT_SAFE_SIZE(32)], comm[TEXT_SAFE_SIZE(16)];
 	size_t i;
 
 	format_size(ram, sizeof(ram), m->info.nram);
 	format_time(when, sizeof(when), m->info.time);
+	nvmm_uuid_format(m->ident.uuid, uuid);
 	printf("Machine ID:    %u\n", m->info.machid);
+	printf("UUID:          %s\n", uuid);
 	printf("Owner:         pid %d, uid %u (%s), command %s\n",
 	    (int)m->owner.pid, (unsigned)m->owner.uid,
 	    text_safe(user_name(m->owner.uid, ubuf, sizeof(ubuf)), user,

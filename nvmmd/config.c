@@ -9,6 +9,9 @@
  * row of config_keys[].
  */
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -167,6 +170,65 @@ parse_facility(struct nvmmd_config *cfg, const struct config_line *l,
 	return parse_name(l, facilities, &cfg->syslog_facility);
 }
 
+/* "127.0.0.1:PORT" or "[::1]:PORT": the loopback, and nothing else. */
+static int
+parse_loopback(const char *s, struct sockaddr_storage *ss, socklen_t *lenp)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	unsigned long long port;
+	const char *p;
+
+	if (strncmp(s, "127.0.0.1:", 10) == 0) {
+		p = s + 10;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*lenp = sizeof(*sin);
+	} else if (strncmp(s, "[::1]:", 6) == 0) {
+		p = s + 6;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		*lenp = sizeof(*sin6);
+	} else {
+		return EINVAL;
+	}
+	if (parse_count(p, 65535, &port) != 0 || port == 0)
+		return EINVAL;
+	/* sin_port and sin6_port are at the same offset. */
+	sin->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+/*
+ * Metrics name machines, uids and commands: they are served where only
+ * this host can ask, the loopback or a Unix socket.
+ */
+static int
+parse_metrics_listen(struct nvmmd_config *cfg, const struct config_line *l,
+    size_t off, size_t size)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&cfg->metrics_addr;
+	const char *s = l->word[1];
+
+	memset(&cfg->metrics_addr, 0, sizeof(cfg->metrics_addr));
+	if (strlcpy(cfg->metrics_listen, s, sizeof(cfg->metrics_listen)) >=
+	    sizeof(cfg->metrics_listen))
+		return bad(l, "%s: too long", s);
+	if (s[0] == '/') {
+		if (strlen(s) >= sizeof(sun->sun_path))
+			return bad(l, "%s: too long for a socket path", s);
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, s, strlen(s));
+		cfg->metrics_addrlen = sizeof(*sun);
+		return 0;
+	}
+	if (parse_loopback(s, &cfg->metrics_addr, &cfg->metrics_addrlen) != 0)
+		return bad(l, "metrics-listen %s: not 127.0.0.1:PORT, "
+		    "[::1]:PORT or the absolute path of a Unix socket "
+		    "(metrics are served on the loopback only)", s);
+	return 0;
+}
+
 /* The target of a limit line: "default", "user NAME|UID", "group NAME|GID". */
 static int
 parse_limit_target(struct nvmmd_config *cfg, const struct config_line *l,
@@ -243,6 +305,7 @@ static const struct config_key config_keys[] = {
 	{ "syslog-facility", 1, parse_facility, 0, 0 },
 	{ "refusal-log-rate", 1, parse_rate, 0, 0 },
 	{ "limit", -1, parse_limit, 0, 0 },
+	{ "metrics-listen", 1, parse_metrics_listen, 0, 0 },
 };
 
 static void

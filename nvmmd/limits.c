@@ -151,13 +151,15 @@ usage_charge(struct uid_usage *u, enum nvmmd_limit what, uint64_t amount)
 	if (!limits_fits(u->used[what], amount, max)) {
 		/* The connection's own refusal says it, with the names. */
 		if (what != NVMMD_LIMIT_CONNECTIONS)
-			log_refusal(u->uid, "uid %u: over its %s limit (%ju)",
+			log_refusal(u->uid, NVMMD_REFUSAL_LIMIT,
+			    "uid %u: over its %s limit (%ju)",
 			    (unsigned)u->uid, limit_keys[what].name,
 			    (uintmax_t)max);
 		return limit_keys[what].error;
 	}
 	if (!limits_fits(total_used[what], amount, limit_total[what])) {
-		log_refusal(u->uid, "uid %u: all users together are at the "
+		log_refusal(u->uid, NVMMD_REFUSAL_LIMIT,
+			    "uid %u: all users together are at the "
 		    "%s bound (%ju)", (unsigned)u->uid, limit_keys[what].name,
 		    (uintmax_t)limit_total[what]);
 		return limit_keys[what].error;

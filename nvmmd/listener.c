@@ -121,7 +121,7 @@ listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 
 	session_refuse(fd, reason);
 	close(fd);
-	if (!log_refusal_allowed(peer->uid))
+	if (!log_refusal_allowed(peer->uid, NVMMD_REFUSAL_CONNECTION))
 		return;
 	log_peer_describe(peer, who, sizeof(who));
 	if (reason != NULL)

@@ -17,7 +17,9 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/watcher.c \
 	nvmmd/limits.c \
 	nvmmd/sandbox.c \
-	nvmmd/privsep.c
+	nvmmd/privsep.c \
+	nvmmd/stats.c \
+	nvmmd/metrics.c
 nvmmd_nvmmd_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LIBBSD_CFLAGS) $(LIBSYSTEMD_CFLAGS) $(LIBSECCOMP_CFLAGS) \
 	-I$(top_srcdir)/kernel -DNVMMD_CONFIG_FILE='"$(sysconfdir)/nvmmd.conf"'

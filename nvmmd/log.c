@@ -40,6 +40,18 @@ struct refusal_slot {
 
 static struct refusal_slot refusals[LOG_REFUSAL_SLOTS];
 
+/* Every refusal since the start, logged or not, for the metrics. */
+static uint64_t refusal_counts[NVMMD_NREFUSALS];
+
+static const char *const refusal_names[NVMMD_NREFUSALS] = {
+	[NVMMD_REFUSAL_CONNECTION] = "connection",
+	[NVMMD_REFUSAL_ROLE] = "role",
+	[NVMMD_REFUSAL_REQUEST] = "request",
+	[NVMMD_REFUSAL_MALFORMED] = "malformed",
+	[NVMMD_REFUSAL_TIMEOUT] = "hello_timeout",
+	[NVMMD_REFUSAL_LIMIT] = "limit",
+};
+
 /* Called at start-up and on each reload; opening syslog twice is harmless. */
 void
 log_configure(bool to_syslog, int level, int facility)
@@ -135,12 +147,13 @@ refusal_slot(uid_t uid)
  * message is made, so that a flood of refusals costs no name lookups.
  */
 bool
-log_refusal_allowed(uid_t uid)
+log_refusal_allowed(uid_t uid, enum nvmmd_refusal why)
 {
 	unsigned rate = config_current()->refusal_log_rate;
 	struct refusal_slot *s = refusal_slot(uid);
 	struct timespec now;
 
+	refusal_counts[why]++;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec - s->window >= LOG_REFUSAL_WINDOW_S) {
 		if (s->suppressed != 0)
@@ -155,6 +168,18 @@ log_refusal_allowed(uid_t uid)
 	}
 	s->count++;
 	return true;
+}
+
+uint64_t
+log_refusals(enum nvmmd_refusal why)
+{
+	return refusal_counts[why];
+}
+
+const char *
+log_refusal_name(enum nvmmd_refusal why)
+{
+	return refusal_names[why];
 }
 
 /* "pid 12 uid 1000 (alice) gid 100 (users)", for the log. */
@@ -176,12 +201,13 @@ log_peer_describe(const struct nvmmd_peer *peer, char *buf, size_t len)
  * through.
  */
 void
-log_peer_refusal(const struct nvmmd_peer *peer, const char *fmt, ...)
+log_peer_refusal(const struct nvmmd_peer *peer, enum nvmmd_refusal why,
+    const char *fmt, ...)
 {
 	char msg[LOG_MSG_MAX], who[256];
 	va_list ap;
 
-	if (!log_refusal_allowed(peer->uid))
+	if (!log_refusal_allowed(peer->uid, why))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -191,11 +217,11 @@ log_peer_refusal(const struct nvmmd_peer *peer, const char *fmt, ...)
 }
 
 void
-log_refusal(uid_t uid, const char *fmt, ...)
+log_refusal(uid_t uid, enum nvmmd_refusal why, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_refusal_allowed(uid))
+	if (!log_refusal_allowed(uid, why))
 		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_WARNING, fmt, ap);

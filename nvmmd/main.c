@@ -135,9 +135,10 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	    cfg->socket_mode != old->socket_mode ||
 	    strcmp(cfg->socket_group, old->socket_group) != 0 ||
 	    strcmp(cfg->pidfile, old->pidfile) != 0 ||
-	    strcmp(cfg->user, old->user) != 0)
-		log_warnx("reload: the socket, pidfile and user settings take "
-		    "effect at the next start");
+	    strcmp(cfg->user, old->user) != 0 ||
+	    strcmp(cfg->metrics_listen, old->metrics_listen) != 0)
+		log_warnx("reload: the socket, pidfile, user and metrics-listen "
+		    "settings take effect at the next start");
 	config_install(cfg);
 	log_configure(!foreground, cfg->log_level, cfg->syslog_facility);
 	log_info("reloaded %s", config_path());
@@ -291,6 +292,7 @@ run(int ready_fd)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct event *ev[3] = { NULL, NULL, NULL };
+	char why[512];
 	int i, error = 0;
 
 	nvmmd_base = event_base_new();
@@ -302,6 +304,9 @@ run(int ready_fd)
 	error = listener_start();
 	if (error == 0)
 		error = watcher_start();
+	if (error == 0 && (error = metrics_start(config_current(), why,
+	    sizeof(why))) != 0)
+		log_warnx("%s", why);
 	for (i = 0; i < 3 && error == 0; i++) {
 		ev[i] = evsignal_new(nvmmd_base, sigs[i],
 		    sigs[i] == SIGHUP ? on_hup : on_signal, NULL);
@@ -326,6 +331,7 @@ run(int ready_fd)
 	start_done(ready_fd);
 	event_base_dispatch(nvmmd_base);
 out:
+	metrics_stop();
 	listener_close();
 	session_close_all();
 	for (i = 0; i < 3; i++)

@@ -16,6 +16,8 @@
  *   config.c    nvmmd.conf and the command line
  *   sandbox.c   seccomp: what the daemon and its VCPU threads may call
  *   privsep.c   root for start-up only, then the nvmmd user for good
+ *   stats.c     the host's statistics and the metrics text, built once
+ *   metrics.c   /metrics over HTTP, at metrics-listen
  * Its functions that can fail return 0 or a positive errno, as kernel/'s
  * and proto/'s do, and never set errno.
  */
@@ -30,6 +32,9 @@
 #include <stdint.h>
 
 #include <event2/event.h>
+
+struct evbuffer;
+struct sockaddr_un;
 
 #include "nvmm_kern.h"
 #include "nvmm_doorbell.h"
@@ -71,15 +76,29 @@ struct nvmmd_vcpu {
 	bool on_watch;
 };
 
+/* Why a peer was refused, as the metrics count it (log.c names them). */
+enum nvmmd_refusal {
+	NVMMD_REFUSAL_CONNECTION,	/* not let in: groups, connections */
+	NVMMD_REFUSAL_ROLE,		/* a hello asking for a role refused */
+	NVMMD_REFUSAL_REQUEST,		/* a request outside its role */
+	NVMMD_REFUSAL_MALFORMED,	/* a bad packet, hello or request */
+	NVMMD_REFUSAL_TIMEOUT,		/* no hello in time */
+	NVMMD_REFUSAL_LIMIT,		/* over a limit of nvmmd.conf */
+	NVMMD_NREFUSALS
+};
+
 /* log.c */
 void	log_configure(bool to_syslog, int level, int facility);
-bool	log_refusal_allowed(uid_t uid);
+bool	log_refusal_allowed(uid_t uid, enum nvmmd_refusal why);
+uint64_t log_refusals(enum nvmmd_refusal why);
+const char *log_refusal_name(enum nvmmd_refusal why);
 void	log_peer_describe(const struct nvmmd_peer *peer, char *buf,
 	    size_t len);
-void	log_peer_refusal(const struct nvmmd_peer *peer, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	log_refusal(uid_t uid, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+void	log_peer_refusal(const struct nvmmd_peer *peer,
+	    enum nvmmd_refusal why, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	log_refusal(uid_t uid, enum nvmmd_refusal why, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -92,6 +111,8 @@ bool	listener_is_activated(void);
 void	listener_close(void);
 
 /* sockpath.c */
+int	sockpath_clear_stale(const struct sockaddr_un *sun, int type,
+	    char *why, size_t whylen);
 int	sockpath_open(const struct nvmmd_config *cfg, int *fdp,
 	    bool *activated, char *why, size_t whylen);
 void	sockpath_note(const char *path, bool activated);
@@ -101,6 +122,7 @@ int	peer_identify(int fd, struct nvmmd_peer *peer);
 /* session.c */
 void	session_new(int fd, const struct nvmmd_peer *peer);
 void	session_close_all(void);
+unsigned session_count(void);	/* connections open now */
 void	session_refuse(int fd, const char *reason);
 
 /* What a reply points into; it lives until the reply is sent. */
@@ -109,6 +131,8 @@ struct nvmmd_scratch {
 	Nvmm__CapabilityResult capability;
 	Nvmm__MachineCreateResult machine_create;
 	Nvmm__CtlResult ctl;
+	Nvmm__HostStatsResult host_stats;
+	Nvmm__MetricsResult metrics;
 };
 
 /* ops.c: handles one request; false when the connection must close. */
@@ -152,6 +176,19 @@ int	privsep_prepare(const struct nvmmd_config *cfg, char *why,
 void	privsep_files_begin(void);
 void	privsep_files_end(void);
 int	privsep_drop(char *why, size_t whylen);
+
+/* stats.c: what owner may see; each returns 0 or an errno. */
+void	stats_init(void);		/* at start-up: the start time */
+int	stats_host_memfd(struct nvmm_owner *owner, uint32_t *nmachsp,
+	    uint32_t *nvcpusp, int *fdp);
+int	stats_metrics(struct nvmm_owner *owner, struct evbuffer *b);
+int	stats_metrics_memfd(struct nvmm_owner *owner, uint64_t *sizep,
+	    int *fdp);
+
+/* metrics.c: at start-up, before the sandbox; stop at the end. */
+int	metrics_start(const struct nvmmd_config *cfg, char *why,
+	    size_t whylen);
+void	metrics_stop(void);
 
 /* watcher.c */
 int	watcher_start(void);

@@ -11,6 +11,7 @@
 #define NVMMD_NVMMD_CONFIG_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,10 @@ struct nvmmd_config {
 	struct nvmmd_limit_set default_limits;
 	struct nvmmd_limit_rule *rules;
 	size_t nrules;
+	/* metrics-listen: where /metrics is served; metrics_addrlen 0: not. */
+	char metrics_listen[NVMMD_PATH_MAX];
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addrlen;
 };
 
 /* What the command line says; NULL or false where it says nothing. */

@@ -22,6 +22,7 @@
 #define R_MONITOR	ROLE_BIT(NVMM__ROLE__ROLE_MONITOR)
 #define R_DRIVE		(R_USER | R_ADMIN)
 #define R_ALL		(R_USER | R_ADMIN | R_MONITOR)
+#define R_WATCH		(R_ADMIN | R_MONITOR)
 
 /* Configuration and ctl data larger than any NVMM structure is refused. */
 #define OPS_DATA_MAX	256
@@ -204,11 +205,50 @@ op_ctl_kill(struct ops_ctx *c)
 	return 0;
 }
 
+/* The whole host, for a monitor: in a memfd, as no packet could hold it. */
+static int
+op_host_stats(struct ops_ctx *c)
+{
+	Nvmm__HostStatsResult *result = &c->scratch->host_stats;
+	uint32_t nmachs, nvcpus;
+	int error, fd;
+
+	error = stats_host_memfd(c->s->owner, &nmachs, &nvcpus, &fd);
+	if (error)
+		return error;
+	nvmm__host_stats_result__init(result);
+	result->nmachines = nmachs;
+	result->nvcpus = nvcpus;
+	c->reply->result_case = NVMM__REPLY__RESULT_HOST_STATS;
+	c->reply->host_stats = result;
+	*c->reply_fd = fd;
+	return 0;
+}
+
+static int
+op_metrics(struct ops_ctx *c)
+{
+	Nvmm__MetricsResult *result = &c->scratch->metrics;
+	uint64_t size;
+	int error, fd;
+
+	error = stats_metrics_memfd(c->s->owner, &size, &fd);
+	if (error)
+		return error;
+	nvmm__metrics_result__init(result);
+	result->size = size;
+	c->reply->result_case = NVMM__REPLY__RESULT_METRICS;
+	c->reply->metrics = result;
+	*c->reply_fd = fd;
+	return 0;
+}
+
 /* -------------------------------------------------------------------------- */
 
 /*
  * Who may do what: the one place that says it.  Users drive their own
- * machines; admins drive and kill any; monitors only look.
+ * machines; admins drive and kill any; monitors only look, and only they
+ * and admins see the whole host at once.
  */
 static const struct nvmmd_op {
 	Nvmm__Request__OpCase op;
@@ -246,6 +286,12 @@ static const struct nvmmd_op {
 	    false, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_KILL, "ctl mach_kill", R_ADMIN,
 	    false, op_ctl_kill },
+	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_IDENT, "ctl mach_ident", R_ALL,
+	    false, op_ctl_kernel },
+	{ NVMM__REQUEST__OP_HOST_STATS, 0, "host_stats", R_WATCH, false,
+	    op_host_stats },
+	{ NVMM__REQUEST__OP_METRICS, 0, "metrics", R_WATCH, false,
+	    op_metrics },
 	/* NVMM_CTL_MACH_INFO, and EINVAL from kernel/ for unknown ops. */
 	{ NVMM__REQUEST__OP_CTL, OPS_CTL_ANY, "ctl", R_ALL, false,
 	    op_ctl_kernel },
@@ -281,18 +327,21 @@ ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req, int fd,
 
 	op = ops_lookup(req);
 	if (op == NULL) {
-		log_peer_refusal(&s->peer, "pid %d: unknown request %d",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_MALFORMED,
+		    "pid %d: unknown request %d",
 		    (int)s->peer.pid, (int)req->op_case);
 		return false;
 	}
 	/* A descriptor where none belongs, or none where one must be. */
 	if (op->takes_fd != (fd != -1)) {
-		log_peer_refusal(&s->peer, "pid %d: %s with%s a descriptor",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_MALFORMED,
+		    "pid %d: %s with%s a descriptor",
 		    (int)s->peer.pid, op->name, fd == -1 ? "out" : "");
 		return false;
 	}
 	if (!(op->roles & ROLE_BIT(s->role))) {
-		log_peer_refusal(&s->peer, "pid %d uid %u: %s refused to role %d",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_REQUEST,
+		    "pid %d uid %u: %s refused to role %d",
 		    (int)s->peer.pid, (unsigned)s->peer.uid, op->name,
 		    (int)s->role);
 		reply->error = EPERM;

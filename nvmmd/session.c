@@ -20,6 +20,7 @@
 
 static TAILQ_HEAD(, nvmmd_session) sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
+static unsigned nsessions;	/* on the list, for the metrics */
 
 static void session_read(evutil_socket_t, short, void *);
 
@@ -52,6 +53,7 @@ session_new(int fd, const struct nvmmd_peer *peer)
 		return;
 	}
 	TAILQ_INSERT_TAIL(&sessions, s, link);
+	nsessions++;
 	log_debug("pid %d uid %u connected", (int)peer->pid,
 	    (unsigned)peer->uid);
 }
@@ -65,7 +67,14 @@ session_close(struct nvmmd_session *s, const char *why)
 	limits_refund(s->peer.uid, NVMMD_LIMIT_CONNECTIONS, 1);
 	close(s->fd);
 	TAILQ_REMOVE(&sessions, s, link);
+	nsessions--;
 	free(s);
+}
+
+unsigned
+session_count(void)
+{
+	return nsessions;
 }
 
 void
@@ -147,7 +156,8 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 
 	hello = nvmm__hello__unpack(NULL, len, buf);
 	if (hello == NULL) {
-		log_peer_refusal(&s->peer, "pid %d: malformed hello",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_MALFORMED,
+		    "pid %d: malformed hello",
 		    (int)s->peer.pid);
 		return false;
 	}
@@ -162,7 +172,8 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 	} else {
 		if (error == EACCES)
 			session_reply_groups(&reply);
-		log_peer_refusal(&s->peer, "pid %d uid %u: refused role %d: %s",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_ROLE,
+		    "pid %d uid %u: refused role %d: %s",
 		    (int)s->peer.pid, (unsigned)s->peer.uid, (int)hello->role,
 		    strerror(error));
 	}
@@ -191,7 +202,8 @@ session_request(struct nvmmd_session *s, const uint8_t *buf, size_t len,
 
 	req = nvmm__request__unpack(NULL, len, buf);
 	if (req == NULL) {
-		log_peer_refusal(&s->peer, "pid %d: malformed request",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_MALFORMED,
+		    "pid %d: malformed request",
 		    (int)s->peer.pid);
 		return false;
 	}
@@ -219,7 +231,8 @@ session_read(evutil_socket_t fd, short what, void *arg)
 	bool ok;
 
 	if ((what & EV_TIMEOUT) && s->role == NVMM__ROLE__ROLE_NONE) {
-		log_peer_refusal(&s->peer, "pid %d: no hello in %d s",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_TIMEOUT,
+		    "pid %d: no hello in %d s",
 		    (int)s->peer.pid, SESSION_HELLO_TIMEOUT_S);
 		session_close(s, "no hello");
 		return;
@@ -228,7 +241,8 @@ session_read(evutil_socket_t fd, short what, void *arg)
 	if (error == EAGAIN)
 		return;
 	if (error) {
-		log_peer_refusal(&s->peer, "pid %d: bad packet: %s",
+		log_peer_refusal(&s->peer, NVMMD_REFUSAL_MALFORMED,
+		    "pid %d: bad packet: %s",
 		    (int)s->peer.pid,
 		    strerror(error));
 		session_close(s, "bad packet");

@@ -49,9 +49,13 @@ sockpath_kind(mode_t mode)
 	return "not a socket";
 }
 
-/* 0 when the path is free now, or an errno with why it is not. */
-static int
-sockpath_clear_stale(const struct sockaddr_un *sun, char *why, size_t whylen)
+/*
+ * 0 when the path is free now, or an errno with why it is not; type is
+ * the socket's (metrics.c's is a stream).
+ */
+int
+sockpath_clear_stale(const struct sockaddr_un *sun, int type, char *why,
+    size_t whylen)
 {
 	const char *path = sun->sun_path;
 	struct stat st, again;
@@ -69,7 +73,7 @@ sockpath_clear_stale(const struct sockaddr_un *sun, char *why, size_t whylen)
 		    path, sockpath_kind(st.st_mode));
 		return EEXIST;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return errno;
 	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
@@ -179,7 +183,7 @@ sockpath_open(const struct nvmmd_config *cfg, int *fdp, bool *activated,
 		snprintf(why, whylen, "%s: path too long", cfg->socket_path);
 		return ENAMETOOLONG;
 	}
-	error = sockpath_clear_stale(&sun, why, whylen);
+	error = sockpath_clear_stale(&sun, SOCK_SEQPACKET, why, whylen);
 	if (error)
 		return error;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

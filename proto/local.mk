@@ -12,6 +12,8 @@ proto_libnvmmproto_la_SOURCES = \
 	proto/nvmm_rpc.h \
 	proto/nvmm_doorbell.c \
 	proto/nvmm_explain.c \
+	proto/nvmm_stats.c \
+	proto/nvmm_stats.h \
 	proto/nvmm_doorbell.h \
 	proto/nvmm_slot.h \
 	proto/nvmm_futex.h

@@ -429,3 +429,95 @@ nvmm_rpc_ctl(struct nvmm_rpc *rpc, int op, void *data, size_t size)
 	nvmm__reply__free_unpacked(reply, NULL);
 	return error;
 }
+
+/*
+ * A reply of case want with a memfd of len bytes, where len comes from
+ * the reply itself (lenf): the memfd's content into *bufp.
+ */
+static int
+nvmm_rpc_memfd_op(struct nvmm_rpc *rpc, Nvmm__Request__OpCase opcase,
+    ProtobufCMessage *op, Nvmm__Reply__ResultCase want,
+    int (*lenf)(const Nvmm__Reply *, size_t *), void **bufp,
+    Nvmm__Reply **replyp)
+{
+	Nvmm__Reply *reply;
+	size_t len;
+	int error, fd;
+
+	error = nvmm_rpc_op(rpc, opcase, op, -1, &reply, &fd);
+	if (error)
+		return error;
+	if (reply->result_case != want || fd == -1 || lenf(reply, &len) != 0)
+		error = EPROTO;
+	else
+		error = nvmm_memfd_read(fd, len, bufp);
+	if (fd != -1)
+		close(fd);
+	if (error)
+		nvmm__reply__free_unpacked(reply, NULL);
+	else
+		*replyp = reply;
+	return error;
+}
+
+static int
+nvmm_rpc_host_stats_len(const Nvmm__Reply *reply, size_t *lenp)
+{
+	const Nvmm__HostStatsResult *r = reply->host_stats;
+
+	if (r->nmachines > NVMM_MAX_MACHINES ||
+	    r->nvcpus > NVMM_HOST_MAX_VCPUS)
+		return EPROTO;
+	*lenp = r->nmachines * sizeof(struct nvmm_ctl_host_mach) +
+	    r->nvcpus * sizeof(struct nvmm_ctl_host_vcpu);
+	return 0;
+}
+
+int
+nvmm_rpc_host_stats(struct nvmm_rpc *rpc, struct nvmm_host_stats *hs)
+{
+	Nvmm__HostStats op = NVMM__HOST_STATS__INIT;
+	Nvmm__Reply *reply;
+	void *buf;
+	int error;
+
+	error = nvmm_rpc_memfd_op(rpc, NVMM__REQUEST__OP_HOST_STATS, &op.base,
+	    NVMM__REPLY__RESULT_HOST_STATS, nvmm_rpc_host_stats_len, &buf,
+	    &reply);
+	if (error)
+		return error;
+	hs->nmachs = reply->host_stats->nmachines;
+	hs->nvcpus = reply->host_stats->nvcpus;
+	hs->machs = buf;
+	hs->vcpus = (struct nvmm_ctl_host_vcpu *)(void *)(hs->machs +
+	    hs->nmachs);
+	nvmm__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int
+nvmm_rpc_metrics_len(const Nvmm__Reply *reply, size_t *lenp)
+{
+	if (reply->metrics->size > NVMM_METRICS_MAX)
+		return EPROTO;
+	*lenp = (size_t)reply->metrics->size;
+	return 0;
+}
+
+int
+nvmm_rpc_metrics(struct nvmm_rpc *rpc, char **textp, size_t *lenp)
+{
+	Nvmm__Metrics op = NVMM__METRICS__INIT;
+	Nvmm__Reply *reply;
+	void *buf;
+	int error;
+
+	error = nvmm_rpc_memfd_op(rpc, NVMM__REQUEST__OP_METRICS, &op.base,
+	    NVMM__REPLY__RESULT_METRICS, nvmm_rpc_metrics_len, &buf, &reply);
+	if (error)
+		return error;
+	*textp = buf;
+	*lenp = (size_t)reply->metrics->size;
+	nvmm__reply__free_unpacked(reply, NULL);
+	return 0;
+}

@@ -21,6 +21,7 @@
 
 #include <nvmm.h>
 
+#include "nvmm_stats.h"
 #include "nvmm_wire.h"
 
 struct nvmm_rpc {
@@ -87,5 +88,9 @@ int	nvmm_rpc_gpa_unmap(struct nvmm_rpc *rpc, nvmm_machid_t machid,
 	    uint64_t gpa, uint64_t size);
 /* On success the reply's data, which must be size bytes, is in data. */
 int	nvmm_rpc_ctl(struct nvmm_rpc *rpc, int op, void *data, size_t size);
+/* Every machine and VCPU, in one request; free with nvmm_host_stats_free. */
+int	nvmm_rpc_host_stats(struct nvmm_rpc *rpc, struct nvmm_host_stats *hs);
+/* The daemon's metrics text, NUL-terminated; the caller frees *textp. */
+int	nvmm_rpc_metrics(struct nvmm_rpc *rpc, char **textp, size_t *lenp);
 
 #endif /* NVMM_RPC_H */

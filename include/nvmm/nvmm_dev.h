@@ -176,4 +176,45 @@ struct nvmm_ctl_vcpu_stats {
 	uint64_t exits[NVMM_CTL_STATS_NEXITS];	/* out: by reason */
 };
 
+/*
+ * Who a machine is for its whole life: a random (version 4) UUID and its
+ * creation time.  Its id is reused once it is gone; its UUID never is.
+ */
+#define NVMM_CTL_MACH_IDENT		0x104
+
+#define NVMM_UUID_SIZE			16
+
+struct nvmm_ctl_mach_ident {
+	nvmm_machid_t machid;		/* in */
+	uint32_t created_nsec;		/* out: creation, CLOCK_REALTIME */
+	int64_t created_sec;		/* out */
+	uint8_t uuid[NVMM_UUID_SIZE];	/* out */
+};
+
+/*
+ * Every machine and VCPU of the host at once, as nvmmd's HostStats
+ * request returns them (nvmm.proto): not an nvmm_ctl() op, because the
+ * answer has no bound below a packet's.  One record per machine, then
+ * one per VCPU, each VCPU after its machine's record.
+ */
+struct nvmm_ctl_host_mach {
+	nvmm_machid_t machid;
+	uint32_t nvcpus;
+	uid_t uid;			/* its creator, as MACH_OWNER */
+	pid_t pid;
+	int64_t created_sec;		/* as MACH_IDENT */
+	uint32_t created_nsec;
+	uint8_t uuid[NVMM_UUID_SIZE];
+	char comm[16];
+	uint64_t nram;
+};
+
+struct nvmm_ctl_host_vcpu {
+	nvmm_machid_t machid;
+	nvmm_cpuid_t cpuid;
+	uint64_t nruns;			/* as VCPU_STATS */
+	uint64_t run_ns;
+	uint64_t exits[NVMM_CTL_STATS_NEXITS];
+};
+
 #endif /* !_NVMM_NVMM_DEV_H_ */

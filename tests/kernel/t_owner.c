@@ -837,6 +837,140 @@ ctl_stats(struct nvmm_owner *owner, nvmm_machid_t m, nvmm_cpuid_t c,
 	return nvmm_kern_ctl(owner, NVMM_CTL_VCPU_STATS, st, sizeof(*st));
 }
 
+static int
+ctl_ident(struct nvmm_owner *owner, nvmm_machid_t machid,
+    struct nvmm_ctl_mach_ident *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->machid = machid;
+	return nvmm_kern_ctl(owner, NVMM_CTL_MACH_IDENT, id, sizeof(*id));
+}
+
+ATF_TC(ctl_mach_ident);
+ATF_TC_HEAD(ctl_mach_ident, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "NVMM_CTL_MACH_IDENT: a version 4 "
+	    "UUID that stays the machine's for its life and differs from the "
+	    "next machine's of the same id, and a CLOCK_REALTIME creation "
+	    "time to the nanosecond, consistent with MACH_INFO");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(ctl_mach_ident, tc)
+{
+	struct nvmm_owner *a, *b, *root = root_open();
+	struct nvmm_ctl_mach_ident id, again, next;
+	struct nvmm_ctl_mach_info info;
+	struct timespec before, after;
+	nvmm_machid_t m, m2;
+
+	REQUIRE_ERR(0, nvmm_kern_open(&a, getpid(), CTL_UID_A, false));
+	REQUIRE_ERR(0, nvmm_kern_open(&b, getpid(), CTL_UID_B, false));
+	clock_gettime(CLOCK_REALTIME, &before);
+	m = mach_create(a);
+	clock_gettime(CLOCK_REALTIME, &after);
+	REQUIRE_ERR(0, ctl_ident(a, m, &id));
+	CHECK_VAL("machid", id.machid, m);
+	CHECK_VAL("version", id.uuid[6] >> 4, 4);
+	CHECK_VAL("variant", id.uuid[8] >> 6, 2);
+	ATF_CHECK(id.created_nsec < 1000000000);
+	ATF_CHECK_MSG((id.created_sec > before.tv_sec ||
+	    (id.created_sec == before.tv_sec &&
+	    id.created_nsec >= before.tv_nsec)) &&
+	    (id.created_sec < after.tv_sec ||
+	    (id.created_sec == after.tv_sec &&
+	    id.created_nsec <= after.tv_nsec)),
+	    "created %jd.%09u not in [%jd.%09ld, %jd.%09ld]",
+	    (intmax_t)id.created_sec, id.created_nsec,
+	    (intmax_t)before.tv_sec, before.tv_nsec, (intmax_t)after.tv_sec,
+	    after.tv_nsec);
+	REQUIRE_ERR(0, mach_info(a, m, &info));
+	CHECK_VAL("MACH_INFO's time", info.time, id.created_sec);
+
+	/* The same for its whole life, whoever asks. */
+	REQUIRE_ERR(0, nvmm_kern_vcpu_create(a, m, 0));
+	hva_add(a, m, HVA_A, 4 * PAGE);
+	REQUIRE_ERR(0, ctl_ident(root, m, &again));
+	ATF_CHECK(memcmp(&id, &again, sizeof(id)) == 0);
+	CHECK_ERR(EPERM, ctl_ident(b, m, &again));
+	CHECK_ERR(EINVAL, nvmm_kern_ctl(a, NVMM_CTL_MACH_IDENT, &again,
+	    sizeof(again) - 1));
+
+	/* Gone, then the next machine in the same slot is another. */
+	REQUIRE_ERR(0, nvmm_kern_machine_destroy(a, m));
+	CHECK_ERR(ENOENT, ctl_ident(root, m, &again));
+	m2 = mach_create(a);
+	CHECK_VAL("the slot is reused", m2, m);
+	REQUIRE_ERR(0, ctl_ident(a, m2, &next));
+	ATF_CHECK_MSG(memcmp(next.uuid, id.uuid, sizeof(id.uuid)) != 0,
+	    "machine %u has its predecessor's UUID", m2);
+	nvmm_kern_close(a);
+	nvmm_kern_close(b);
+	nvmm_kern_close(root);
+}
+
+ATF_TC(host_stats);
+ATF_TC_HEAD(host_stats, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "nvmm_kern_host_stats: every machine "
+	    "the owner may see and every VCPU, in order, with MACH_IDENT's "
+	    "identity; too little room is ENOSPC with the counts needed");
+	TVM_TC_NEEDS_KVM(tc);
+}
+ATF_TC_BODY(host_stats, tc)
+{
+	struct nvmm_owner *a, *b, *root = root_open();
+	struct nvmm_ctl_host_mach machs[4];
+	struct nvmm_ctl_host_vcpu vcpus[8];
+	struct nvmm_ctl_mach_ident id;
+	struct nvmm_kern_host h;
+	nvmm_machid_t ma, mb;
+
+	REQUIRE_ERR(0, nvmm_kern_open(&a, getpid(), CTL_UID_A, false));
+	REQUIRE_ERR(0, nvmm_kern_open(&b, getpid(), CTL_UID_B, false));
+	ma = mach_create(a);
+	mb = mach_create(b);
+	REQUIRE_ERR(0, nvmm_kern_vcpu_create(a, ma, 3));
+	REQUIRE_ERR(0, nvmm_kern_vcpu_create(b, mb, 0));
+	REQUIRE_ERR(0, nvmm_kern_vcpu_create(b, mb, 5));
+
+	memset(&h, 0, sizeof(h));
+	h.machs = machs;
+	h.maxmachs = 4;
+	h.vcpus = vcpus;
+	h.maxvcpus = 8;
+	REQUIRE_ERR(0, nvmm_kern_host_stats(root, &h));
+	CHECK_VAL("machines", h.nmachs, 2);
+	CHECK_VAL("VCPUs", h.nvcpus, 3);
+	CHECK_VAL("first", machs[0].machid, ma);
+	CHECK_VAL("its uid", machs[0].uid, CTL_UID_A);
+	CHECK_VAL("its VCPUs", machs[0].nvcpus, 1);
+	CHECK_VAL("second", machs[1].machid, mb);
+	CHECK_VAL("its uid", machs[1].uid, CTL_UID_B);
+	REQUIRE_ERR(0, ctl_ident(root, mb, &id));
+	ATF_CHECK(memcmp(machs[1].uuid, id.uuid, sizeof(id.uuid)) == 0);
+	CHECK_VAL("created", machs[1].created_sec, id.created_sec);
+	CHECK_VAL("VCPU 0", vcpus[0].machid * 1000 + vcpus[0].cpuid,
+	    ma * 1000 + 3);
+	CHECK_VAL("VCPU 1", vcpus[1].machid * 1000 + vcpus[1].cpuid, mb * 1000);
+	CHECK_VAL("VCPU 2", vcpus[2].machid * 1000 + vcpus[2].cpuid,
+	    mb * 1000 + 5);
+
+	/* An owner sees its own alone. */
+	REQUIRE_ERR(0, nvmm_kern_host_stats(b, &h));
+	CHECK_VAL("b's machines", h.nmachs, 1);
+	CHECK_VAL("b's VCPUs", h.nvcpus, 2);
+
+	/* Too little room: what fits, and how many there are. */
+	h.maxmachs = 1;
+	h.maxvcpus = 1;
+	CHECK_ERR(ENOSPC, nvmm_kern_host_stats(root, &h));
+	CHECK_VAL("machines needed", h.nmachs, 2);
+	CHECK_VAL("VCPUs needed", h.nvcpus, 3);
+	nvmm_kern_close(a);
+	nvmm_kern_close(b);
+	nvmm_kern_close(root);
+}
+
 ATF_TC(ctl_registry);
 ATF_TC_HEAD(ctl_registry, tc)
 {
@@ -920,6 +1054,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ctl_mach_info);
 	ATF_TP_ADD_TC(tp, ctl_invalid);
 	ATF_TP_ADD_TC(tp, ctl_registry);
+	ATF_TP_ADD_TC(tp, ctl_mach_ident);
+	ATF_TP_ADD_TC(tp, host_stats);
 
 	return atf_no_error();
 }

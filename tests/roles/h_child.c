@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -202,6 +203,34 @@ ch_hva_map(nvmm_machid_t machid, uint64_t hva, uint64_t size)
 	return error;
 }
 
+/*
+ * The whole host: v0 the machines (HostStats) or the text's length
+ * (Metrics), v1 the VCPUs or whether the text counts the machines.
+ */
+static void
+ch_host(int row, struct res *r)
+{
+	struct nvmm_host_stats hs;
+	size_t len;
+	char *text;
+
+	if (row == ROW_HOST_STATS) {
+		r->error = nvmm_rpc_host_stats(&ch_rpc, &hs);
+		if (r->error)
+			return;
+		r->v[0] = (int64_t)hs.nmachs;
+		r->v[1] = (int64_t)hs.nvcpus;
+		nvmm_host_stats_free(&hs);
+		return;
+	}
+	r->error = nvmm_rpc_metrics(&ch_rpc, &text, &len);
+	if (r->error)
+		return;
+	r->v[0] = (int64_t)len;
+	r->v[1] = strstr(text, "\nnvmm_machines ") != NULL;
+	free(text);
+}
+
 static void
 ch_op(const struct cmd *c, struct res *r)
 {
@@ -263,6 +292,7 @@ ch_op(const struct cmd *c, struct res *r)
 	case ROW_CTL_MACH_OWNER:
 	case ROW_CTL_VCPU_STATS:
 	case ROW_CTL_MACH_KILL:
+	case ROW_CTL_MACH_IDENT:
 		memcpy(data, c->data, c->len);
 		r->error = nvmm_rpc_ctl(&ch_rpc, rows[c->op].ctl, data,
 		    c->len);
@@ -270,6 +300,10 @@ ch_op(const struct cmd *c, struct res *r)
 			memcpy(r->data, data, c->len);
 			r->len = c->len;
 		}
+		break;
+	case ROW_HOST_STATS:
+	case ROW_METRICS:
+		ch_host(c->op, r);
 		break;
 	default:
 		ch_trouble("bad row %d", c->op);
@@ -338,6 +372,7 @@ ch_lib_table(const struct cmd *c, struct res *r)
 	struct nvmm_ctl_mach_owner owner;
 	struct nvmm_ctl_vcpu_stats st;
 	struct nvmm_ctl_mach_kill kill;
+	struct nvmm_ctl_mach_ident ident;
 	int err[ROW_COUNT];
 	uint8_t conf[64], *ram;
 	size_t i;
@@ -379,6 +414,10 @@ ch_lib_table(const struct cmd *c, struct res *r)
 	st.machid = mach.machid;
 	LIBCALL(ROW_CTL_VCPU_STATS, nvmm_ctl(NVMM_CTL_VCPU_STATS, &st,
 	    sizeof(st)));
+	memset(&ident, 0, sizeof(ident));
+	ident.machid = mach.machid;
+	LIBCALL(ROW_CTL_MACH_IDENT, nvmm_ctl(NVMM_CTL_MACH_IDENT, &ident,
+	    sizeof(ident)));
 	LIBCALL(ROW_GPA_UNMAP, nvmm_gpa_unmap(&mach, (uintptr_t)ram, 0,
 	    G_RAM));
 	LIBCALL(ROW_HVA_UNMAP, nvmm_hva_unmap(&mach, (uintptr_t)ram, G_RAM));

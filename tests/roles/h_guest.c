@@ -12,6 +12,12 @@
  *                 nvmm_vcpu_run fails; then prints "run failed: <errno
  *                 name>" and exits 0 for ENOENT (the machine was killed),
  *                 1 otherwise.
+ *   h_guest io    as run, but VCPU 0 loops on an OUT to port 0x80: an
+ *                 I/O exit each time round, and another run, until the
+ *                 machine is killed.
+ *   h_guest many N V  creates N machines of V VCPUs each, prints the
+ *                 last one's "machid" and "ready", and waits to be
+ *                 killed: a host whose statistics no packet could hold.
  *   h_guest run NAME  the same under the command name NAME (any bytes),
  *                 as nvmmd sees it: for names a terminal or JSON must
  *                 escape.
@@ -28,6 +34,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,10 +74,12 @@ cap_main(void)
 }
 
 static int
-run_main(void)
+run_main(bool io)
 {
 	static const uint8_t hlt_loop[] = { 0xF4, 0xEB, 0xFD };	/* hlt; jmp . - 1 */
 	static const uint8_t spin[] = { 0xEB, 0xFE };		/* jmp . */
+	/* out 0x80, al; jmp . - 2 */
+	static const uint8_t out_loop[] = { 0xE6, 0x80, 0xEB, 0xFC };
 	struct nvmm_ctl_mach_info info;
 	struct nvmm_machine mach;
 	struct nvmm_vcpu vcpu0, vcpu1;
@@ -115,8 +124,11 @@ run_main(void)
 	printf("ready\n");
 	fflush(stdout);
 
-	/* VCPU 0 spins, in one run that only a kill ends. */
-	memcpy(ram + H_RESET_OFF, spin, sizeof(spin));
+	/* VCPU 0 spins, in one run that only a kill ends, or exits on I/O. */
+	if (io)
+		memcpy(ram + H_RESET_OFF, out_loop, sizeof(out_loop));
+	else
+		memcpy(ram + H_RESET_OFF, spin, sizeof(spin));
 	while (nvmm_vcpu_run(&mach, &vcpu0) == 0)
 		continue;
 	error = errno;
@@ -163,20 +175,46 @@ root_main(void)
 		pause();
 }
 
+static int
+many_main(const char *n, const char *v)
+{
+	struct nvmm_machine mach;
+	struct nvmm_vcpu vcpu;
+	int i, j, nmach = atoi(n), nvcpu = atoi(v);
+
+	if (nvmm_init() == -1)
+		fail("nvmm_init");
+	for (i = 0; i < nmach; i++) {
+		if (nvmm_machine_create(&mach) == -1)
+			fail("nvmm_machine_create");
+		for (j = 0; j < nvcpu; j++)
+			if (nvmm_vcpu_create(&mach, (nvmm_cpuid_t)j, &vcpu) == -1)
+				fail("nvmm_vcpu_create");
+	}
+	printf("machid %u\nready\n", mach.machid);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "cap") == 0)
 		return cap_main();
 	if (argc == 2 && strcmp(argv[1], "run") == 0)
-		return run_main();
+		return run_main(false);
+	if (argc == 2 && strcmp(argv[1], "io") == 0)
+		return run_main(true);
 	if (argc == 3 && strcmp(argv[1], "run") == 0) {
 		if (prctl(PR_SET_NAME, argv[2]) == -1)
 			fail("PR_SET_NAME");
-		return run_main();
+		return run_main(false);
 	}
 	if (argc == 2 && strcmp(argv[1], "root") == 0)
 		return root_main();
-	fprintf(stderr, "usage: h_guest cap|run [name]|root\n");
+	if (argc == 4 && strcmp(argv[1], "many") == 0)
+		return many_main(argv[2], argv[3]);
+	fprintf(stderr, "usage: h_guest cap|run [name]|io|root|many N V\n");
 	return 2;
 }

@@ -66,6 +66,12 @@ const struct row_spec rows[ROW_COUNT] = {
 	    sizeof(struct nvmm_ctl_vcpu_stats), 0, { Y, Y, Y } },
 	[ROW_CTL_MACH_KILL] = { "ctl mach_kill", "ctl", NVMM_CTL_MACH_KILL,
 	    sizeof(struct nvmm_ctl_mach_kill), 0, { N, Y, N } },
+	[ROW_CTL_MACH_IDENT] = { "ctl mach_ident", "ctl", NVMM_CTL_MACH_IDENT,
+	    sizeof(struct nvmm_ctl_mach_ident), 0, { Y, Y, Y } },
+	/* The whole host: only those who may see all of it. */
+	[ROW_HOST_STATS] = { "host_stats", "host_stats", -1, 0, 0,
+	    { N, Y, Y } },
+	[ROW_METRICS] = { "metrics", "metrics", -1, 0, 0, { N, Y, Y } },
 };
 
 int
@@ -411,6 +417,15 @@ ag_stats(struct child *ch, nvmm_machid_t machid, nvmm_cpuid_t cpuid,
 	st->machid = machid;
 	st->cpuid = cpuid;
 	return ag_ctl(ch, ROW_CTL_VCPU_STATS, st, sizeof(*st));
+}
+
+int
+ag_ident(struct child *ch, nvmm_machid_t machid,
+    struct nvmm_ctl_mach_ident *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->machid = machid;
+	return ag_ctl(ch, ROW_CTL_MACH_IDENT, id, sizeof(*id));
 }
 
 int

@@ -72,6 +72,9 @@ enum row {
 	ROW_CTL_MACH_OWNER,
 	ROW_CTL_VCPU_STATS,
 	ROW_CTL_MACH_KILL,
+	ROW_CTL_MACH_IDENT,
+	ROW_HOST_STATS,
+	ROW_METRICS,
 	ROW_COUNT
 };
 
@@ -216,6 +219,8 @@ int	ag_info(struct child *ch, nvmm_machid_t machid,
 int	ag_list(struct child *ch, uint64_t bits[2]);
 int	ag_owner(struct child *ch, nvmm_machid_t machid,
 	    struct nvmm_ctl_mach_owner *owner);
+int	ag_ident(struct child *ch, nvmm_machid_t machid,
+	    struct nvmm_ctl_mach_ident *id);
 int	ag_stats(struct child *ch, nvmm_machid_t machid, nvmm_cpuid_t cpuid,
 	    struct nvmm_ctl_vcpu_stats *st);
 int	ag_kill(struct child *ch, nvmm_machid_t machid, struct res *r);

@@ -7,7 +7,8 @@
 # the protocol itself (every role, the monitor's included).  t_table
 # checks the operation x role table cell by cell, t_access who may connect
 # as what and what each role sees and does to the others.  t_nvmmctl
-# checks nvmmctl's output against a guest that h_guest runs.
+# checks nvmmctl's output against a guest that h_guest runs, t_metrics
+# stats, metrics and /metrics (with promtool).
 TESTS_ROLES_CFLAGS = $(TESTS_ATF_CFLAGS) -I$(top_srcdir)/tests/client \
 	-I$(top_srcdir)/tests/common \
 	$(NVMM_PROTO_CFLAGS) -DNVMMD_PATH='"$(abs_top_builddir)/nvmmd/nvmmd"'
@@ -35,5 +36,6 @@ tests_roles_h_guest_SOURCES = tests/roles/h_guest.c
 tests_roles_h_guest_CFLAGS = $(AM_CFLAGS)
 tests_roles_h_guest_LDADD = libnvmmclient/libnvmmclient.la
 
-check_SCRIPTS += tests/roles/t_nvmmctl
-EXTRA_DIST += tests/roles/t_nvmmctl.sh
+check_SCRIPTS += tests/roles/t_nvmmctl tests/roles/t_metrics
+EXTRA_DIST += tests/roles/t_nvmmctl.sh tests/roles/t_metrics.sh \
+	tests/roles/h_nvmmctl.subr

@@ -21,159 +21,7 @@ h_guest="@abs_top_builddir@/tests/roles/h_guest"
 # hd_sh_start: nvmmd started and listening.
 . "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
-# NetBSD's formats, for the checks below.
-cat_formats()
-{
-	cat <<'EOF'
-import json, os, pwd, sys, time
-
-def humanize(n):
-    """NetBSD humanize_number(buf, 5, n, "", HN_AUTOSCALE,
-    HN_DECIMAL | HN_NOSPACE | HN_B), as nvmmctl(8) uses it."""
-    prefixes = ["B", "K", "M", "G", "T", "P", "E"]
-    maxv = 100 * 10 ** (5 - 2)      # len 5, baselen 2: 1 digit + prefix
-    b, i = n * 100, 0
-    while b >= maxv - 50 and i < 6:
-        b //= 1024
-        i += 1
-    if b < 995 and i > 0:
-        d = (b + 5) // 10
-        return "%d.%d%s" % (d // 10, d % 10, prefixes[i])
-    return "%d%s" % ((b + 50) // 100, prefixes[i])
-
-def snprintb(v, names):
-    """NetBSD snprintb with an old-style "\\20" format: the value in
-    hex, then the names of its set bits between < and >."""
-    if v == 0:
-        return "0"
-    s = "%#x" % v
-    set_names = [n for i, n in enumerate(names) if v >> i & 1]
-    return s + ("<" + ",".join(set_names) + ">" if set_names else "")
-
-XCR0 = ["x87", "SSE", "AVX", "BNDREGS", "BNDCSR", "Opmask", "ZMM_Hi256",
-        "Hi16_ZMM", "PT", "PKRU"]
-EXITS = ["none", "memory", "io", "shutdown", "int_ready", "nmi_ready",
-         "halted", "tpr_changed", "rdmsr", "wrmsr", "monitor", "mwait",
-         "cpuid", "stopped", "invalid"]
-MACHINE_KEYS = {"id", "vcpus", "ram", "owner_pid", "owner_uid",
-                "owner_user", "command", "created"}
-
-def kv(path):
-    """h_guest's "name value" lines."""
-    d = {}
-    for line in open(path):
-        k, _, v = line.rstrip("\n").partition(" ")
-        d[k] = v
-    return d
-
-def guest():
-    g = kv("guest.out")
-    return {"machid": int(g["machid"]), "pid": int(g["pid"]),
-            "created": int(g["created"]), "nvcpus": int(g["nvcpus"]),
-            "nram": int(g["nram"])}
-
-def machine_want(g):
-    """What list and info show of h_guest's machine g (see guest())."""
-    return {"id": g["machid"], "vcpus": 2, "ram": 2 << 20,
-            "owner_pid": g["pid"], "owner_uid": os.getuid(),
-            "owner_user": pwd.getpwuid(os.getuid()).pw_name,
-            "command": "h_guest", "created": g["created"]}
-
-def check(cond, what):
-    if not cond:
-        sys.exit("FAILED: " + what)
-EOF
-}
-
-# Runs the Python script $1, after the formats above, with the other
-# arguments; its check()s fail the test case with what went wrong.
-py()
-{
-	{ cat_formats; printf '%s\n' "$1"; } >check.py
-	shift
-	atf_check -s exit:0 -o ignore -e empty python3 check.py "$@"
-}
-
-# Starts a private daemon on ./s.sock and waits until it accepts.
-daemon_start()
-{
-	hd_sh_start "${nvmmd}" "${PWD}/s.sock" -c "${1:-/dev/null}"
-	export NVMM_SOCKET="${PWD}/s.sock"
-	ctl="${nvmmctl} -s ${PWD}/s.sock"
-}
-
-# guest_spawn NAME ARG...: starts h_guest ARG..., its output in NAME.out
-# and NAME.err and its pid in NAME.pid, and waits until it is ready.  The
-# output of an earlier guest is emptied first: the background job's own
-# redirection may come after the first look for "ready".
-guest_spawn()
-{
-	gs_name=$1
-	shift
-	: >"${gs_name}.out"
-	"${h_guest}" "$@" >"${gs_name}.out" 2>"${gs_name}.err" &
-	echo $! >"${gs_name}.pid"
-	i=0
-	while ! grep -q '^ready$' "${gs_name}.out"; do
-		kill -0 "$(cat "${gs_name}.pid")" 2>/dev/null ||
-		    atf_fail "h_guest $1 exited: $(cat "${gs_name}.err")"
-		i=$((i + 1))
-		[ ${i} -lt 1000 ] || atf_fail "h_guest $1 is not ready"
-		sleep 0.01
-	done
-}
-
-# Starts h_guest, named $1 if given, and waits until its guest runs; sets
-# id to its machine.
-guest_start()
-{
-	guest_spawn guest run ${1+"$1"}
-	id=$(sed -n 's/^machid //p' guest.out)
-	[ -n "${id}" ] || atf_fail "h_guest gave no machine id"
-}
-
-# Waits until VCPU 0 of the guest has guest time: it is inside its run.
-guest_spinning()
-{
-	i=0
-	while :; do
-		${ctl} --json info ${id} >spin.json 2>/dev/null
-		python3 -c 'import json, sys
-d = json.load(open("spin.json"))
-sys.exit(0 if d["vcpu_stats"][0]["run_ns"] > 0 else 1)' 2>/dev/null && break
-		i=$((i + 1))
-		[ ${i} -lt 500 ] || atf_fail "VCPU 0 of the guest does not run"
-		sleep 0.01
-	done
-}
-
-# Kills what a case started, whatever state it stopped in.
-stop_all()
-{
-	for f in guest.pid root.pid nvmmd.pid; do
-		[ -f ${f} ] && kill -9 "$(cat ${f})" 2>/dev/null
-		rm -f ${f}
-	done
-	return 0
-}
-
-# Stops the daemon the normal way: it must exit 0.
-daemon_stop()
-{
-	pid=$(cat nvmmd.pid)
-	kill -TERM "${pid}"
-	wait "${pid}"
-	status=$?
-	rm -f nvmmd.pid
-	[ ${status} -eq 0 ] || atf_fail "nvmmd exited ${status}"
-}
-
-needs_daemon()
-{
-	atf_set "require.user" "root"
-	atf_set "require.files" "/dev/kvm"
-	atf_set "require.progs" "python3"
-}
+. "@abs_top_srcdir@/tests/roles/h_nvmmctl.subr"
 
 # -----------------------------------------------------------------------------
 
@@ -241,8 +89,8 @@ list_head()
 list_body()
 {
 	daemon_start
-	header="Machine ID VCPUs RAM  Owner PID Creation Time            User     Command
----------- ----- ---- --------- ------------------------ -------- ----------------"
+	header="Machine ID VCPUs RAM  Owner PID Creation Time            User     Command          UUID
+---------- ----- ---- --------- ------------------------ -------- ---------------- ------------------------------------"
 
 	# No machine: the header alone, and an empty list.
 	atf_check -s exit:0 -o inline:"${header}\n" -e empty ${ctl} list
@@ -253,12 +101,16 @@ check(d == {"machines": []}, "no machine: %r" % d)
 '
 
 	guest_start
+	atf_check -s exit:0 -o save:list.json -e empty ${ctl} --json list
 	py '
+import re
 g = guest()
 check(g["nvcpus"] == 2 and g["nram"] == 2 << 20, "h_guest: %r" % g)
-row = "%-10u %5u %4s %9d %-24s %-8s %s" % (g["machid"], g["nvcpus"],
+uuid = json.load(open("list.json"))["machines"][0]["uuid"]
+check(re.match(UUID4, uuid), "not a v4 UUID: %r" % uuid)
+row = "%-10u %5u %4s %9d %-24s %-8s %-16s %s" % (g["machid"], g["nvcpus"],
     humanize(g["nram"]), g["pid"], time.asctime(time.localtime(g["created"])),
-    pwd.getpwuid(os.getuid()).pw_name, "h_guest")
+    pwd.getpwuid(os.getuid()).pw_name, "h_guest", uuid)
 open("list.want", "w").write(sys.argv[1] + "\n" + row + "\n")
 ' "${header}"
 	atf_check -s exit:0 -o file:list.want -e empty ${ctl} list
@@ -279,6 +131,8 @@ want = machine_want(g)
 for k, v in want.items():
     check(m[k] == v and type(m[k]) is type(v), "%s is %r, want %r" %
           (k, m[k], v))
+check(type(m["created_nsec"]) is int and 0 <= m["created_nsec"] < 10 ** 9,
+      "created_nsec %r" % m["created_nsec"])
 '
 
 	daemon_stop
@@ -307,6 +161,7 @@ info_body()
 g = guest()
 d = json.load(open("info.json"))
 check(set(d) == MACHINE_KEYS | {"vcpu_stats"}, "fields %s" % sorted(d))
+json.dump(d["uuid"], open("uuid.json", "w"))
 want = machine_want(g)
 for k, v in want.items():
     check(d[k] == v and type(d[k]) is type(v), "%s is %r, want %r" %
@@ -338,6 +193,7 @@ user = pwd.getpwuid(os.getuid()).pw_name
 lines = open("info.txt").read().split("\n")
 want = [
     "Machine ID:    %d" % g["machid"],
+    "UUID:          %s" % json.load(open("uuid.json")),
     "Owner:         pid %d, uid %d (%s), command h_guest" % (g["pid"],
         os.getuid(), user),
     "Created:       %s" % time.asctime(time.localtime(g["created"])),
@@ -346,15 +202,15 @@ want = [
     "",
     "VCPU Runs       Guest time    Exits",
 ]
-check(lines[:7] == want, "head %r, want %r" % (lines[:7], want))
-check(len(lines) == 10 and lines[9] == "", "%d lines: %r" % (len(lines),
+check(lines[:8] == want, "head %r, want %r" % (lines[:8], want))
+check(len(lines) == 11 and lines[10] == "", "%d lines: %r" % (len(lines),
       lines))
 # VCPU 1 does not run any more: its row is known to the digit.
 row1 = "%-4u %-10u %-13.6f halted 1" % (1, 1, v1["run_ns"] / 1e9)
-check(lines[8] == row1, "VCPU 1: %r, want %r" % (lines[8], row1))
+check(lines[9] == row1, "VCPU 1: %r, want %r" % (lines[9], row1))
 # VCPU 0 is running: its guest time grows.
-f = lines[7].split()
-check(lines[7].startswith("0    ") and len(f) >= 4, "VCPU 0: %r" % lines[7])
+f = lines[8].split()
+check(lines[8].startswith("0    ") and len(f) >= 4, "VCPU 0: %r" % lines[8])
 check(float(f[2]) > 0 and f[2] == "%.6f" % float(f[2]), "VCPU 0 time %r" %
       f[2])
 check(f[3:] == ["-"] if f[1] == "0" else f[3:] == ["none", f[1]],
@@ -405,8 +261,8 @@ kill_body()
 	    sed -n '/^run failed/p' guest.out
 	[ ${status} -eq 0 ] || atf_fail "h_guest exited ${status}"
 
-	header="Machine ID VCPUs RAM  Owner PID Creation Time            User     Command
----------- ----- ---- --------- ------------------------ -------- ----------------"
+	header="Machine ID VCPUs RAM  Owner PID Creation Time            User     Command          UUID
+---------- ----- ---- --------- ------------------------ -------- ---------------- ------------------------------------"
 	atf_check -s exit:0 -o inline:"${header}\n" -e empty ${ctl} list
 	atf_check -s exit:1 -o empty -e match:"machine ${id}" ${ctl} info ${id}
 	atf_check -s exit:1 -o empty -e inline:"nvmmctl: no machine ${id}\n" \
@@ -520,12 +376,12 @@ usage_body()
 	atf_check -s exit:0 -o save:usage.txt -e empty ${ctl} -h
 	py '
 u = open("usage.txt").read().split("\n")
-check(u[-1] == "" and len(u) == 7, "usage: %r" % u)
+check(u[-1] == "" and len(u) == 9, "usage: %r" % u)
 check(u[0].startswith("usage: nvmmctl ") and
-      all(l.startswith("       nvmmctl ") for l in u[1:6]), "usage: %r" % u)
-for c in ("identify", "list", "info", "kill", "help"):
-    check(any((" " + c) in l for l in u[:5]), "%s missing: %r" % (c, u))
-check(u[5] == "       nvmmctl --version", "last line %r" % u[5])
+      all(l.startswith("       nvmmctl ") for l in u[1:8]), "usage: %r" % u)
+for c in ("identify", "list", "info", "stats", "metrics", "kill", "help"):
+    check(any((" " + c) in l for l in u[:7]), "%s missing: %r" % (c, u))
+check(u[7] == "       nvmmctl --version", "last line %r" % u[7])
 '
 	atf_check -s exit:0 -o file:usage.txt -e empty ${ctl} --help
 	atf_check -s exit:0 -o file:usage.txt -e empty ${ctl} help
@@ -557,6 +413,14 @@ kill:kill needs a machine id
 --json kill 0:kill has no JSON output
 kill 0 --json:kill has no JSON output
 --json help:help has no JSON output
+--json metrics:metrics has no JSON output
+list -i 1:list takes no -i or -c
+stats -c 2:-c needs -i
+stats -i 0:-i 0: not a number from 0.01 to 3600
+stats -i x:-i x: not a number from 0.01 to 3600
+stats -i 1 -c 1.5:-c 1.5: not a whole number
+stats -i:-i needs a value
+stats x:stats takes no arguments
 help frob:unknown command: frob
 help list info:help takes one command
 EOF
@@ -584,7 +448,7 @@ help_body()
 	atf_check -s exit:0 -o file:list.want -e empty ${ctl} list --help
 	atf_check -s exit:0 -o file:list.want -e empty ${ctl} --json list -h
 	# Each command's line is its line of the whole usage.
-	for c in identify list info kill help; do
+	for c in identify list info stats metrics kill help; do
 		atf_check -s exit:0 -o save:${c}.help -e empty ${ctl} help ${c}
 		atf_check -s exit:0 -o save:${c}.line -e empty \
 		    sed -n "s/^\(usage:\)\{0,1\} *\(nvmmctl .* ${c}\b.*\)/\2/p" \
@@ -847,7 +711,8 @@ d = json.loads(raw)
 check(d["machines"][0]["command"] == json.loads("\"%s\"" % sys.argv[1]),
       "parsed %r" % d)
 ' "${want}"
-		atf_check -s exit:0 -o match:" ${text}\$" -e empty ${ctl} list
+		atf_check -s exit:0 -o match:" ${text} +[0-9a-f-]{36}\$" \
+		    -e empty ${ctl} list
 		atf_check -s exit:0 -o ignore -e empty ${ctl} kill ${id}
 		wait "$(cat guest.pid)"
 		rm -f guest.pid
