@@ -373,7 +373,7 @@ reload_body()
 			sleep 0.01
 		done
 		atf_check -s exit:0 -o inline:"${n}\n" -e empty grep -c \
-		    "reload: the socket, pidfile and metrics-listen settings take effect at the next start" \
+		    "reload: the socket, pidfile, user and metrics-listen settings take effect at the next start" \
 		    nvmmd.log
 		atf_check -s exit:0 -o match:"^nvmm_machines 0$" -e empty \
 		    curl -sfS "http://127.0.0.1:${port}/metrics"
