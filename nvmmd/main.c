@@ -289,8 +289,6 @@ run(int ready_fd)
 	}
 	machines_init();
 	error = listener_start();
-	if (error == 0)
-		error = watcher_start();
 	for (i = 0; i < 3 && error == 0; i++) {
 		ev[i] = evsignal_new(nvmmd_base, sigs[i],
 		    sigs[i] == SIGHUP ? on_hup : on_signal, NULL);
