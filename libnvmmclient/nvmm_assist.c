@@ -117,50 +117,48 @@ assist_access_get(const struct assist_ctx *ctx, int is_io,
 
 /* -------------------------------------------------------------------------- */
 
+/* The callback of an access's kind, on buf. */
+static void
+assist_callback(const struct assist_ctx *ctx,
+    const struct nvmm_kern_access *acc, uint8_t *buf)
+{
+	struct nvmm_io io;
+	struct nvmm_mem mem;
+
+	if (acc->is_io) {
+		io.mach = ctx->mach;
+		io.vcpu = ctx->vcpu;
+		io.port = (uint16_t)acc->addr;
+		io.in = !acc->write;
+		io.size = acc->size;
+		io.data = buf;
+		ctx->vcpu->cbs.io(&io);
+	} else {
+		mem.mach = ctx->mach;
+		mem.vcpu = ctx->vcpu;
+		mem.gpa = acc->addr;
+		mem.write = acc->write != 0;
+		mem.size = acc->size;
+		mem.data = buf;
+		ctx->vcpu->cbs.mem(&mem);
+	}
+}
+
 /*
- * One element through the io callback.  The callback works on a buffer
- * of ours, as NetBSD's does, so that a callback that writes more than
+ * One element through the callback.  The callback works on a buffer of
+ * ours, as NetBSD's does, so that a callback that writes more than
  * `size' bytes cannot reach past the data page into the next VCPU's.
  */
 static void
-assist_elem_io(const struct assist_ctx *ctx,
-    const struct nvmm_kern_access *acc, uint8_t *elem)
+assist_elem(const struct assist_ctx *ctx, const struct nvmm_kern_access *acc,
+    uint8_t *elem)
 {
 	uint8_t buf[ASSIST_ELEM_MAX];
-	struct nvmm_io io;
 
 	memset(buf, 0, sizeof(buf));
 	if (acc->write)
 		memcpy(buf, elem, acc->size);
-	io.mach = ctx->mach;
-	io.vcpu = ctx->vcpu;
-	io.port = (uint16_t)acc->addr;
-	io.in = !acc->write;
-	io.size = acc->size;
-	io.data = buf;
-	ctx->vcpu->cbs.io(&io);
-	if (!acc->write)
-		memcpy(elem, buf, acc->size);
-}
-
-/* One element through the mem callback; same buffer rule as for IO. */
-static void
-assist_elem_mem(const struct assist_ctx *ctx,
-    const struct nvmm_kern_access *acc, uint8_t *elem)
-{
-	uint8_t buf[ASSIST_ELEM_MAX];
-	struct nvmm_mem mem;
-
-	memset(buf, 0, sizeof(buf));
-	if (acc->write)
-		memcpy(buf, elem, acc->size);
-	mem.mach = ctx->mach;
-	mem.vcpu = ctx->vcpu;
-	mem.gpa = acc->addr;
-	mem.write = acc->write != 0;
-	mem.size = acc->size;
-	mem.data = buf;
-	ctx->vcpu->cbs.mem(&mem);
+	assist_callback(ctx, acc, buf);
 	if (!acc->write)
 		memcpy(elem, buf, acc->size);
 }
@@ -173,20 +171,14 @@ static int
 assist_data_phase(const struct assist_ctx *ctx,
     const struct nvmm_kern_access *acc)
 {
-	uint8_t *elem;
 	uint32_t i;
 
 	/* Checked per access: a later one may be of the other kind. */
 	if (acc->is_io ? ctx->vcpu->cbs.io == NULL :
 	    ctx->vcpu->cbs.mem == NULL)
 		return EINVAL;
-	for (i = 0; i < acc->count; i++) {
-		elem = ctx->vc->data + (size_t)i * acc->size;
-		if (acc->is_io)
-			assist_elem_io(ctx, acc, elem);
-		else
-			assist_elem_mem(ctx, acc, elem);
-	}
+	for (i = 0; i < acc->count; i++)
+		assist_elem(ctx, acc, ctx->vc->data + (size_t)i * acc->size);
 	/* The data must be in place before the daemon can see `handled'. */
 	__atomic_store_n(&ctx->vc->access->handled, 1, __ATOMIC_RELEASE);
 	return 0;
