@@ -268,15 +268,27 @@ assist_io_fast(const struct assist_ctx *ctx,
 
 /* -------------------------------------------------------------------------- */
 
+/*
+ * What both assists check first: a VCPU of this process, stopped on the
+ * exit of the assist's kind with its callback set, and the access that
+ * the exit left, in *acc.  bad_errno: what a bad access is (NetBSD's).
+ */
 static int
-assist_ctx_init(struct assist_ctx *ctx, struct nvmm_machine *mach,
-    struct nvmm_vcpu *vcpu, int bad_errno)
+assist_begin(struct assist_ctx *ctx, struct nvmm_machine *mach,
+    struct nvmm_vcpu *vcpu, bool is_io, int bad_errno,
+    struct nvmm_kern_access *acc)
 {
 	ctx->mach = mach;
 	ctx->vcpu = vcpu;
 	ctx->bad_errno = bad_errno;
 	ctx->vc = assist_vcpu(mach, vcpu);
-	return ctx->vc == NULL ? EINVAL : 0;
+	if (ctx->vc == NULL)
+		return EINVAL;
+	if (vcpu->exit->reason != (is_io ? NVMM_VCPU_EXIT_IO :
+	    NVMM_VCPU_EXIT_MEMORY) ||
+	    (is_io ? vcpu->cbs.io == NULL : vcpu->cbs.mem == NULL))
+		return EINVAL;
+	return assist_access_get(ctx, is_io, acc);
 }
 
 int
@@ -287,34 +299,18 @@ nvmm_assist_io(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	const struct nvmm_x86_exit_io *io;
 	int error;
 
-	error = assist_ctx_init(&ctx, mach, vcpu, EINVAL);
+	error = assist_begin(&ctx, mach, vcpu, true, EINVAL, &acc);
 	if (error)
-		goto out;
-	if (vcpu->exit->reason != NVMM_VCPU_EXIT_IO ||
-	    vcpu->cbs.io == NULL) {
-		error = EINVAL;
-		goto out;
-	}
+		return nvmmc_result(error);
 	io = &vcpu->exit->u.io;
-	error = assist_access_get(&ctx, 1, &acc);
-	if (error)
-		goto out;
 	/* The access must be the one the exit reports. */
-	if (acc.addr != io->port || (acc.write == 0) != io->in) {
-		error = EINVAL;
-		goto out;
-	}
-
+	if (acc.addr != io->port || (acc.write == 0) != io->in)
+		return nvmmc_result(EINVAL);
 	if (!io->str && acc.count == 1)
 		error = assist_io_fast(&ctx, &acc);
 	else
 		error = assist_loop(&ctx, &acc);
-out:
-	if (error) {
-		errno = error;
-		return -1;
-	}
-	return 0;
+	return nvmmc_result(error);
 }
 
 int
@@ -324,18 +320,10 @@ nvmm_assist_mem(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	struct assist_ctx ctx;
 	int error;
 
-	error = assist_ctx_init(&ctx, mach, vcpu, ENODEV);
-	if (error)
-		goto out;
-	if (vcpu->exit->reason != NVMM_VCPU_EXIT_MEMORY ||
-	    vcpu->cbs.mem == NULL) {
-		error = EINVAL;
-		goto out;
-	}
 	/* Nothing pending: KVM could not describe the access to us. */
-	error = assist_access_get(&ctx, 0, &acc);
+	error = assist_begin(&ctx, mach, vcpu, false, ENODEV, &acc);
 	if (error)
-		goto out;
+		return nvmmc_result(error);
 	/*
 	 * An instruction whose first MMIO access is a write has no read left
 	 * to make: KVM finished it before the exit, the cached state already
@@ -347,10 +335,5 @@ nvmm_assist_mem(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 		error = assist_data_phase(&ctx, &acc);
 	else
 		error = assist_loop(&ctx, &acc);
-out:
-	if (error) {
-		errno = error;
-		return -1;
-	}
-	return 0;
+	return nvmmc_result(error);
 }
