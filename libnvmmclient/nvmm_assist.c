@@ -117,50 +117,48 @@ assist_access_get(const struct assist_ctx *ctx, int is_io,
 
 /* -------------------------------------------------------------------------- */
 
+/* The callback of an access's kind, on buf. */
+static void
+assist_callback(const struct assist_ctx *ctx,
+    const struct nvmm_kern_access *acc, uint8_t *buf)
+{
+	struct nvmm_io io;
+	struct nvmm_mem mem;
+
+	if (acc->is_io) {
+		io.mach = ctx->mach;
+		io.vcpu = ctx->vcpu;
+		io.port = (uint16_t)acc->addr;
+		io.in = !acc->write;
+		io.size = acc->size;
+		io.data = buf;
+		ctx->vcpu->cbs.io(&io);
+	} else {
+		mem.mach = ctx->mach;
+		mem.vcpu = ctx->vcpu;
+		mem.gpa = acc->addr;
+		mem.write = acc->write != 0;
+		mem.size = acc->size;
+		mem.data = buf;
+		ctx->vcpu->cbs.mem(&mem);
+	}
+}
+
 /*
- * One element through the io callback.  The callback works on a buffer
- * of ours, as NetBSD's does, so that a callback that writes more than
+ * One element through the callback.  The callback works on a buffer of
+ * ours, as NetBSD's does, so that a callback that writes more than
  * `size' bytes cannot reach past the data page into the next VCPU's.
  */
 static void
-assist_elem_io(const struct assist_ctx *ctx,
-    const struct nvmm_kern_access *acc, uint8_t *elem)
+assist_elem(const struct assist_ctx *ctx, const struct nvmm_kern_access *acc,
+    uint8_t *elem)
 {
 	uint8_t buf[ASSIST_ELEM_MAX];
-	struct nvmm_io io;
 
 	memset(buf, 0, sizeof(buf));
 	if (acc->write)
 		memcpy(buf, elem, acc->size);
-	io.mach = ctx->mach;
-	io.vcpu = ctx->vcpu;
-	io.port = (uint16_t)acc->addr;
-	io.in = !acc->write;
-	io.size = acc->size;
-	io.data = buf;
-	ctx->vcpu->cbs.io(&io);
-	if (!acc->write)
-		memcpy(elem, buf, acc->size);
-}
-
-/* One element through the mem callback; same buffer rule as for IO. */
-static void
-assist_elem_mem(const struct assist_ctx *ctx,
-    const struct nvmm_kern_access *acc, uint8_t *elem)
-{
-	uint8_t buf[ASSIST_ELEM_MAX];
-	struct nvmm_mem mem;
-
-	memset(buf, 0, sizeof(buf));
-	if (acc->write)
-		memcpy(buf, elem, acc->size);
-	mem.mach = ctx->mach;
-	mem.vcpu = ctx->vcpu;
-	mem.gpa = acc->addr;
-	mem.write = acc->write != 0;
-	mem.size = acc->size;
-	mem.data = buf;
-	ctx->vcpu->cbs.mem(&mem);
+	assist_callback(ctx, acc, buf);
 	if (!acc->write)
 		memcpy(elem, buf, acc->size);
 }
@@ -173,20 +171,14 @@ static int
 assist_data_phase(const struct assist_ctx *ctx,
     const struct nvmm_kern_access *acc)
 {
-	uint8_t *elem;
 	uint32_t i;
 
 	/* Checked per access: a later one may be of the other kind. */
 	if (acc->is_io ? ctx->vcpu->cbs.io == NULL :
 	    ctx->vcpu->cbs.mem == NULL)
 		return EINVAL;
-	for (i = 0; i < acc->count; i++) {
-		elem = ctx->vc->data + (size_t)i * acc->size;
-		if (acc->is_io)
-			assist_elem_io(ctx, acc, elem);
-		else
-			assist_elem_mem(ctx, acc, elem);
-	}
+	for (i = 0; i < acc->count; i++)
+		assist_elem(ctx, acc, ctx->vc->data + (size_t)i * acc->size);
 	/* The data must be in place before the daemon can see `handled'. */
 	__atomic_store_n(&ctx->vc->access->handled, 1, __ATOMIC_RELEASE);
 	return 0;
@@ -276,15 +268,27 @@ assist_io_fast(const struct assist_ctx *ctx,
 
 /* -------------------------------------------------------------------------- */
 
+/*
+ * What both assists check first: a VCPU of this process, stopped on the
+ * exit of the assist's kind with its callback set, and the access that
+ * the exit left, in *acc.  bad_errno: what a bad access is (NetBSD's).
+ */
 static int
-assist_ctx_init(struct assist_ctx *ctx, struct nvmm_machine *mach,
-    struct nvmm_vcpu *vcpu, int bad_errno)
+assist_begin(struct assist_ctx *ctx, struct nvmm_machine *mach,
+    struct nvmm_vcpu *vcpu, bool is_io, int bad_errno,
+    struct nvmm_kern_access *acc)
 {
 	ctx->mach = mach;
 	ctx->vcpu = vcpu;
 	ctx->bad_errno = bad_errno;
 	ctx->vc = assist_vcpu(mach, vcpu);
-	return ctx->vc == NULL ? EINVAL : 0;
+	if (ctx->vc == NULL)
+		return EINVAL;
+	if (vcpu->exit->reason != (is_io ? NVMM_VCPU_EXIT_IO :
+	    NVMM_VCPU_EXIT_MEMORY) ||
+	    (is_io ? vcpu->cbs.io == NULL : vcpu->cbs.mem == NULL))
+		return EINVAL;
+	return assist_access_get(ctx, is_io, acc);
 }
 
 int
@@ -295,34 +299,18 @@ nvmm_assist_io(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	const struct nvmm_x86_exit_io *io;
 	int error;
 
-	error = assist_ctx_init(&ctx, mach, vcpu, EINVAL);
+	error = assist_begin(&ctx, mach, vcpu, true, EINVAL, &acc);
 	if (error)
-		goto out;
-	if (vcpu->exit->reason != NVMM_VCPU_EXIT_IO ||
-	    vcpu->cbs.io == NULL) {
-		error = EINVAL;
-		goto out;
-	}
+		return nvmmc_result(error);
 	io = &vcpu->exit->u.io;
-	error = assist_access_get(&ctx, 1, &acc);
-	if (error)
-		goto out;
 	/* The access must be the one the exit reports. */
-	if (acc.addr != io->port || (acc.write == 0) != io->in) {
-		error = EINVAL;
-		goto out;
-	}
-
+	if (acc.addr != io->port || (acc.write == 0) != io->in)
+		return nvmmc_result(EINVAL);
 	if (!io->str && acc.count == 1)
 		error = assist_io_fast(&ctx, &acc);
 	else
 		error = assist_loop(&ctx, &acc);
-out:
-	if (error) {
-		errno = error;
-		return -1;
-	}
-	return 0;
+	return nvmmc_result(error);
 }
 
 int
@@ -332,18 +320,10 @@ nvmm_assist_mem(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	struct assist_ctx ctx;
 	int error;
 
-	error = assist_ctx_init(&ctx, mach, vcpu, ENODEV);
-	if (error)
-		goto out;
-	if (vcpu->exit->reason != NVMM_VCPU_EXIT_MEMORY ||
-	    vcpu->cbs.mem == NULL) {
-		error = EINVAL;
-		goto out;
-	}
 	/* Nothing pending: KVM could not describe the access to us. */
-	error = assist_access_get(&ctx, 0, &acc);
+	error = assist_begin(&ctx, mach, vcpu, false, ENODEV, &acc);
 	if (error)
-		goto out;
+		return nvmmc_result(error);
 	/*
 	 * An instruction whose first MMIO access is a write has no read left
 	 * to make: KVM finished it before the exit, the cached state already
@@ -355,10 +335,5 @@ nvmm_assist_mem(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 		error = assist_data_phase(&ctx, &acc);
 	else
 		error = assist_loop(&ctx, &acc);
-out:
-	if (error) {
-		errno = error;
-		return -1;
-	}
-	return 0;
+	return nvmmc_result(error);
 }

@@ -41,8 +41,10 @@ nvmmc_machine_alloc(void)
 		return NULL;
 	pthread_mutex_init(&m->lock, NULL);
 	LIST_INIT(&m->areas);
-	for (i = 0; i < NVMM_MAX_VCPUS; i++)
+	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
 		pthread_mutex_init(&m->vcpus[i].lock, NULL);
+		m->vcpus[i].bell = -1;
+	}
 	m->generation = nvmmc_generation;
 	return m;
 }
@@ -61,6 +63,8 @@ nvmmc_machine_free(struct nvmmc_machine *m)
 		munmap(m->comm, m->commsize);
 	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
 		free(m->vcpus[i].exit);
+		if (m->vcpus[i].bell != -1)
+			close(m->vcpus[i].bell);
 		pthread_mutex_destroy(&m->vcpus[i].lock);
 	}
 	pthread_mutex_destroy(&m->lock);
@@ -162,7 +166,7 @@ nvmm_machine_configure(struct nvmm_machine *mach, uint64_t op, void *conf)
 
 static void
 nvmmc_vcpu_attach(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
-    struct nvmm_vcpu *vcpu, struct nvmm_vcpu_exit *exit)
+    struct nvmm_vcpu *vcpu, struct nvmm_vcpu_exit *exit, int bell)
 {
 	struct nvmmc_vcpu *v = &nvmmc_machine(mach)->vcpus[cpuid];
 	struct nvmm_slot *slot = nvmm_slot(nvmmc_machine(mach)->comm, cpuid);
@@ -172,6 +176,7 @@ nvmmc_vcpu_attach(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 	v->access = &slot->access;
 	v->data = slot->data;
 	v->exit = exit;
+	v->bell = bell;
 	v->present = true;
 	mach->pages[cpuid] = v->comm;
 
@@ -188,7 +193,7 @@ nvmm_vcpu_create(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
     struct nvmm_vcpu *vcpu)
 {
 	struct nvmm_vcpu_exit *exit;
-	int error;
+	int error, bell = -1;
 
 	error = nvmmc_check_machine(mach);
 	if (error)
@@ -196,20 +201,24 @@ nvmm_vcpu_create(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 	exit = calloc(1, sizeof(*exit));
 	if (exit == NULL)
 		return nvmmc_result(ENOMEM);
-	error = nvmm_rpc_vcpu_create(&nvmmc_rpc, mach->machid, cpuid);
+	error = nvmm_rpc_vcpu_create_bell(&nvmmc_rpc, mach->machid, cpuid,
+	    &bell);
 	if (error == 0 && cpuid >= NVMM_MAX_VCPUS)
 		error = EPROTO;
 	if (error) {
+		if (bell != -1)
+			close(bell);
 		free(exit);
 		return nvmmc_result(error);
 	}
-	nvmmc_vcpu_attach(mach, cpuid, vcpu, exit);
+	nvmmc_vcpu_attach(mach, cpuid, vcpu, exit, bell);
 	return 0;
 }
 
 int
 nvmm_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 {
+	struct nvmmc_vcpu *v;
 	int error;
 
 	error = nvmmc_check_machine(mach);
@@ -219,8 +228,12 @@ nvmm_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	if (error)
 		return nvmmc_result(error);
 	if (vcpu->cpuid < NVMM_MAX_VCPUS) {
-		nvmmc_vcpu(mach, vcpu)->present = false;
-		nvmmc_vcpu(mach, vcpu)->exit = NULL;
+		v = nvmmc_vcpu(mach, vcpu);
+		v->present = false;
+		v->exit = NULL;
+		if (v->bell != -1)
+			close(v->bell);
+		v->bell = -1;
 		mach->pages[vcpu->cpuid] = NULL;
 	}
 	free(vcpu->exit);

@@ -49,7 +49,11 @@ nvmmc_ring_with(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu,
 		memcpy(db->conf, conf->data, conf->size);
 	}
 	seq = nvmm_doorbell_ring(db);
-	error = nvmm_doorbell_wait(db, seq, nvmmc_connected);
+	if (op == NVMM_DOORBELL_RUN)
+		error = nvmm_doorbell_wait_run(db, seq, nvmmc_connected,
+		    &v->comm->stop, v->bell);
+	else
+		error = nvmm_doorbell_wait(db, seq, nvmmc_connected);
 	pthread_mutex_unlock(&v->lock);
 	return error;
 }
@@ -136,7 +140,10 @@ nvmm_vcpu_run(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	return 0;
 }
 
-/* Async-signal-safe: one store, as on NetBSD. */
+/*
+ * Async-signal-safe: one store, as on NetBSD.  The thread waiting in
+ * nvmm_vcpu_run sees it and tells the daemon (proto/nvmm_doorbell.c).
+ */
 int
 nvmm_vcpu_stop(struct nvmm_vcpu *vcpu)
 {

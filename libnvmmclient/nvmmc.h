@@ -34,6 +34,7 @@ struct nvmmc_vcpu {
 	struct nvmm_kern_access *access;	/* the pending IO/MMIO access */
 	uint8_t *data;				/* its data */
 	struct nvmm_vcpu_exit *exit;		/* vcpu->exit, ours to free */
+	int bell;				/* the stop bell, or -1 */
 };
 
 /* A GPA mapping as libnvmm records it (gpa_to_hva, the page walk). */

@@ -14,7 +14,6 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/ops.c \
 	nvmmd/machine.c \
 	nvmmd/vcpu.c \
-	nvmmd/watcher.c \
 	nvmmd/limits.c \
 	nvmmd/sandbox.c \
 	nvmmd/privsep.c \

@@ -26,7 +26,6 @@
 /* What the daemon keeps of a machine beside kernel/'s own record. */
 struct nvmmd_machine {
 	bool present;
-	struct nvmm_owner *owner;
 	uid_t uid;			/* who created it, and is charged */
 	uint64_t ram;			/* bytes of hva_map, for the limits */
 	struct nvmmd_vcpu *vcpus[NVMM_MAX_VCPUS];
@@ -109,7 +108,6 @@ machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
 	m = &machines[machid];
 	memset(m, 0, sizeof(*m));
 	m->present = true;
-	m->owner = owner;
 	m->uid = peer->uid;
 	*machidp = machid;
 	machine_log_creator(owner, machid);
@@ -159,7 +157,6 @@ machine_gone(nvmm_machid_t machid)
 	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, m->ram);
 	machine_refund(m->uid);
 	m->present = false;
-	m->owner = NULL;
 }
 
 void
@@ -175,10 +172,11 @@ machines_init(void)
  * destroyed, so one made and then refused would stay behind, parked, for
  * as long as the machine lives.  kernel/'s EPERM, ENOENT and EINVAL come
  * before the limit's ENOBUFS, as if it were the driver's own limit.
+ * *bellfdp: the VCPU's stop bell, for the client (vcpu.c).
  */
 int
 machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
-    nvmm_cpuid_t cpuid)
+    nvmm_cpuid_t cpuid, int *bellfdp)
 {
 	struct nvmmd_machine *m;
 	int error;
@@ -195,6 +193,11 @@ machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 	if (error)
 		goto out;
 	error = vcpu_start(owner, machid, cpuid, &m->vcpus[cpuid]);
+	if (error == 0 && (error = vcpu_bell_fd(m->vcpus[cpuid], bellfdp)) != 0) {
+		vcpu_cancel(m->vcpus[cpuid]);
+		vcpu_join(m->vcpus[cpuid]);
+		m->vcpus[cpuid] = NULL;
+	}
 	if (error)
 		nvmm_kern_vcpu_destroy(owner, machid, cpuid);
 out:

@@ -302,8 +302,6 @@ run(int ready_fd)
 	}
 	machines_init();
 	error = listener_start();
-	if (error == 0)
-		error = watcher_start();
 	if (error == 0 && (error = metrics_start(config_current(), why,
 	    sizeof(why))) != 0)
 		log_warnx("%s", why);

@@ -10,8 +10,7 @@
  *   session.c   one connection: hello, packets in, replies out
  *   ops.c       the requests, and the role table that admits them
  *   machine.c   machines, VCPUs and RAM: one call each, charged first
- *   vcpu.c      VCPU threads and the doorbell they answer
- *   watcher.c   turns a stop written in a comm page into a kick
+ *   vcpu.c      VCPU threads, the doorbell they answer, their stop bells
  *   limits.c    what one uid may hold
  *   config.c    nvmmd.conf and the command line
  *   sandbox.c   seccomp: what the daemon and its VCPU threads may call
@@ -72,8 +71,8 @@ struct nvmmd_vcpu {
 	struct nvmm_doorbell *db;
 	pthread_t thread;
 	atomic_bool quit;
-	LIST_ENTRY(nvmmd_vcpu) running;	/* on the watcher's list */
-	bool on_watch;
+	int bell;			/* the stop bell: an eventfd */
+	struct event *bell_ev;		/* the event loop's, on bell */
 };
 
 /* Why a peer was refused, as the metrics count it (log.c names them). */
@@ -146,7 +145,7 @@ int	machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
 	    nvmm_machid_t *machidp, int *fdp);
 void	machines_init(void);	/* before the first session */
 int	machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
-	    nvmm_cpuid_t cpuid);
+	    nvmm_cpuid_t cpuid, int *bellfdp);
 int	machine_vcpu_destroy(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
 int	machine_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
@@ -154,9 +153,14 @@ int	machine_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
 int	machine_hva_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    uintptr_t hva, size_t size);
 
-/* vcpu.c: a VCPU's thread; cancel tells it to end, join waits and frees. */
+/*
+ * vcpu.c: a VCPU's thread and stop bell; cancel tells the thread to end,
+ * join waits for it and frees the record.  vcpu_bell_fd: a descriptor of
+ * the bell for the client, the caller's to close.
+ */
 int	vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid, struct nvmmd_vcpu **vp);
+int	vcpu_bell_fd(const struct nvmmd_vcpu *v, int *fdp);
 void	vcpu_cancel(struct nvmmd_vcpu *v);
 void	vcpu_join(struct nvmmd_vcpu *v);
 
@@ -189,10 +193,5 @@ int	stats_metrics_memfd(struct nvmm_owner *owner, uint64_t *sizep,
 int	metrics_start(const struct nvmmd_config *cfg, char *why,
 	    size_t whylen);
 void	metrics_stop(void);
-
-/* watcher.c */
-int	watcher_start(void);
-void	watcher_add(struct nvmmd_vcpu *v);
-void	watcher_remove(struct nvmmd_vcpu *v);
 
 #endif /* NVMMD_H */

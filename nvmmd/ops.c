@@ -113,7 +113,8 @@ op_vcpu_create(struct ops_ctx *c)
 {
 	const Nvmm__VcpuCreate *m = c->req->vcpu_create;
 
-	return machine_vcpu_create(c->s->owner, m->machid, m->cpuid);
+	return machine_vcpu_create(c->s->owner, m->machid, m->cpuid,
+	    c->reply_fd);
 }
 
 static int

@@ -8,8 +8,8 @@
  *
  * Two layers, as the daemon has two kinds of thread:
  *   - the process filter, installed on every thread once start-up is
- *     over (the socket bound, /dev/kvm open): the event loop, the stop
- *     watcher and the VCPU threads together;
+ *     over (the socket bound, /dev/kvm open): the event loop and the
+ *     VCPU threads together;
  *   - the VCPU filter, which each VCPU thread adds on itself: it runs a
  *     guest and answers a doorbell, and needs little more than KVM's
  *     ioctls and futexes.  It is compiled once, before the process

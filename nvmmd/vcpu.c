@@ -8,13 +8,23 @@
  * within microseconds, then sleeps on the doorbell: an idle VCPU costs
  * nothing.  machine.c starts and stops them; kernel/ counts their runs
  * and exits (NVMM_CTL_VCPU_STATS).
+ *
+ * Each VCPU also has a stop bell, an eventfd the client holds a
+ * descriptor of: nvmm_vcpu_stop() only writes the comm page, and the
+ * client's thread waiting for the run rings the bell when it sees that
+ * (proto/nvmm_doorbell.c, rule 5).  The event loop, not the VCPU thread
+ * that is inside the guest, hears it and kicks the VCPU: a stop costs no
+ * thread that polls, and nothing on a run that is not stopped.
  */
+#include <sys/eventfd.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nvmmd.h"
 
@@ -42,11 +52,9 @@ vcpu_run(struct nvmmd_vcpu *v)
 	struct nvmm_vcpu_exit exit;
 	int error;
 
-	watcher_add(v);
 	error = nvmm_kern_vcpu_run(v->owner, v->machid, v->cpuid, &exit);
 	if (error == 0 && exit.reason == NVMM_VCPU_EXIT_INVALID)
 		vcpu_log_invalid(v, &exit);
-	watcher_remove(v);
 	/* Killed while it ran: say so, rather than show an empty exit. */
 	if (atomic_load(&v->quit))
 		return ENOENT;
@@ -135,6 +143,55 @@ vcpu_thread_create(struct nvmmd_vcpu *v)
 	return error;
 }
 
+/*
+ * The bell rang: whatever the count, the stop word says whether to kick.
+ * It is read once and trusted for nothing else; a bell without a stop (a
+ * client ringing for nothing, or for a stop a return already consumed)
+ * kicks nobody, and one with a stop kicks only this client's VCPU.
+ */
+static void
+vcpu_bell(evutil_socket_t fd, short what, void *arg)
+{
+	struct nvmmd_vcpu *v = arg;
+	uint64_t count;
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, &count, sizeof(count));	/* EAGAIN: drained already */
+	(void)n;
+	if (NVMM_READ_ONCE(v->comm->stop) != 0)
+		(void)nvmm_kern_vcpu_kick(v->owner, v->machid, v->cpuid);
+}
+
+static int
+vcpu_bell_open(struct nvmmd_vcpu *v)
+{
+	v->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->bell == -1)
+		return errno;
+	v->bell_ev = event_new(nvmmd_base, v->bell, EV_READ | EV_PERSIST,
+	    vcpu_bell, v);
+	if (v->bell_ev == NULL || event_add(v->bell_ev, NULL) == -1)
+		return ENOMEM;
+	return 0;
+}
+
+static void
+vcpu_bell_close(struct nvmmd_vcpu *v)
+{
+	if (v->bell_ev != NULL)
+		event_free(v->bell_ev);
+	if (v->bell != -1)
+		close(v->bell);
+}
+
+int
+vcpu_bell_fd(const struct nvmmd_vcpu *v, int *fdp)
+{
+	*fdp = fcntl(v->bell, F_DUPFD_CLOEXEC, 0);
+	return *fdp == -1 ? errno : 0;
+}
+
 /* Starts the thread of a VCPU kernel/ has made; *vp is its record. */
 int
 vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
@@ -149,17 +206,22 @@ vcpu_start(struct nvmm_owner *owner, nvmm_machid_t machid,
 	v->owner = owner;
 	v->machid = machid;
 	v->cpuid = cpuid;
+	v->bell = -1;
 	atomic_init(&v->quit, false);
 	error = nvmm_kern_vcpu_comm(owner, machid, cpuid, &v->comm, NULL, NULL);
 	if (error)
 		goto out;
 	v->db = &nvmm_slot_of(v->comm)->doorbell;
+	error = vcpu_bell_open(v);
+	if (error)
+		goto out;
 	error = vcpu_thread_create(v);
 	if (error)
 		goto out;
 	*vp = v;
 	return 0;
 out:
+	vcpu_bell_close(v);
 	free(v);
 	return error;
 }
@@ -183,5 +245,6 @@ void
 vcpu_join(struct nvmmd_vcpu *v)
 {
 	pthread_join(v->thread, NULL);
+	vcpu_bell_close(v);
 	free(v);
 }

@@ -22,13 +22,29 @@
  *     which is rule 2 the other way round.
  *  4. dead is set before the last ack, and is final: a client that sees
  *     it gets ENOENT and never waits again.
+ *  5. While a RUN is pending, the waiting client also watches the comm
+ *     page's stop word, which nvmm_vcpu_stop() stores (seq_cst) from any
+ *     thread or a signal handler, making no system call.  The waiter
+ *     loads it (seq_cst) at every turn of its spin, after every futex
+ *     return (a signal handler on the waiting thread interrupts the sleep:
+ *     EINTR), and at least once per DOORBELL_CLIENT_STOP_SLICE_MAX_NS of
+ *     sleep.  Seeing it set, it rings the stop bell, the VCPU's eventfd
+ *     that the daemon's event loop reads, once per run: the daemon then
+ *     reads stop itself and kicks the VCPU.  A stop stored before the
+ *     bell's write is seen by the daemon's read after it (the eventfd's
+ *     write and read order them), and kernel/ reads stop again before
+ *     every guest entry, so a stop is never lost, however the bell races
+ *     the run's start or end; a bell for a stop already consumed finds
+ *     stop clear and kicks nothing.
  * The daemon reads every word once and trusts none: a client scribbling
- * here only hurts its own VCPU.  Spinning first keeps the common case
- * (an answer within microseconds) free of system calls; sleeping after
- * a budget keeps an idle VCPU free of CPU.
+ * here, or ringing its bell without end, only hurts its own VCPU.
+ * Spinning first keeps the common case (an answer within microseconds)
+ * free of system calls; sleeping after a budget keeps an idle VCPU free
+ * of CPU.
  */
 #include <errno.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nvmm_doorbell.h"
 #include "nvmm_futex.h"
@@ -36,26 +52,50 @@
 /* How long the client spins for an answer before sleeping on it. */
 #define DOORBELL_CLIENT_SPIN_NS		200000ULL
 /* How often a sleeping client asks whether the daemon is still there. */
-#define DOORBELL_CLIENT_SLEEP_NS	100000000L
+#define DOORBELL_CLIENT_ALIVE_NS	100000000ULL
+/*
+ * How often a client asleep on a RUN looks at the stop word (rule 5): the
+ * first slice is short and each next one twice as long, up to the last,
+ * which bounds the latency of a stop from another thread and costs a
+ * guest that runs without exits one wake-up per slice.  A stop that comes
+ * soon after the run began, as an emulator's other threads give, is thus
+ * seen within about a quarter of the time the run took (make bench,
+ * "stop"), and a long run costs 1,000 wake-ups a second.
+ */
+#define DOORBELL_CLIENT_STOP_SLICE_MIN_NS	50000ULL
+#define DOORBELL_CLIENT_STOP_SLICE_MAX_NS	1000000ULL
 /* How long the daemon spins for the next request before sleeping. */
 #define DOORBELL_DAEMON_SPIN_NS		100000ULL
 
-/* The clock is read once per 64 pauses: it costs more than a look. */
-bool
-nvmm_spin_while(const uint32_t *word, uint32_t value, uint64_t budget_ns)
+/*
+ * Spins while *word == value and *stop (if not NULL) is clear, until the
+ * clock passes end; true if either changed.  The clock is read once per
+ * 64 pauses: it costs more than a look.
+ */
+static bool
+doorbell_spin(const uint32_t *word, uint32_t value, const volatile int *stop,
+    uint64_t end)
 {
-	uint64_t end = nvmm_now_ns() + budget_ns;
 	unsigned i;
 
 	for (;;) {
 		for (i = 0; i < 64; i++) {
 			if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value)
 				return true;
+			if (stop != NULL &&
+			    __atomic_load_n(stop, __ATOMIC_SEQ_CST))
+				return true;
 			__builtin_ia32_pause();
 		}
 		if (nvmm_now_ns() >= end)
 			return false;
 	}
+}
+
+bool
+nvmm_spin_while(const uint32_t *word, uint32_t value, uint64_t budget_ns)
+{
+	return doorbell_spin(word, value, NULL, nvmm_now_ns() + budget_ns);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -74,6 +114,15 @@ nvmm_doorbell_ring(struct nvmm_doorbell *db)
 	return seq;
 }
 
+/* One wait for an answer, and what it watches besides (rule 5). */
+struct doorbell_waiter {
+	struct nvmm_doorbell *db;
+	uint32_t seq;
+	bool (*alive)(void);
+	const volatile int *stop;	/* NULL: not a RUN, or the bell rung */
+	int bell;
+};
+
 static bool
 doorbell_answered(struct nvmm_doorbell *db, uint32_t seq)
 {
@@ -81,44 +130,114 @@ doorbell_answered(struct nvmm_doorbell *db, uint32_t seq)
 	    __atomic_load_n(&db->dead, __ATOMIC_ACQUIRE);
 }
 
-/* Sleeps until the answer; ENXIO if the daemon went away meanwhile. */
-static int
-doorbell_sleep(struct nvmm_doorbell *db, uint32_t seq, bool (*alive)(void))
+/*
+ * Rings the stop bell if a stop is asked for, once: the eventfd's counter
+ * coalesces, and a full one (EAGAIN) has a ring pending already.
+ */
+static void
+doorbell_watch_stop(struct doorbell_waiter *w)
 {
-	const struct timespec slice = { 0, DOORBELL_CLIENT_SLEEP_NS };
+	const uint64_t one = 1;
+	ssize_t n;
+
+	if (w->stop == NULL || !__atomic_load_n(w->stop, __ATOMIC_SEQ_CST))
+		return;
+	w->stop = NULL;
+	n = write(w->bell, &one, sizeof(one));			/* 5 */
+	(void)n;
+}
+
+static void
+doorbell_timespec(struct timespec *ts, uint64_t ns)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000ULL);
+	ts->tv_nsec = (long)(ns % 1000000000ULL);
+}
+
+/*
+ * Sleeps until the answer, waking for the stop word while it is watched;
+ * ENXIO if the daemon went away meanwhile.  A sleep with neither stop nor
+ * alive to look at has no timeout.
+ */
+static int
+doorbell_sleep(struct doorbell_waiter *w)
+{
+	struct nvmm_doorbell *db = w->db;
+	struct timespec slice;
+	uint64_t alive_at = nvmm_now_ns() + DOORBELL_CLIENT_ALIVE_NS;
+	uint64_t stop_slice = DOORBELL_CLIENT_STOP_SLICE_MIN_NS;
 	uint32_t ack;
 	int ret, error = 0;
 
 	for (;;) {
 		__atomic_store_n(&db->client_waits, 1, __ATOMIC_SEQ_CST);  /* 3 */
 		ack = __atomic_load_n(&db->ack, __ATOMIC_SEQ_CST);
-		if (ack == seq || __atomic_load_n(&db->dead, __ATOMIC_SEQ_CST))
+		if (ack == w->seq || __atomic_load_n(&db->dead, __ATOMIC_SEQ_CST))
 			break;
+		doorbell_watch_stop(w);
+		doorbell_timespec(&slice, w->stop != NULL ? stop_slice :
+		    DOORBELL_CLIENT_ALIVE_NS);
 		ret = nvmm_futex_wait(&db->ack, ack,
-		    alive != NULL ? &slice : NULL);
-		if (doorbell_answered(db, seq))
+		    w->stop != NULL || w->alive != NULL ? &slice : NULL);
+		if (stop_slice < DOORBELL_CLIENT_STOP_SLICE_MAX_NS)
+			stop_slice *= 2;
+		if (doorbell_answered(db, w->seq))
 			break;
-		if (ret == -1 && errno == ETIMEDOUT && !alive()) {
+		if (ret == 0 || w->alive == NULL || nvmm_now_ns() < alive_at)
+			continue;
+		if (!w->alive()) {
 			error = ENXIO;
 			break;
 		}
+		alive_at = nvmm_now_ns() + DOORBELL_CLIENT_ALIVE_NS;
 	}
 	__atomic_store_n(&db->client_waits, 0, __ATOMIC_SEQ_CST);
 	return error;
+}
+
+/* Spins for the answer, ringing the stop bell if a stop comes first. */
+static bool
+doorbell_spin_answer(struct doorbell_waiter *w)
+{
+	uint64_t end = nvmm_now_ns() + DOORBELL_CLIENT_SPIN_NS;
+
+	while (doorbell_spin(&w->db->ack, w->seq - 1, w->stop, end)) {
+		if (__atomic_load_n(&w->db->ack, __ATOMIC_ACQUIRE) != w->seq - 1)
+			return true;
+		doorbell_watch_stop(w);
+	}
+	return false;
+}
+
+static int
+doorbell_wait(struct doorbell_waiter *w)
+{
+	int error;
+
+	if (!doorbell_spin_answer(w) && (error = doorbell_sleep(w)) != 0)
+		return error;
+	if (__atomic_load_n(&w->db->ack, __ATOMIC_ACQUIRE) != w->seq)
+		return ENOENT;		/* 4: the VCPU or its machine is gone */
+	return w->db->error;
 }
 
 int
 nvmm_doorbell_wait(struct nvmm_doorbell *db, uint32_t seq,
     bool (*alive)(void))
 {
-	int error;
+	struct doorbell_waiter w = { db, seq, alive, NULL, -1 };
 
-	if (!nvmm_spin_while(&db->ack, seq - 1, DOORBELL_CLIENT_SPIN_NS) &&
-	    (error = doorbell_sleep(db, seq, alive)) != 0)
-		return error;
-	if (__atomic_load_n(&db->ack, __ATOMIC_ACQUIRE) != seq)
-		return ENOENT;		/* 4: the VCPU or its machine is gone */
-	return db->error;
+	return doorbell_wait(&w);
+}
+
+int
+nvmm_doorbell_wait_run(struct nvmm_doorbell *db, uint32_t seq,
+    bool (*alive)(void), const volatile int *stop, int bell)
+{
+	struct doorbell_waiter w = { db, seq, alive, bell >= 0 ? stop : NULL,
+	    bell };
+
+	return doorbell_wait(&w);
 }
 
 /* -------------------------------------------------------------------------- */

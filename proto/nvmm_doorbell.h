@@ -61,11 +61,16 @@ bool	nvmm_spin_while(const uint32_t *word, uint32_t value,
  * nvmm_doorbell_wait returns the request's errno, ENOENT if the VCPU is
  * gone, or ENXIO when alive() (asked every 100 ms of sleep) says the
  * daemon is; with alive NULL, the sleep has no timeout.  Signals do not
- * end the wait.
+ * end the wait.  nvmm_doorbell_wait_run is the wait for a RUN: it also
+ * watches *stop, the comm page's stop word, and when a stop is asked for
+ * it writes the VCPU's stop bell, an eventfd the daemon gave, once
+ * (proto/nvmm_doorbell.c, rule 5).  With bell -1 it is the plain wait.
  */
 uint32_t nvmm_doorbell_ring(struct nvmm_doorbell *db);
 int	nvmm_doorbell_wait(struct nvmm_doorbell *db, uint32_t seq,
 	    bool (*alive)(void));
+int	nvmm_doorbell_wait_run(struct nvmm_doorbell *db, uint32_t seq,
+	    bool (*alive)(void), const volatile int *stop, int bell);
 
 /*
  * The daemon's half, for the one thread that serves the doorbell.

@@ -328,15 +328,30 @@ nvmm_rpc_machine_configure(struct nvmm_rpc *rpc, nvmm_machid_t machid,
 }
 
 int
-nvmm_rpc_vcpu_create(struct nvmm_rpc *rpc, nvmm_machid_t machid,
-    nvmm_cpuid_t cpuid)
+nvmm_rpc_vcpu_create_bell(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid, int *bellfdp)
 {
 	Nvmm__VcpuCreate op = NVMM__VCPU_CREATE__INIT;
+	int error, fd;
 
 	op.machid = machid;
 	op.cpuid = cpuid;
-	return nvmm_rpc_op(rpc, NVMM__REQUEST__OP_VCPU_CREATE,
-	    &op.base, -1, NULL, NULL);
+	error = nvmm_rpc_op(rpc, NVMM__REQUEST__OP_VCPU_CREATE,
+	    &op.base, -1, NULL, &fd);
+	if (error == 0 && bellfdp != NULL && fd == -1)
+		error = EPROTO;
+	if (error == 0 && bellfdp != NULL)
+		*bellfdp = fd;
+	else if (fd != -1)
+		close(fd);
+	return error;
+}
+
+int
+nvmm_rpc_vcpu_create(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+    nvmm_cpuid_t cpuid)
+{
+	return nvmm_rpc_vcpu_create_bell(rpc, machid, cpuid, NULL);
 }
 
 int

@@ -73,6 +73,12 @@ int	nvmm_rpc_machine_create(struct nvmm_rpc *rpc, nvmm_machid_t *machidp,
 int	nvmm_rpc_machine_destroy(struct nvmm_rpc *rpc, nvmm_machid_t machid);
 int	nvmm_rpc_machine_configure(struct nvmm_rpc *rpc, nvmm_machid_t machid,
 	    uint64_t op, const void *conf, size_t size);
+/*
+ * *bellfdp: the VCPU's stop bell (proto/nvmm_doorbell.h), the caller's to
+ * close; nvmm_rpc_vcpu_create closes it, for a caller that never runs.
+ */
+int	nvmm_rpc_vcpu_create_bell(struct nvmm_rpc *rpc, nvmm_machid_t machid,
+	    nvmm_cpuid_t cpuid, int *bellfdp);
 int	nvmm_rpc_vcpu_create(struct nvmm_rpc *rpc, nvmm_machid_t machid,
 	    nvmm_cpuid_t cpuid);
 int	nvmm_rpc_vcpu_destroy(struct nvmm_rpc *rpc, nvmm_machid_t machid,

@@ -17,7 +17,8 @@
 
 #include "nvmm.pb-c.h"
 
-#define NVMM_PROTO_VERSION	1
+/* 2: VcpuCreate's reply brings the stop bell, which a stop now needs. */
+#define NVMM_PROTO_VERSION	2
 #define NVMM_PROTO_MAX_MSG	4096
 #define NVMM_DEFAULT_SOCKET	"/run/nvmmd/nvmmd.sock"
 #define NVMM_SOCKET_ENV		"NVMM_SOCKET"

@@ -34,6 +34,15 @@ tests_client_t_run_SOURCES = tests/client/t_run.c $(TESTS_CLIENT_GUESTS) \
 tests_client_t_run_CFLAGS = $(TESTS_CLIENT_CFLAGS) -I$(top_srcdir)/tests/common
 tests_client_t_run_LDADD = $(TESTS_CLIENT_LIBS)
 
+# The stop bell: a stop from another thread, and a client abusing its bell.
+check_PROGRAMS += tests/client/t_stop
+tests_client_t_stop_SOURCES = tests/client/t_stop.c $(TESTS_CLIENT_GUESTS) \
+	$(TESTS_CLIENT_FORK) $(TESTS_CLIENT_HARNESS)
+tests_client_t_stop_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
+	-I$(top_srcdir)/tests/common
+tests_client_t_stop_LDADD = $(TESTS_CLIENT_LIBS) \
+	proto/libnvmmproto.la $(PROTOBUF_C_LIBS)
+
 # The rest of the public API, and the errno values it promises.
 check_PROGRAMS += tests/client/t_api
 tests_client_t_api_SOURCES = tests/client/t_api.c $(TESTS_CLIENT_GUESTS) \

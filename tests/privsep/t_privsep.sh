@@ -60,7 +60,7 @@ atf_test_case unprivileged cleanup
 unprivileged_head()
 {
 	atf_set "descr" "After start-up, every task of nvmmd (event loop," \
-	    "watcher, VCPU threads), foreground or detached, is the nvmmd" \
+	    "VCPU threads), foreground or detached, is the nvmmd" \
 	    "user with no capability in any set, no_new_privs and seccomp," \
 	    "and its environment holds NOTIFY_SOCKET alone"
 	root_head
@@ -80,8 +80,8 @@ unprivileged_body()
 	wait_tick a.out 2
 	pid=$(cat nvmmd.pid)
 	check_tasks "$pid"
-	# The event loop, the watcher and two VCPU threads at least.
-	[ "$(cat ntasks)" -ge 4 ] || atf_fail "only $(cat ntasks) tasks in nvmmd"
+	# The event loop and two VCPU threads at least.
+	[ "$(cat ntasks)" -ge 3 ] || atf_fail "only $(cat ntasks) tasks in nvmmd"
 	tr '\0' '\n' <"/proc/$pid/environ" | grep -v '^$' >env.out || true
 	atf_check -o inline:"NOTIFY_SOCKET=$d/no-notify\n" cat env.out
 	kill "$(cat a.pid)"

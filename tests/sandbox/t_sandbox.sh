@@ -60,7 +60,7 @@ daemon_runs_filtered_body()
 	NVMM_SOCKET="$PWD/s.sock" "$DEMO" -c 2 -t 0 "$IMAGE" >demo.out &
 	echo $! >demo.pid
 	pid=$(cat nvmmd.pid)
-	# Until both VCPU threads run: five threads with the watcher's.
+	# Until both VCPU threads run, each with its own filter on top.
 	i=0
 	while [ "$(grep -l 'Seccomp_filters:.2' /proc/$pid/task/*/status | wc -l)" -lt 2 ]; do
 		i=$((i + 1))
