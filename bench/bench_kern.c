@@ -3,7 +3,8 @@
 /*
  * kernel/ in-process: the NVMM driver without the daemon, its exits
  * handled as the assists handle them (the data phase in the access page,
- * then KVM finishes the instruction), a stop as comm->stop and a kick.
+ * then KVM finishes the instruction, or the next entry does for a plain
+ * OUT, IN, MMIO write or load), a stop as comm->stop and a kick.
  */
 #include <sys/mman.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <nvmm.h>
 
 #include "bench.h"
+#include "nvmm_assist_load.h"
 #include "nvmm_kern.h"
 
 struct bench_vm {
@@ -162,6 +164,31 @@ kern_assist(struct bench_vm *vm, bool finish)
 	return 0;
 }
 
+/*
+ * A write KVM reports done, or a plain load (the bench guest is 64-bit),
+ * is finished at the next entry, as nvmm_assist_mem does.
+ */
+static int
+kern_assist_mem(struct bench_vm *vm)
+{
+	const struct nvmm_x86_exit_memory *mem = &vm->exit.u.mem;
+	uint64_t *gprs = vm->comm->state.gprs;
+	struct assist_load ld;
+
+	if (vm->access->count != 1)
+		return kern_assist(vm, true);
+	if (vm->access->write)
+		return kern_assist(vm, false);
+	if (!assist_load_decode(mem->inst_bytes, mem->inst_len,
+	    ASSIST_LOAD_64, &ld) || ld.src_size != vm->access->size)
+		return kern_assist(vm, true);
+	if (kern_assist(vm, false) == -1)
+		return -1;
+	gprs[ld.reg] = assist_load_apply(gprs[ld.reg], &ld, vm->data);
+	gprs[NVMM_X64_GPR_RIP] += ld.len;
+	return 0;
+}
+
 static enum bench_step
 kern_step(struct bench_vm *vm)
 {
@@ -181,9 +208,7 @@ kern_step(struct bench_vm *vm)
 		vm->comm->state.gprs[NVMM_X64_GPR_RIP] = exit->u.io.npc;
 		return BENCH_STEP_EXIT;
 	case NVMM_VCPU_EXIT_MEMORY:
-		/* A write KVM reports done is finished at the next entry. */
-		return kern_assist(vm, !(vm->access->write &&
-		    vm->access->count == 1)) == -1 ? BENCH_STEP_FAIL :
+		return kern_assist_mem(vm) == -1 ? BENCH_STEP_FAIL :
 		    BENCH_STEP_EXIT;
 	case NVMM_VCPU_EXIT_HALTED:
 		return BENCH_STEP_HALT;

@@ -10,6 +10,8 @@ libnvmmclient_libnvmmclient_la_SOURCES = \
 	libnvmmclient/nvmm_machine.c \
 	libnvmmclient/nvmm_vcpu.c \
 	libnvmmclient/nvmm_assist.c \
+	libnvmmclient/nvmm_assist_load.c \
+	libnvmmclient/nvmm_assist_load.h \
 	libnvmmclient/nvmm_gva.c \
 	libnvmmclient/nvmm_dump.c
 libnvmmclient_libnvmmclient_la_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS)

@@ -16,7 +16,8 @@
  * A plain IN or OUT, the most frequent exit of all, takes no round trip:
  * the cached registers are brought to what the instruction leaves, and the
  * daemon lets KVM finish it, with the same data, as the next run enters
- * the guest.  Nor does an MMIO write, which KVM reports already done.
+ * the guest.  Nor does an MMIO write, which KVM reports already done, nor
+ * a plain MMIO load into a register (nvmm_assist_load.c).
  *
  * The access page is shared memory: each header is read once into a local
  * copy, checked, and only the copy is used.
@@ -27,6 +28,9 @@
 #include <string.h>
 
 #include "nvmmc.h"
+#include "nvmm_assist_load.h"
+
+#define X86_EFER_LMA	0x400ULL
 
 /* The widest element: an MMIO access of a 64-bit register. */
 #define ASSIST_ELEM_MAX		8
@@ -266,6 +270,55 @@ assist_io_fast(const struct assist_ctx *ctx,
 	return 0;
 }
 
+/* The state a load needs, already cached by the MEMORY exit. */
+#define ASSIST_LOAD_STATE \
+	(NVMM_X64_STATE_GPRS | NVMM_X64_STATE_SEGS | NVMM_X64_STATE_MSRS)
+
+/* The load at RIP, if it is one nvmm_assist_load.c finishes. */
+static bool
+assist_load_find(const struct assist_ctx *ctx,
+    const struct nvmm_kern_access *acc, struct assist_load *ld)
+{
+	const struct nvmm_x64_state *state = ctx->vcpu->state;
+	const struct nvmm_x86_exit_memory *mem = &ctx->vcpu->exit->u.mem;
+	const struct nvmm_x64_state_seg *cs = &state->segs[NVMM_X64_SEG_CS];
+	enum assist_load_mode mode;
+	uint64_t cached;
+
+	cached = __atomic_load_n(&ctx->vc->comm->state_cached,
+	    __ATOMIC_ACQUIRE);
+	if ((cached & ASSIST_LOAD_STATE) != ASSIST_LOAD_STATE ||
+	    mem->inst_len == 0 || mem->inst_len > sizeof(mem->inst_bytes))
+		return false;
+	if ((state->msrs[NVMM_X64_MSR_EFER] & X86_EFER_LMA) && cs->attrib.l)
+		mode = ASSIST_LOAD_64;
+	else
+		mode = cs->attrib.def ? ASSIST_LOAD_32 : ASSIST_LOAD_16;
+	return assist_load_decode(mem->inst_bytes, mem->inst_len, mode, ld) &&
+	    ld->src_size == acc->size;
+}
+
+/*
+ * A plain MMIO load, as a plain IN: the cached GPRs show it done, and the
+ * daemon hands KVM the data as the next run enters.
+ */
+static int
+assist_load_fast(const struct assist_ctx *ctx,
+    const struct nvmm_kern_access *acc, const struct assist_load *ld)
+{
+	uint64_t *gprs = ctx->vcpu->state->gprs;
+	uint8_t data[ASSIST_ELEM_MAX];
+	int error;
+
+	error = assist_data_phase(ctx, acc);
+	if (error)
+		return error;
+	memcpy(data, ctx->vc->data, acc->size);
+	gprs[ld->reg] = assist_load_apply(gprs[ld->reg], ld, data);
+	gprs[NVMM_X64_GPR_RIP] += ld->len;
+	return 0;
+}
+
 /* -------------------------------------------------------------------------- */
 
 /*
@@ -318,6 +371,7 @@ nvmm_assist_mem(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 {
 	struct nvmm_kern_access acc;
 	struct assist_ctx ctx;
+	struct assist_load ld;
 	int error;
 
 	/* Nothing pending: KVM could not describe the access to us. */
@@ -333,6 +387,9 @@ nvmm_assist_mem(struct nvmm_machine *mach, struct nvmm_vcpu *vcpu)
 	 */
 	if (acc.write && acc.count == 1)
 		error = assist_data_phase(&ctx, &acc);
+	else if (!acc.write && acc.count == 1 &&
+	    assist_load_find(&ctx, &acc, &ld))
+		error = assist_load_fast(&ctx, &acc, &ld);
 	else
 		error = assist_loop(&ctx, &acc);
 	return nvmmc_result(error);

@@ -6,6 +6,7 @@
  *   nvmm_machine.c  machines, VCPUs, memory, ctl
  *   nvmm_vcpu.c     state, events, run and stop: the comm page, the doorbell
  *   nvmm_assist.c   nvmm_assist_io, nvmm_assist_mem
+ *   nvmm_assist_load.c  the MMIO loads nvmm_assist_mem finishes itself
  *   nvmm_gva.c      nvmm_gva_to_gpa, the x86 page walk
  *   nvmm_dump.c     nvmm_vcpu_dump
  * Two conventions, one per layer: the nvmmc_* functions return 0 or a

@@ -98,7 +98,17 @@ tests_client_t_invalid_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
 	-I$(top_srcdir)/tests/common
 tests_client_t_invalid_LDADD = $(TESTS_CLIENT_LIBS)
 
-# What an MMIO exit costs the emulator: writes take no round trip.
+# The MMIO loads finished in the client: the decoder, and against KVM.
+check_PROGRAMS += tests/client/t_assist_load
+tests_client_t_assist_load_SOURCES = tests/client/t_assist_load.c \
+	tests/client/guest_loads.S libnvmmclient/nvmm_assist_load.c \
+	$(TESTS_CLIENT_GUESTS) $(TESTS_CLIENT_HARNESS)
+tests_client_t_assist_load_CFLAGS = $(TESTS_CLIENT_CFLAGS) \
+	-I$(top_srcdir)/tests/common
+tests_client_t_assist_load_LDADD = $(TESTS_CLIENT_LIBS)
+
+# What an MMIO exit costs the emulator: writes and plain loads take no
+# round trip.
 check_PROGRAMS += tests/client/t_mmio
 tests_client_t_mmio_SOURCES = tests/client/t_mmio.c $(TESTS_CLIENT_GUESTS) \
 	$(TESTS_CLIENT_HARNESS)
