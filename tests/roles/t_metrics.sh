@@ -249,7 +249,10 @@ for n in ("nvmm_vcpu_exits_total", "nvmm_vcpu_runs_total",
     check(ht[n] == "counter", "%s is a %s" % (n, ht.get(n)))
 check(one(h, "nvmmd_connections")[1] >= 1, "connections")
 info = one(h, "nvmmd_build_info")[0]
-check(info.get("version") and info.get("protocol") == "1", "%r" % info)
+proto = open("@abs_top_srcdir@/proto/nvmm_wire.h").read()
+proto = re.search(r"#define NVMM_PROTO_VERSION\s+(\d+)", proto).group(1)
+check(info.get("version") and info.get("protocol") == proto,
+      "%r, protocol %s in nvmm_wire.h" % (info, proto))
 check(one(h, "nvmmd_start_time_seconds")[1] <= created, "start time")
 '
 	atf_check -s exit:0 -o match:"404" -e ignore \
