@@ -130,7 +130,9 @@ nvmm_vcpu_get(struct nvmm_machine *mach, nvmm_cpuid_t cpuid,
 
 	if (cpuid >= NVMM_MAX_VCPUS)
 		return EINVAL;
-	cpu = &mach->cpus[cpuid];
+	cpu = nvmm_cpu_slot(mach, cpuid);
+	if (cpu == NULL)
+		return ENOENT;
 	pthread_mutex_lock(&cpu->lock);
 	if (!cpu->present) {
 		pthread_mutex_unlock(&cpu->lock);
@@ -272,18 +274,36 @@ nvmm_comm_destroy(struct nvmm_machine *mach)
 static int
 nvmm_cpus_create(struct nvmm_machine *mach)
 {
-	size_t i;
-
 	mach->cpus = calloc(NVMM_MAX_VCPUS, sizeof(*mach->cpus));
 	if (mach->cpus == NULL)
 		return ENOMEM;
-	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
-		mach->cpus[i].cpuid = (nvmm_cpuid_t)i;
-		pthread_mutex_init(&mach->cpus[i].lock, NULL);
-		pthread_mutex_init(&mach->cpus[i].kick_lock, NULL);
-	}
 	atomic_store(&mach->ncpus, 0);
 	return 0;
+}
+
+/*
+ * The slot of cpuid, made if need be.  Creates may race under the reader
+ * lock: the first slot published wins, and the loser frees its own.
+ */
+static struct nvmm_cpu *
+nvmm_cpu_slot_make(struct nvmm_machine *mach, nvmm_cpuid_t cpuid)
+{
+	struct nvmm_cpu *cpu, *none = NULL;
+
+	if ((cpu = nvmm_cpu_slot(mach, cpuid)) != NULL)
+		return cpu;
+	if ((cpu = calloc(1, sizeof(*cpu))) == NULL)
+		return NULL;
+	cpu->cpuid = cpuid;
+	pthread_mutex_init(&cpu->lock, NULL);
+	pthread_mutex_init(&cpu->kick_lock, NULL);
+	if (__atomic_compare_exchange_n(&mach->cpus[cpuid], &none, cpu, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return cpu;
+	pthread_mutex_destroy(&cpu->lock);
+	pthread_mutex_destroy(&cpu->kick_lock);
+	free(cpu);
+	return none;
 }
 
 static void
@@ -300,13 +320,17 @@ nvmm_vcpu_free(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 static void
 nvmm_cpus_destroy(struct nvmm_machine *mach)
 {
+	struct nvmm_cpu *cpu;
 	size_t i;
 
 	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
-		if (mach->cpus[i].present)
-			nvmm_vcpu_free(mach, &mach->cpus[i]);
-		pthread_mutex_destroy(&mach->cpus[i].lock);
-		pthread_mutex_destroy(&mach->cpus[i].kick_lock);
+		if ((cpu = mach->cpus[i]) == NULL)
+			continue;
+		if (cpu->present)
+			nvmm_vcpu_free(mach, cpu);
+		pthread_mutex_destroy(&cpu->lock);
+		pthread_mutex_destroy(&cpu->kick_lock);
+		free(cpu);
 	}
 	free(mach->cpus);
 	mach->cpus = NULL;
@@ -439,11 +463,13 @@ static void
 nvmm_machine_kill(struct nvmm_machine *mach)
 {
 	uint64_t gen = mach->gen;
+	struct nvmm_cpu *cpu;
 	size_t i;
 
 	atomic_store(&mach->dying, true);
 	for (i = 0; i < NVMM_MAX_VCPUS; i++)
-		nvmm_cpu_kick(&mach->cpus[i]);
+		if ((cpu = nvmm_cpu_slot(mach, (nvmm_cpuid_t)i)) != NULL)
+			nvmm_cpu_kick(cpu);
 	pthread_rwlock_unlock(&mach->lock);
 	if (nvmm_destroy_hook != NULL)
 		nvmm_destroy_hook(mach->machid);
@@ -541,7 +567,10 @@ nvmm_kern_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 		error = EINVAL;
 		goto out;
 	}
-	cpu = &mach->cpus[cpuid];
+	if ((cpu = nvmm_cpu_slot_make(mach, cpuid)) == NULL) {
+		error = ENOMEM;
+		goto out;
+	}
 	pthread_mutex_lock(&cpu->lock);
 	if (cpu->present) {
 		/* NetBSD's code says EBUSY, whatever its man page says. */
@@ -753,6 +782,7 @@ nvmm_vcpu_kick_op(struct nvmm_owner *owner, nvmm_machid_t machid,
     nvmm_cpuid_t cpuid, bool cancel)
 {
 	struct nvmm_machine *mach;
+	struct nvmm_cpu *cpu;
 	int error;
 
 	error = nvmm_machine_get(owner, machid, false, &mach);
@@ -760,10 +790,11 @@ nvmm_vcpu_kick_op(struct nvmm_owner *owner, nvmm_machid_t machid,
 		return error;
 	if (cpuid >= NVMM_MAX_VCPUS) {
 		error = EINVAL;
-	} else {
+	} else if ((cpu = nvmm_cpu_slot(mach, cpuid)) != NULL) {
+		/* No slot: no VCPU of that id was ever made, none runs. */
 		if (cancel)
-			atomic_store(&mach->cpus[cpuid].cancelled, true);
-		nvmm_cpu_kick(&mach->cpus[cpuid]);
+			atomic_store(&cpu->cancelled, true);
+		nvmm_cpu_kick(cpu);
 	}
 	nvmm_machine_put(mach);
 	return error;

@@ -167,8 +167,8 @@ nvmm_ctl_vcpu_stats(struct nvmm_owner *owner, void *data)
 		error = EINVAL;
 		goto out;
 	}
-	cpu = &mach->cpus[st.cpuid];
-	if (!__atomic_load_n(&cpu->present, __ATOMIC_ACQUIRE)) {
+	cpu = nvmm_cpu_slot(mach, st.cpuid);
+	if (cpu == NULL || !__atomic_load_n(&cpu->present, __ATOMIC_ACQUIRE)) {
 		error = ENOENT;
 		goto out;
 	}
@@ -273,8 +273,9 @@ nvmm_host_vcpus(struct nvmm_machine *mach, struct nvmm_kern_host *h)
 	size_t i;
 
 	for (i = 0; i < NVMM_MAX_VCPUS; i++) {
-		cpu = &mach->cpus[i];
-		if (!__atomic_load_n(&cpu->present, __ATOMIC_ACQUIRE))
+		cpu = nvmm_cpu_slot(mach, (nvmm_cpuid_t)i);
+		if (cpu == NULL ||
+		    !__atomic_load_n(&cpu->present, __ATOMIC_ACQUIRE))
 			continue;
 		if (h->nvcpus < h->maxvcpus) {
 			v = &h->vcpus[h->nvcpus];

@@ -95,7 +95,12 @@ struct nvmm_machine {
 	atomic_bool dying;	/* destroy waits for runs; runs see this */
 
 	atomic_uint ncpus;
-	struct nvmm_cpu *cpus;	/* NVMM_MAX_VCPUS entries */
+	/*
+	 * NVMM_MAX_VCPUS slots, each made by the first create of its cpuid
+	 * and kept until the machine goes (nvmm_cpu_slot): an idle machine
+	 * pays for the VCPUs it has had, not for 256 locks and counters.
+	 */
+	struct nvmm_cpu **cpus;
 
 	int commfd;		/* comm pages of all VCPUs */
 	uint8_t *commbase;
@@ -108,6 +113,13 @@ struct nvmm_machine {
 
 	void *machdata;		/* backend */
 };
+
+/* The slot of cpuid (< NVMM_MAX_VCPUS), or NULL: no such VCPU ever made. */
+static inline struct nvmm_cpu *
+nvmm_cpu_slot(const struct nvmm_machine *mach, nvmm_cpuid_t cpuid)
+{
+	return __atomic_load_n(&mach->cpus[cpuid], __ATOMIC_ACQUIRE);
+}
 
 /*
  * The backend: NetBSD's nvmm_impl, for KVM on x86.  Calls are made with
