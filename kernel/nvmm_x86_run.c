@@ -612,6 +612,23 @@ nvmm_x86_exit_mem(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 		    exit->u.mem.inst_bytes, sizeof(exit->u.mem.inst_bytes));
 }
 
+/*
+ * What an access exit caches for the emulator's assist: a plain IN or
+ * OUT needs the GPRs alone, a load the mode too (SEGS, EFER), string IO
+ * and the general path all of it.  The rest stays for getstate: caching
+ * costs the copy, and a cache line the client then reads, on every exit.
+ */
+static uint64_t
+nvmm_x86_exit_cached(const struct nvmm_vcpu_exit *exit)
+{
+	if (exit->reason == NVMM_VCPU_EXIT_IO && !exit->u.io.str)
+		return NVMM_X64_STATE_GPRS;
+	if (exit->reason == NVMM_VCPU_EXIT_MEMORY)
+		return NVMM_X64_STATE_GPRS | NVMM_X64_STATE_SEGS |
+		    NVMM_X64_STATE_MSRS;
+	return NVMM_X86_ACCESS_STATE;
+}
+
 static enum nvmm_x86_verdict
 nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 {
@@ -629,7 +646,7 @@ nvmm_x86_exit_access(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 		xcpu->pending = NVMM_X86_PENDING_MMIO;
 		nvmm_x86_exit_mem(cpu, exit);
 	}
-	nvmm_x86_exit_cache(cpu, NVMM_X86_ACCESS_STATE);
+	nvmm_x86_exit_cache(cpu, nvmm_x86_exit_cached(exit));
 	return NVMM_X86_RETURN;
 }
 

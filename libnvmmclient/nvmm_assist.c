@@ -6,7 +6,9 @@
  * NetBSD's libnvmm decodes and emulates the instruction itself.  Here KVM
  * has already decoded it and waits, in the daemon, for the data of each
  * access it makes; the daemon describes that access in the VCPU's access
- * page (proto/nvmm_slot.h) and caches GPRS|SEGS|CRS|MSRS in the comm page.
+ * page (proto/nvmm_slot.h) and caches in the comm page what the assist
+ * needs: the GPRs for a plain IN or OUT, the mode too (SEGS, MSRS) for
+ * MMIO, GPRS|SEGS|CRS|MSRS for string IO.
  * What is left to do in the client is what NetBSD's callbacks see: one
  * call per element, with the same structures and data.  KVM then finishes
  * the instruction (nvmmc_complete), which may need one more access of the

@@ -25,9 +25,14 @@ extern const uint8_t guest_excp_handler[];
 #define ROM_GPA		0xFFFF0000ULL
 #define ROM_SIZE	0x10000UL
 
-/* What an IO or MSR exit brings along in the comm page, where visible. */
-#define EXIT_STATE	(NVMM_X64_STATE_GPRS | NVMM_X64_STATE_SEGS |	\
+/*
+ * What an IO exit brings along in the comm page, where visible: a plain
+ * IN or OUT the GPRs its assist needs, a string one all its assist may.
+ */
+#define EXIT_STATE_STR	(NVMM_X64_STATE_GPRS | NVMM_X64_STATE_SEGS |	\
 	NVMM_X64_STATE_CRS | NVMM_X64_STATE_MSRS)
+#define EXIT_STATE(exit) ((exit)->u.io.str ? EXIT_STATE_STR :		\
+	NVMM_X64_STATE_GPRS)
 
 static void
 check_cached(struct hb_vcpu *vcpu, uint64_t flags)
@@ -125,7 +130,7 @@ io_every_form_assisted(const struct hb_backend *be)
 	HB_SETUP_GUEST(be, &vm, &vcpu, io);
 	for (i = 0; i < HX_NIO; i++) {
 		ATF_REQUIRE_EQ(hb_run(&vcpu), NVMM_VCPU_EXIT_IO);
-		check_cached(&vcpu, EXIT_STATE);
+		check_cached(&vcpu, EXIT_STATE(vcpu.exit));
 		hx_check_io_exit(vcpu.exit, hb_getstate(&vcpu,
 		    NVMM_X64_STATE_GPRS), i);
 		hb_assist(&vcpu);
@@ -163,7 +168,7 @@ io_every_form_manual(const struct hb_backend *be)
 	HB_SETUP_GUEST(be, &vm, &vcpu, io);
 	for (i = 0; i < HX_NIO; i++) {
 		ATF_REQUIRE_EQ(hb_run(&vcpu), NVMM_VCPU_EXIT_IO);
-		check_cached(&vcpu, EXIT_STATE);
+		check_cached(&vcpu, EXIT_STATE(vcpu.exit));
 		st = hb_getstate(&vcpu, NVMM_X64_STATE_GPRS);
 		hx_check_io_exit(vcpu.exit, st, i);
 		hx_io_emulate(vcpu.exit, st, i);
