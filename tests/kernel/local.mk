@@ -21,10 +21,19 @@ tests_kernel_t_state_SOURCES = tests/kernel/t_state.c $(TESTS_KERN_SOURCES)
 tests_kernel_t_state_CFLAGS = $(TESTS_KERN_CFLAGS)
 tests_kernel_t_state_LDADD = $(TESTS_KERN_LIBS)
 
+TESTS_OWNER_SOURCES = tests/kernel/h_owner.c tests/kernel/h_owner.h
+
 check_PROGRAMS += tests/kernel/t_owner
-tests_kernel_t_owner_SOURCES = tests/kernel/t_owner.c $(TESTS_KERN_SOURCES)
+tests_kernel_t_owner_SOURCES = tests/kernel/t_owner.c $(TESTS_OWNER_SOURCES) \
+	$(TESTS_KERN_SOURCES)
 tests_kernel_t_owner_CFLAGS = $(TESTS_KERN_CFLAGS)
 tests_kernel_t_owner_LDADD = $(TESTS_KERN_LIBS)
+
+check_PROGRAMS += tests/kernel/t_ctl
+tests_kernel_t_ctl_SOURCES = tests/kernel/t_ctl.c $(TESTS_OWNER_SOURCES) \
+	$(TESTS_KERN_SOURCES)
+tests_kernel_t_ctl_CFLAGS = $(TESTS_KERN_CFLAGS)
+tests_kernel_t_ctl_LDADD = $(TESTS_KERN_LIBS)
 
 check_PROGRAMS += tests/kernel/t_mem
 tests_kernel_t_mem_SOURCES = tests/kernel/t_mem.c $(TESTS_KERN_SOURCES)
