@@ -46,12 +46,6 @@
  * period) would see the stop only tens of ms later.
  */
 #define ASLEEP_NS	60000000ULL
-/*
- * The typical (median) latency allowed for a stop to a sleeping waiter:
- * twenty times the documented bound, the client's longest sleep slice
- * (1 ms), so that only a loaded host's worst rounds come near it.
- */
-#define ASLEEP_LATENCY_NS	20000000ULL
 /* How long a run may last before the client's alive() gives up. */
 #define RUN_BOUND_NS	10000000000ULL
 
@@ -353,8 +347,8 @@ ATF_TC(asleep);
 ATF_TC_HEAD(asleep, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "A stop stored from another thread "
-	    "while the waiter sleeps is seen within a slice or so, the bell "
-	    "rung once");
+	    "while the waiter sleeps is seen from the sleep, the bell rung "
+	    "once");
 	atf_tc_set_md_var(tc, "timeout", "60");
 }
 static int
@@ -384,9 +378,10 @@ ATF_TC_BODY(asleep, tc)
 	    "(slowest)\n", ASLEEP_ROUNDS,
 	    (unsigned long long)(latency[ASLEEP_ROUNDS / 2] / 1000),
 	    (unsigned long long)(latency[ASLEEP_ROUNDS - 1] / 1000));
-	ATF_CHECK_MSG(latency[ASLEEP_ROUNDS / 2] < ASLEEP_LATENCY_NS,
-	    "a stop to a sleeping waiter is typically seen only after %llu us",
-	    (unsigned long long)(latency[ASLEEP_ROUNDS / 2] / 1000));
+	/*
+	 * How soon is for make bench (path stop) to say, not for a test:
+	 * here the stop must be seen from the sleep, and the bell rung once.
+	 */
 }
 
 ATF_TC(signalled);
