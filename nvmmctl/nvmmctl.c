@@ -2,14 +2,14 @@
 /* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
  * nvmmctl: NetBSD's nvmmctl(8) for nvmmd, plus what an operator needs of
- * a daemon: identify, list, info, stats, metrics and kill, in text or
- * JSON, and help.
+ * a daemon: identify, list, info, stats, metrics, kill and shutdown, in
+ * text or JSON, and help.
  * Options may come anywhere; errors are one line each, with the exit
  * statuses of nvmmctl(8).
  *
  * It looks with the monitor role, which changes nothing (and, unlike the
  * root owner, takes no machine with it when it disconnects), and kills
- * with the admin role.
+ * and shuts down with the admin role.
  */
 #include <bsd/err.h>
 #include <bsd/stdlib.h>
@@ -43,6 +43,7 @@ static int	cmd_info(int, char **);
 static int	cmd_stats(int, char **);
 static int	cmd_metrics(int, char **);
 static int	cmd_kill(int, char **);
+static int	cmd_shutdown(int, char **);
 static int	cmd_help(int, char **);
 
 /* What dispatches a command also says how to call it, as vmctl's table. */
@@ -65,6 +66,8 @@ static const struct command {
 	    "print nvmmd's metrics in Prometheus's text format" },
 	{ "kill", "machine-id ...", cmd_kill, false, false,
 	    "destroy machines (the admin role)" },
+	{ "shutdown", "", cmd_shutdown, false, false,
+	    "end every guest and nvmmd (the admin role)" },
 	{ "help", "[command]", cmd_help, false, false,
 	    "show the usage, or a command's" },
 };
@@ -520,6 +523,32 @@ cmd_kill(int argc, char **argv)
 	}
 	nvmm_rpc_close(&rpc);
 	return status;
+}
+
+/*
+ * Silent on success, as kill(1).  The daemon answers before it ends
+ * anything: one that closes the connection unanswered does not know the
+ * request (nvmm_rpc_shutdown).
+ */
+static int
+cmd_shutdown(int argc, char **argv)
+{
+	int error;
+
+	(void)argc;
+	(void)argv;
+	connect_as(NVMM__ROLE__ROLE_ADMIN, "shutdown");
+	error = nvmm_rpc_shutdown(&rpc);
+	if (error == ENXIO)
+		errx(EXIT_DAEMON, "this nvmmd does not know shutdown (%s closed "
+		    "the connection)", socket_path);
+	if (error == EPERM)
+		errx(EXIT_DENIED, "permission denied: shutdown needs the admin "
+		    "role");
+	if (error)
+		errc(1, error, "shutdown");
+	nvmm_rpc_close(&rpc);
+	return 0;
 }
 
 /* -------------------------------------------------------------------------- */

@@ -361,6 +361,61 @@ kill_spares_others_cleanup()
 	stop_all
 }
 
+atf_test_case shutdown cleanup
+shutdown_head()
+{
+	atf_set "descr" "shutdown asks as an admin, sends the request alone" \
+	    "and is silent on success (exit 0); a refusal is exit 4, and a" \
+	    "daemon that closes the connection unanswered does not know it" \
+	    "(exit 3)"
+	atf_set "require.progs" "python3"
+}
+shutdown_body()
+{
+	# A daemon that grants the admin role, then answers the request
+	# with error 0, with EPERM, or not at all.
+	cat >fake.py <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen(4)
+open("fake.ready", "w").close()
+for answer in (b"\x10\x00", b"\x10\x01", None):
+    c, _ = s.accept()
+    hello = c.recv(256)
+    # HelloReply: version, role admin.
+    c.send(bytes([0x10, int(sys.argv[2]), 0x18, 2]))
+    req = c.recv(256)
+    open("seen.txt", "a").write(hello.hex() + " " + req.hex() + "\n")
+    if answer is not None:
+        c.send(b"\x08" + req[1:2] + answer)    # Reply: the id, the error
+    c.close()
+EOF
+	proto=$(sed -n 's/^#define NVMM_PROTO_VERSION[^0-9]*\([0-9]*\)$/\1/p' \
+	    "@abs_top_srcdir@/proto/nvmm_wire.h")
+	python3 fake.py "${PWD}/fake.sock" "${proto}" &
+	echo $! >guest.pid
+	while [ ! -f fake.ready ]; do sleep 0.01; done
+	ctl="${nvmmctl} -s ${PWD}/fake.sock"
+
+	atf_check -s exit:0 -o empty -e empty ${ctl} shutdown
+	atf_check -s exit:4 -o empty -e inline:"nvmmctl: permission denied:\
+ shutdown needs the admin role\n" ${ctl} shutdown
+	atf_check -s exit:3 -o empty -e inline:"nvmmctl: this nvmmd does not\
+ know shutdown (${PWD}/fake.sock closed the connection)\n" ${ctl} shutdown
+
+	# Each time: a hello of this protocol for the admin role (2), then
+	# request 1 with Shutdown (field 24) and nothing else.
+	h=$(printf '08%02x1002' "${proto}")
+	printf '%s 0801c20100\n%s 0801c20100\n%s 0801c20100\n' "${h}" "${h}" \
+	    "${h}" >seen.want
+	atf_check -s exit:0 -o file:seen.want -e empty cat seen.txt
+}
+shutdown_cleanup()
+{
+	stop_all
+}
+
 atf_test_case usage
 usage_head()
 {
@@ -376,12 +431,13 @@ usage_body()
 	atf_check -s exit:0 -o save:usage.txt -e empty ${ctl} -h
 	py '
 u = open("usage.txt").read().split("\n")
-check(u[-1] == "" and len(u) == 9, "usage: %r" % u)
+check(u[-1] == "" and len(u) == 10, "usage: %r" % u)
 check(u[0].startswith("usage: nvmmctl ") and
-      all(l.startswith("       nvmmctl ") for l in u[1:8]), "usage: %r" % u)
-for c in ("identify", "list", "info", "stats", "metrics", "kill", "help"):
-    check(any((" " + c) in l for l in u[:7]), "%s missing: %r" % (c, u))
-check(u[7] == "       nvmmctl --version", "last line %r" % u[7])
+      all(l.startswith("       nvmmctl ") for l in u[1:9]), "usage: %r" % u)
+for c in ("identify", "list", "info", "stats", "metrics", "kill", "shutdown",
+          "help"):
+    check(any((" " + c) in l for l in u[:8]), "%s missing: %r" % (c, u))
+check(u[8] == "       nvmmctl --version", "last line %r" % u[8])
 '
 	atf_check -s exit:0 -o file:usage.txt -e empty ${ctl} --help
 	atf_check -s exit:0 -o file:usage.txt -e empty ${ctl} help
@@ -412,6 +468,8 @@ info 1 2:info takes one machine id
 kill:kill needs a machine id
 --json kill 0:kill has no JSON output
 kill 0 --json:kill has no JSON output
+shutdown x:shutdown takes no arguments
+--json shutdown:shutdown has no JSON output
 --json help:help has no JSON output
 --json metrics:metrics has no JSON output
 list -i 1:list takes no -i or -c
@@ -448,7 +506,7 @@ help_body()
 	atf_check -s exit:0 -o file:list.want -e empty ${ctl} list --help
 	atf_check -s exit:0 -o file:list.want -e empty ${ctl} --json list -h
 	# Each command's line is its line of the whole usage.
-	for c in identify list info stats metrics kill help; do
+	for c in identify list info stats metrics kill shutdown help; do
 		atf_check -s exit:0 -o save:${c}.help -e empty ${ctl} help ${c}
 		atf_check -s exit:0 -o save:${c}.line -e empty \
 		    sed -n "s/^\(usage:\)\{0,1\} *\(nvmmctl .* ${c}\b.*\)/\2/p" \
@@ -736,6 +794,7 @@ atf_init_test_cases()
 	atf_add_test_case kill
 	atf_add_test_case kill_missing
 	atf_add_test_case kill_spares_others
+	atf_add_test_case shutdown
 	atf_add_test_case usage
 	atf_add_test_case help
 	atf_add_test_case options_anywhere
