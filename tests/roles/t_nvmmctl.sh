@@ -23,6 +23,35 @@ h_guest="@abs_top_builddir@/tests/roles/h_guest"
 
 . "@abs_top_srcdir@/tests/roles/h_nvmmctl.subr"
 
+# The protocol version this tree speaks.
+proto_version()
+{
+	sed -n 's/^#define NVMM_PROTO_VERSION[^0-9]*\([0-9]*\)$/\1/p' \
+	    "@abs_top_srcdir@/proto/nvmm_wire.h"
+}
+
+# A fake daemon on ./fake.sock: the Python code $1, run once s listens,
+# with the other arguments in sys.argv[1:].  Its pid is in guest.pid, for
+# stop_all.
+fake_start()
+{
+	{
+		printf '%s\n' 'import socket, sys' \
+		    's = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)' \
+		    's.bind("fake.sock")' 's.listen(4)' \
+		    'open("fake.ready", "w").close()'
+		printf '%s\n' "$1"
+	} >fake.py
+	shift
+	python3 fake.py "$@" &
+	echo $! >guest.pid
+	while [ ! -f fake.ready ]; do
+		kill -0 "$(cat guest.pid)" 2>/dev/null ||
+		    atf_fail "the fake daemon exited: $(cat fake.py)"
+		sleep 0.01
+	done
+}
+
 # -----------------------------------------------------------------------------
 
 atf_test_case identify cleanup
@@ -374,28 +403,19 @@ shutdown_body()
 {
 	# A daemon that grants the admin role, then answers the request
 	# with error 0, with EPERM, or not at all.
-	cat >fake.py <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.bind(sys.argv[1])
-s.listen(4)
-open("fake.ready", "w").close()
+	proto=$(proto_version)
+	fake_start '
 for answer in (b"\x10\x00", b"\x10\x01", None):
     c, _ = s.accept()
     hello = c.recv(256)
     # HelloReply: version, role admin.
-    c.send(bytes([0x10, int(sys.argv[2]), 0x18, 2]))
+    c.send(bytes([0x10, int(sys.argv[1]), 0x18, 2]))
     req = c.recv(256)
     open("seen.txt", "a").write(hello.hex() + " " + req.hex() + "\n")
     if answer is not None:
         c.send(b"\x08" + req[1:2] + answer)    # Reply: the id, the error
     c.close()
-EOF
-	proto=$(sed -n 's/^#define NVMM_PROTO_VERSION[^0-9]*\([0-9]*\)$/\1/p' \
-	    "@abs_top_srcdir@/proto/nvmm_wire.h")
-	python3 fake.py "${PWD}/fake.sock" "${proto}" &
-	echo $! >guest.pid
-	while [ ! -f fake.ready ]; do sleep 0.01; done
+' "${proto}"
 	ctl="${nvmmctl} -s ${PWD}/fake.sock"
 
 	atf_check -s exit:0 -o empty -e empty ${ctl} shutdown
@@ -521,8 +541,7 @@ help_body()
 
 	version=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
 	    "@abs_top_builddir@/config.h")
-	proto=$(sed -n 's/^#define NVMM_PROTO_VERSION[^0-9]*\([0-9]*\)$/\1/p' \
-	    "@abs_top_srcdir@/proto/nvmm_wire.h")
+	proto=$(proto_version)
 	[ -n "${version}" ] && [ -n "${proto}" ] || atf_fail "no version"
 	for args in "--version" "list --version" "kill 1 --version"; do
 		atf_check -s exit:0 \
@@ -617,12 +636,7 @@ protocol_head()
 protocol_body()
 {
 	# A daemon of protocol 99: it answers each hello with EPROGMISMATCH.
-	cat >fake.py <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.bind(sys.argv[1])
-s.listen(4)
-open("fake.ready", "w").close()
+	fake_start '
 for _ in range(2):
     c, _ = s.accept()
     hello = c.recv(256)
@@ -630,12 +644,8 @@ for _ in range(2):
     # HelloReply: error = EPROGMISMATCH (134), version = 99.
     c.send(bytes([0x08, 0x86, 0x01, 0x10, 99]))
     c.close()
-EOF
-	python3 fake.py "${PWD}/fake.sock" &
-	echo $! >guest.pid
-	while [ ! -f fake.ready ]; do sleep 0.01; done
-	proto=$(sed -n 's/^#define NVMM_PROTO_VERSION[^0-9]*\([0-9]*\)$/\1/p' \
-	    "@abs_top_srcdir@/proto/nvmm_wire.h")
+'
+	proto=$(proto_version)
 	atf_check -s exit:3 -o empty \
 	    -e inline:"nvmmctl: nvmmd speaks protocol 99, this nvmmctl ${proto}\n" \
 	    "${nvmmctl}" -s "${PWD}/fake.sock" list
