@@ -12,8 +12,10 @@
  *   bench_kvm.c     backend: /dev/kvm directly
  *   bench_kern.c    backend: kernel/ in-process
  *   bench_client.c  backend: libnvmmclient through nvmmd
- *   bench_daemon.c  the private nvmmd: start, stop, its RSS and CPU time
+ *   bench_daemon.c  the private nvmmd: start, stop, the RSS, PSS and CPU
+ *                   time of all its processes
  *   bench_rpc.c     control requests against a socketpair ping-pong
+ *   bench_conn.c    a connection against a fork; the memory per owner
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -108,15 +110,30 @@ int	bench_ctl_setup(struct bench_way *);
 int	bench_ctl_round(struct bench_way *, unsigned n, uint64_t *ns);
 void	bench_ctl_teardown(struct bench_way *);
 
+/* bench_conn.c */
+int	bench_forkwait_round(struct bench_way *, unsigned n, uint64_t *ns);
+int	bench_connect_round(struct bench_way *, unsigned n, uint64_t *ns);
+int	bench_owners_measure(void);
+
 /* bench_daemon.c */
 int	bench_daemon_start(const char *path);
 int	bench_daemon_stop(void);
 pid_t	bench_daemon_pid(void);
-int	bench_daemon_rss_kib(uint64_t *kib);
+const char *bench_daemon_socket(void);
+/* root and its descendants, root first; free *pidsp. */
+int	bench_proc_tree(pid_t root, pid_t **pidsp, size_t *np);
+/* Summed over the daemon's processes, from /proc/PID/smaps_rollup. */
+struct bench_mem {
+	uint64_t rss_kib;
+	uint64_t pss_kib;
+	unsigned nprocs;
+};
+int	bench_daemon_mem(struct bench_mem *m);
 int	bench_daemon_cpu(uint64_t *ns, uint64_t *slices);
 
 /* bench_main.c */
 int	bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	bench_failx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t bench_growth(uint64_t before, uint64_t after, unsigned n);
 
 #endif /* BENCH_H */

@@ -150,60 +150,188 @@ bench_daemon_pid(void)
 	return d.pid;
 }
 
-/* Reads /proc/PID/NAME into buf; -1 if the daemon is not there. */
+const char *
+bench_daemon_socket(void)
+{
+	return d.sock;
+}
+
+/* -------------------------------------------------------------------------- */
+/* What the daemon costs the host: its process and every descendant. */
+
+/* Reads /proc/PID/NAME into buf, NUL-terminated; -1 and errno if not. */
 static int
-daemon_proc(const char *name, char *buf, size_t size)
+proc_read(pid_t pid, const char *name, char *buf, size_t size)
 {
 	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)d.pid, name);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return bench_fail("%s", path);
+		return -1;
 	n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
-		return bench_failx("%s: empty", path);
+	if (n <= 0) {
+		errno = n == 0 ? ENODATA : errno;
+		return -1;
+	}
 	buf[n] = '\0';
 	return 0;
 }
 
-int
-bench_daemon_rss_kib(uint64_t *kib)
+/* The parent of pid, from /proc/PID/stat (after the command's ")"). */
+static pid_t
+proc_ppid(pid_t pid)
 {
-	char buf[4096], *p;
+	char buf[512], *p;
+	int ppid;
 
-	if (daemon_proc("status", buf, sizeof(buf)) == -1)
+	if (proc_read(pid, "stat", buf, sizeof(buf)) == -1 ||
+	    (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %d", &ppid) != 1)
 		return -1;
-	if ((p = strstr(buf, "\nVmRSS:")) == NULL ||
-	    sscanf(p, "\nVmRSS: %ju kB", (uintmax_t *)kib) != 1)
-		return bench_failx("no VmRSS in /proc/%d/status", (int)d.pid);
+	return (pid_t)ppid;
+}
+
+/*
+ * Every process of the host with its parent, into *procsp (pairs: pid,
+ * ppid).  Read from /proc/PID/stat: /proc/PID/task/TID/children is not
+ * in every kernel (CONFIG_PROC_CHILDREN).
+ */
+static int
+proc_all(pid_t (**procsp)[2], size_t *np)
+{
+	pid_t (*procs)[2] = NULL, (*grown)[2], pid, ppid;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+
+	if ((dir = opendir("/proc")) == NULL)
+		return bench_fail("/proc");
+	while ((de = readdir(dir)) != NULL) {
+		if ((pid = (pid_t)atoi(de->d_name)) <= 0 ||
+		    (ppid = proc_ppid(pid)) == -1)
+			continue;	/* not a process, or one just gone */
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			if ((grown = realloc(procs, cap * sizeof(*procs))) ==
+			    NULL) {
+				free(procs);
+				closedir(dir);
+				return bench_fail("realloc");
+			}
+			procs = grown;
+		}
+		procs[n][0] = pid;
+		procs[n++][1] = ppid;
+	}
+	closedir(dir);
+	*procsp = procs;
+	*np = n;
 	return 0;
 }
 
 /*
- * Time on CPU of all its threads and the times they were scheduled, from
- * /proc/PID/task/TID/schedstat: nanoseconds, where /proc/PID/stat counts
- * in clock ticks too coarse to tell an idle daemon from a quiet one.
+ * root and all its descendants, root first, into *pidsp (the caller's to
+ * free): the daemon's figures are those of all its processes, whatever
+ * the number of workers.
  */
 int
-bench_daemon_cpu(uint64_t *ns, uint64_t *slices)
+bench_proc_tree(pid_t root, pid_t **pidsp, size_t *np)
+{
+	pid_t (*procs)[2] = NULL, *pids;
+	size_t nprocs = 0, n = 1, i, j;
+
+	if (proc_all(&procs, &nprocs) == -1)
+		return -1;
+	/* A process is at most once in procs: n never exceeds nprocs + 1. */
+	if ((pids = calloc(nprocs + 1, sizeof(*pids))) == NULL) {
+		free(procs);
+		return bench_fail("calloc");
+	}
+	pids[0] = root;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < nprocs; j++)
+			if (procs[j][1] == pids[i] && procs[j][0] != root)
+				pids[n++] = procs[j][0];
+	free(procs);
+	*pidsp = pids;
+	*np = n;
+	return 0;
+}
+
+/* "Name: N kB" of smaps_rollup text. */
+static int
+rollup_kib(const char *text, const char *name, uint64_t *kib)
+{
+	char key[32];
+	const char *p;
+	uintmax_t v;
+
+	snprintf(key, sizeof(key), "\n%s:", name);
+	if ((p = strstr(text, key)) == NULL ||
+	    sscanf(p + strlen(key), " %ju kB", &v) != 1)
+		return -1;
+	*kib = v;
+	return 0;
+}
+
+int
+bench_daemon_mem(struct bench_mem *m)
+{
+	char buf[4096];
+	uint64_t rss, pss;
+	pid_t *pids;
+	size_t n, i;
+	int status = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (bench_proc_tree(d.pid, &pids, &n) == -1)
+		return -1;
+	for (i = 0; i < n && status == 0; i++) {
+		if (proc_read(pids[i], "smaps_rollup", buf, sizeof(buf)) == -1) {
+			/* A worker may end under the walk (or be a zombie). */
+			if (i == 0 || (errno != ENOENT && errno != ESRCH &&
+			    errno != ENODATA))
+				status = bench_fail("/proc/%d/smaps_rollup",
+				    (int)pids[i]);
+			continue;
+		}
+		if (rollup_kib(buf, "Rss", &rss) == -1 ||
+		    rollup_kib(buf, "Pss", &pss) == -1) {
+			status = bench_failx("no Rss or Pss in "
+			    "/proc/%d/smaps_rollup", (int)pids[i]);
+			continue;
+		}
+		m->rss_kib += rss;
+		m->pss_kib += pss;
+		m->nprocs++;
+	}
+	free(pids);
+	return status;
+}
+
+/*
+ * The CPU time and slices of every thread of pid, added to *ns, *slices;
+ * -1 if pid is gone.
+ */
+static int
+proc_cpu(pid_t pid, uint64_t *ns, uint64_t *slices)
 {
 	char path[64], name[300], buf[128];
 	unsigned long long run, wait, n;
 	struct dirent *de;
 	DIR *dir;
 
-	*ns = *slices = 0;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)d.pid);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	if ((dir = opendir(path)) == NULL)
-		return bench_fail("%s", path);
+		return -1;
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(name, sizeof(name), "task/%s/schedstat", de->d_name);
-		if (daemon_proc(name, buf, sizeof(buf)) == -1)
+		if (proc_read(pid, name, buf, sizeof(buf)) == -1)
 			continue;	/* a thread that just ended */
 		if (sscanf(buf, "%llu %llu %llu", &run, &wait, &n) == 3) {
 			*ns += run;
@@ -212,4 +340,28 @@ bench_daemon_cpu(uint64_t *ns, uint64_t *slices)
 	}
 	closedir(dir);
 	return 0;
+}
+
+/*
+ * Time on CPU of all the daemon's threads, in all its processes, and the
+ * times they were scheduled, from /proc/PID/task/TID/schedstat:
+ * nanoseconds, where /proc/PID/stat counts in clock ticks too coarse to
+ * tell an idle daemon from a quiet one.
+ */
+int
+bench_daemon_cpu(uint64_t *ns, uint64_t *slices)
+{
+	pid_t *pids;
+	size_t n, i;
+	int status = 0;
+
+	*ns = *slices = 0;
+	if (bench_proc_tree(d.pid, &pids, &n) == -1)
+		return -1;
+	/* A worker may end under the walk; the daemon not. */
+	for (i = 0; i < n; i++)
+		if (proc_cpu(pids[i], ns, slices) == -1 && i == 0)
+			status = bench_fail("/proc/%d/task", (int)d.pid);
+	free(pids);
+	return status;
 }

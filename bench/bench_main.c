@@ -70,6 +70,10 @@ static struct path paths[] = {
 	{ .key = "create", .title = "machine+VCPU create, destroy",
 	  .samples = 200, .rounds = 10, .ways = { LIFE_WAY(bench_kvm),
 	  LIFE_WAY(bench_kern), LIFE_WAY(bench_client) } },
+	{ .key = "connect", .title = "connect, hello, close",
+	  .samples = 2000, .rounds = 10, .ways = {
+	  { .name = "socketpair+fork+wait", .round = bench_forkwait_round },
+	  { .name = "nvmm_rpc_open+close", .round = bench_connect_round } } },
 };
 #define NPATHS	(sizeof(paths) / sizeof(paths[0]))
 
@@ -99,6 +103,13 @@ bench_failx(const char *fmt, ...)
 	vwarnx(fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* What each of n things added, from before to after; 0 for a fall. */
+uint64_t
+bench_growth(uint64_t before, uint64_t after, unsigned n)
+{
+	return (after > before ? after - before : 0) / n;
 }
 
 static size_t
@@ -280,13 +291,14 @@ static int
 idle_measure(void)
 {
 	static struct idle idle;
-	uint64_t rss0, rss1, cpu0, cpu1, sl0, sl1;
+	struct bench_mem m0, m1;
+	uint64_t cpu0, cpu1, sl0, sl1;
 	unsigned i;
 	int status = -1;
 
 	if (nvmm_init() == -1)
 		return bench_fail("libnvmmclient: nvmm_init");
-	if (bench_daemon_rss_kib(&rss0) == -1)
+	if (bench_daemon_mem(&m0) == -1)
 		return -1;
 	for (; idle.made < IDLE_MACHINES; idle.made++) {
 		i = idle.made;
@@ -297,7 +309,7 @@ idle_measure(void)
 		}
 	}
 	sleep_ms(IDLE_SETTLE_MS);
-	if (bench_daemon_rss_kib(&rss1) == -1 ||
+	if (bench_daemon_mem(&m1) == -1 ||
 	    bench_daemon_cpu(&cpu0, &sl0) == -1)
 		goto out;
 	sleep_ms(IDLE_WINDOW_MS);
@@ -305,8 +317,8 @@ idle_measure(void)
 		goto out;
 	printf("\n%-30s %6ju KiB  (%u machines, %ju KiB before, %ju after)\n",
 	    "daemon RSS per idle machine",
-	    (uintmax_t)((rss1 > rss0 ? rss1 - rss0 : 0) / IDLE_MACHINES),
-	    IDLE_MACHINES, (uintmax_t)rss0, (uintmax_t)rss1);
+	    (uintmax_t)bench_growth(m0.rss_kib, m1.rss_kib, IDLE_MACHINES),
+	    IDLE_MACHINES, (uintmax_t)m0.rss_kib, (uintmax_t)m1.rss_kib);
 	printf("%-30s %6.3f ms in %.1f s, scheduled %ju times "
 	    "(%u idle machines)\n", "daemon CPU while idle",
 	    (double)(cpu1 - cpu0) / 1e6, IDLE_WINDOW_MS / 1e3,
@@ -329,7 +341,7 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: nvmm-bench [-hq] [-d nvmmd] [-p path,...]\n"
 	    "  -d  the nvmmd to start (default nvmmd/nvmmd)\n"
-	    "  -p  only these paths, and no idle figures:");
+	    "  -p  only these paths, and no idle or per-owner figures:");
 	for (k = 0; k < NPATHS; k++)
 		fprintf(status ? stderr : stdout, " %s", paths[k].key);
 	fprintf(status ? stderr : stdout,
@@ -402,7 +414,8 @@ main(int argc, char **argv)
 		if (paths[k].selected && path_run(&paths[k]) == -1)
 			status = 1;
 	print_paths();
-	if (want_idle && status == 0 && idle_measure() == -1)
+	if (want_idle && status == 0 && (idle_measure() == -1 ||
+	    bench_owners_measure() == -1))
 		status = 1;
 	if (bench_daemon_stop() == -1)
 		status = 1;

@@ -7,9 +7,10 @@ check_PROGRAMS += bench/nvmm-bench
 bench_nvmm_bench_SOURCES = bench/bench.h bench/bench_main.c \
 	bench/bench_guest.c bench/bench_kvm.c bench/bench_kern.c \
 	bench/bench_client.c bench/bench_daemon.c bench/bench_rpc.c \
+	bench/bench_conn.c \
 	libnvmmclient/nvmm_assist_load.c
 bench_nvmm_bench_CFLAGS = $(AM_CFLAGS) $(LIBBSD_CFLAGS) \
-	-I$(top_srcdir)/kernel -I$(top_srcdir)/libnvmmclient
+	$(NVMM_PROTO_CFLAGS) -I$(top_srcdir)/kernel -I$(top_srcdir)/libnvmmclient
 bench_nvmm_bench_LDADD = kernel/libnvmmkern.la proto/libnvmmproto.la \
 	libnvmmclient/libnvmmclient.la -lpthread
 

@@ -11,7 +11,8 @@ atf_test_case every_path_measured
 every_path_measured_head()
 {
 	atf_set "descr" "nvmm-bench -q measures every way of every path" \
-	    "against its baseline, and the daemon's idle RSS and CPU"
+	    "against its baseline, the daemon's idle RSS and CPU, and its" \
+	    "RSS and PSS per connected owner"
 	atf_set "require.user" "root"
 	atf_set "require.files" "/dev/kvm"
 	atf_set "timeout" "240"
@@ -22,16 +23,20 @@ every_path_measured_body()
 	atf_check -o match:'^nvmm-bench: host .*CPUs' cat out
 	for path in "IO exit, OUT" "IO exit, IN" "MMIO write, assist_mem" \
 	    "MMIO read, assist_mem" "stop to the run's return" \
-	    "control request" "machine\+VCPU create, destroy"; do
+	    "control request" "machine\+VCPU create, destroy" \
+	    "connect, hello, close"; do
 		atf_check -o match:"^$path  *[^ ].* [0-9]+\.[0-9]+  *1\.00  *1\.00\$" \
 		    cat out
 	done
-	# Three ways for each guest path, two for the control request.
+	# Three ways for each guest path, two for the control request and
+	# for the connection.
 	n=$(grep -cE ' [0-9]+ +[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+$' out)
-	[ "$n" -eq 20 ] || atf_fail "$n measured ways, not 20: $(cat out)"
+	[ "$n" -eq 22 ] || atf_fail "$n measured ways, not 22: $(cat out)"
 	atf_check -s exit:1 -o ignore grep FAILED out
 	atf_check -o match:'^daemon RSS per idle machine +[0-9]+ KiB' cat out
 	atf_check -o match:'^daemon CPU while idle +[0-9.]+ ms in' cat out
+	atf_check -o match:'^daemon RSS per owner +[0-9]+ KiB  \(8 owners,.* [0-9]+ KiB before, [0-9]+ after; processes: [1-9][0-9]* before, [1-9][0-9]* after\)$' cat out
+	atf_check -o match:'^daemon PSS per owner +[0-9]+ KiB  \([0-9]+ KiB before, [0-9]+ after\)$' cat out
 }
 
 atf_test_case bad_options
@@ -44,7 +49,8 @@ bad_options_body()
 	atf_check -s exit:2 -e match:'no path nosuch' -e match:'usage:' \
 	    "$BENCH" -p nosuch
 	atf_check -s exit:2 -e match:'usage:' "$BENCH" -x
-	atf_check -s exit:0 -o match:'io-out io-in mmio-write' "$BENCH" -h
+	atf_check -s exit:0 -o match:'io-out io-in mmio-write .* connect' \
+	    "$BENCH" -h
 }
 
 atf_init_test_cases()
