@@ -7,7 +7,7 @@ EXTRA_DIST += tests/bench/t_bench.sh tests/bench/Kyuafile
 
 check_PROGRAMS += tests/bench/t_proctree
 tests_bench_t_proctree_SOURCES = tests/bench/t_proctree.c \
-	bench/bench_daemon.c bench/bench.h
+	bench/bench_daemon.c bench/bench.h $(TESTS_LSAN_SOURCES)
 tests_bench_t_proctree_CFLAGS = $(TESTS_ATF_CFLAGS) $(NVMM_PROTO_CFLAGS) \
 	-I$(top_srcdir)/bench
 tests_bench_t_proctree_LDADD = $(TESTS_ATF_LIBS)
