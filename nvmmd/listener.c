@@ -24,7 +24,6 @@
 
 #include "nvmmd.h"
 
-#define NVMMD_MAX_GROUPS	256
 #define LISTENER_BACKOFF_MS	100
 
 static int listen_fd = -1;
@@ -85,7 +84,7 @@ peer_credentials(int fd, struct nvmmd_peer *peer, gid_t *groups,
 	return 0;
 }
 
-static int
+int
 peer_identify_groups(int fd, struct nvmmd_peer *peer, gid_t *groups,
     size_t *ngroups)
 {
@@ -102,6 +101,22 @@ peer_identify_groups(int fd, struct nvmmd_peer *peer, gid_t *groups,
 	peer->may_monitor = peer->may_admin || peer_in_group(peer, groups,
 	    *ngroups, cfg->monitor_group);
 	return 0;
+}
+
+/* Whether a hello may have role: as the role table's columns say. */
+bool
+peer_may_role(const struct nvmmd_peer *peer, Nvmm__Role role)
+{
+	switch (role) {
+	case NVMM__ROLE__ROLE_USER:
+		return peer->may_user;
+	case NVMM__ROLE__ROLE_ADMIN:
+		return peer->may_admin;
+	case NVMM__ROLE__ROLE_MONITOR:
+		return peer->may_monitor || peer->may_user;
+	default:
+		return false;
+	}
 }
 
 int
@@ -193,7 +208,7 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 		listener_refuse(fd, &peer, "too many connections");
 		return;
 	}
-	session_new(fd, &peer);
+	workers_spawn(fd, &peer);
 }
 
 /* Before detaching: so that a path that cannot be had fails the start. */
@@ -230,6 +245,21 @@ bool
 listener_is_activated(void)
 {
 	return listen_activated;
+}
+
+void
+listener_forget(void)
+{
+	if (listen_ev != NULL)
+		event_free(listen_ev);
+	if (backoff_ev != NULL)
+		event_free(backoff_ev);
+	listen_ev = backoff_ev = NULL;
+	if (reserve_fd != -1)
+		close(reserve_fd);
+	if (listen_fd != -1)
+		close(listen_fd);
+	reserve_fd = listen_fd = -1;
 }
 
 void

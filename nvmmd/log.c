@@ -153,7 +153,11 @@ log_refusal_allowed(uid_t uid, enum nvmmd_refusal why)
 	struct refusal_slot *s = refusal_slot(uid);
 	struct timespec now;
 
-	refusal_counts[why]++;
+	/* A worker's refusals are the parent's to count, for the metrics. */
+	if (worker_is())
+		worker_refusal(why);
+	else
+		log_count_refusal(why);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec - s->window >= LOG_REFUSAL_WINDOW_S) {
 		if (s->suppressed != 0)
@@ -168,6 +172,12 @@ log_refusal_allowed(uid_t uid, enum nvmmd_refusal why)
 	}
 	s->count++;
 	return true;
+}
+
+void
+log_count_refusal(enum nvmmd_refusal why)
+{
+	refusal_counts[why]++;
 }
 
 uint64_t
