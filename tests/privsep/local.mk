@@ -1,5 +1,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Copyright (c) 2026 The nvmmd developers; see LICENSE.
-# tests/privsep/: nvmmd is root for start-up only (nvmmd/privsep.c).
-check_SCRIPTS += tests/privsep/t_privsep
-EXTRA_DIST += tests/privsep/t_privsep.sh tests/privsep/Kyuafile
+# tests/privsep/: nvmmd is root for start-up only (nvmmd/privsep.c), and
+# each client's machines live in a worker of their own (nvmmd/workers.c).
+check_SCRIPTS += tests/privsep/t_privsep tests/privsep/t_workers
+EXTRA_DIST += tests/privsep/t_privsep.sh tests/privsep/t_workers.sh \
+	tests/privsep/Kyuafile
+
+# The client that writes garbage over its own comm page: public API only.
+check_PROGRAMS += tests/privsep/h_scribble
+tests_privsep_h_scribble_SOURCES = tests/privsep/h_scribble.c
+tests_privsep_h_scribble_CFLAGS = $(AM_CFLAGS)
+tests_privsep_h_scribble_LDADD = libnvmmclient/libnvmmclient.la -lpthread
