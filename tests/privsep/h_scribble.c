@@ -8,8 +8,9 @@
  *   h_scribble
  *
  * Creates a machine with one VCPU and H_RAM bytes of RAM (a HLT loop at
- * the reset vector), runs it once to the HLT and prints "machid N" and
- * "ready".  Then, round after round, it writes garbage over the comm page
+ * the reset vector), runs it once to the HLT, prints "machid N" and
+ * "ready", and waits for a SIGUSR1 (so that the test may find its worker
+ * first).  Then, round after round, it writes garbage over the comm page
  * (mach.pages[0]) and calls nvmm_vcpu_run, printing "round N WHERE:"
  * and the run's exit reason or "failed ERRNO":
  *   - NetBSD's struct nvmm_comm_page: random bytes, then all ones;
@@ -20,7 +21,8 @@
  *   - the whole page, which libnvmm's own words share: random, all ones.
  * A run that has no answer NO_ANSWER_S seconds on is asked to stop; if
  * that does not end it either, the program prints "no answer" and exits
- * 3.  Otherwise it prints "done" and exits 0, whatever the runs did.
+ * 3.  A run that fails with ENXIO (the worker is gone) ends the rounds.
+ * Then it prints "done" and exits 0, whatever the runs did.
  */
 #include <sys/mman.h>
 #include <errno.h>
@@ -47,6 +49,7 @@ static struct nvmm_machine mach;
 static struct nvmm_vcpu vcpu;
 static volatile sig_atomic_t alarms;
 static atomic_bool busy;
+static bool gone;		/* a run failed with ENXIO */
 
 static void __attribute__((noreturn))
 fail(const char *what)
@@ -117,6 +120,8 @@ run_once(int round, const char *where)
 	const char *name;
 	int error;
 
+	if (gone)
+		return;
 	alarms = 0;
 	alarm(NO_ANSWER_S);
 	error = nvmm_vcpu_run(&mach, &vcpu) == 0 ? 0 : errno;
@@ -128,6 +133,7 @@ run_once(int round, const char *where)
 		name = strerrorname_np(error);
 		printf("round %d %s: failed %s\n", round, where,
 		    name != NULL ? name : "?");
+		gone = error == ENXIO;
 	}
 	fflush(stdout);
 }
@@ -156,7 +162,7 @@ busy_rounds(int round)
 	atomic_store(&busy, true);
 	if (pthread_create(&t, NULL, scribbler, (void *)(uintptr_t)0x5eed) != 0)
 		fail("pthread_create");
-	for (i = 0; i < BUSY_RUNS; i++)
+	for (i = 0; i < BUSY_RUNS && !gone; i++)
 		run_once(round, "busy");
 	atomic_store(&busy, false);
 	pthread_join(t, NULL);
@@ -197,18 +203,25 @@ int
 main(int argc, char **argv)
 {
 	const size_t comm = sizeof(struct nvmm_comm_page);
-	int round = 0, seed;
+	sigset_t go;
+	int round = 0, seed, sig;
 
 	(void)argv;
 	if (argc != 1) {
 		fprintf(stderr, "usage: h_scribble\n");
 		return 2;
 	}
+	sigemptyset(&go);
+	sigaddset(&go, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &go, NULL) == -1)
+		fail("sigprocmask");
 	setup();
 	if (signal(SIGALRM, on_alarm) == SIG_ERR)
 		fail("signal");
 	printf("machid %u\nready\n", mach.machid);
 	fflush(stdout);
+	if (sigwait(&go, &sig) != 0)
+		fail("sigwait");
 
 	for (seed = 1; seed <= 8; seed++) {
 		scribble(comm, -1, (uint64_t)seed * 0x9E3779B97F4A7C15ULL);

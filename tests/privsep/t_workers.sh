@@ -60,15 +60,20 @@ remember()
 	echo "$1" >>"$TOP/pids"
 }
 
+# File $1 on one line, for a failure's reason.
+oneline()
+{
+	tr '\n' '|' <"$1"
+}
+
 # Waits until $1 (a command) succeeds, within $3 tenths of a second (50
 # by default), or fails the case with $2 and what file $4 holds then.
 wait_for()
 {
-	wf_i=0
+	wf_end=$(($(date +%s%N) + ${3:-50} * 100000000))
 	until eval "$1"; do
-		wf_i=$((wf_i + 1))
-		if [ $wf_i -gt $((${3:-50} * 2)) ]; then
-			[ -n "${4:-}" ] && atf_fail "$2: $(tr '\n' '|' <"$4")"
+		if [ "$(date +%s%N)" -gt $wf_end ]; then
+			[ -n "${4:-}" ] && atf_fail "$2: $(oneline "$4")"
 			atf_fail "$2"
 		fi
 		sleep 0.05
@@ -108,29 +113,30 @@ guest_start()
 	"$H_GUEST" "$2" >"$1.out" 2>"$1.err" &
 	echo $! >"$1.pid"
 	remember $!
-	wait_for "grep -q '^ready\$' $1.out" "h_guest $2 is not ready" 100 \
-	    "$1.err"
+	wait_for "grep -q '^ready\$' $1.out || ! alive $!" \
+	    "h_guest $2 is not ready" 100 "$1.err"
+	grep -q '^ready$' "$1.out" ||
+	    atf_fail "h_guest $2 exited: $(oneline "$1.err")"
 	sed -n 's/^machid //p' "$1.out" >"$1.id"
 	[ -s "$1.id" ] || atf_fail "h_guest $2 gave no machine id"
 }
 
+# True when daemon $1 has exactly one live child that is no earlier
+# client's (./*.worker), then in ./w.new; its children are in ./w.now.
+one_new_worker()
+{
+	workers_of "$1" >w.now
+	cat ./*.worker 2>/dev/null | sort >w.known
+	comm -23 w.now w.known >w.new
+	[ "$(wc -l <w.new)" -eq 1 ]
+}
+
 # worker_of NAME [DAEMONDIR]: the worker of the client NAME, just
-# connected, into NAME.worker: the one live child of the daemon that is
-# no earlier client's (./*.worker).
+# connected, into NAME.worker.
 worker_of()
 {
-	dpid=$(cat "${2:-.}/nvmmd.pid")
-	wo_i=0
-	while :; do
-		workers_of "$dpid" >w.now
-		cat ./*.worker 2>/dev/null | sort >w.known
-		comm -23 w.now w.known >w.new
-		[ "$(wc -l <w.new)" -eq 1 ] && break
-		wo_i=$((wo_i + 1))
-		[ $wo_i -le 100 ] || atf_fail "no one worker for $1:" \
-		    "$(tr '\n' ' ' <w.now)"
-		sleep 0.05
-	done
+	wait_for "one_new_worker $(cat "${2:-.}/nvmmd.pid")" \
+	    "no one worker for $1 among the daemon's children" 50 w.now
 	cp w.new "$1.worker"
 	remember "$(cat w.new)"
 }
@@ -166,7 +172,7 @@ io_grows()
 {
 	ig_from=${2:-$(io_exits "$1")}
 	[ "$ig_from" -ge 0 ] ||
-	    atf_fail "machine $1 is not in nvmmctl stats: $(cat stats.err)"
+	    atf_fail "machine $1 is not in nvmmctl stats: $(oneline stats.err)"
 	wait_for "[ \$(io_exits $1) -gt $ig_from ]" \
 	    "the guest of machine $1 does not run (io exits stay $ig_from)"
 }
@@ -176,7 +182,7 @@ io_grows()
 runs_on()
 {
 	alive "$(cat "$1.worker")" || atf_fail "the worker of $1 is gone"
-	alive "$(cat "$1.pid")" || atf_fail "h_guest $1 is gone: $(cat "$1.out")"
+	alive "$(cat "$1.pid")" || atf_fail "h_guest $1 is gone: $(oneline "$1.out")"
 	! grep -q '^run failed' "$1.out" || atf_fail "$1: $(grep 'run failed' "$1.out")"
 }
 
@@ -221,8 +227,8 @@ worker_sigkill_body()
 	worker_of a
 	guest_start b io
 	worker_of b
-	listed before || atf_fail "nvmmctl list: $(cat list.err)"
-	[ "$(wc -l <before)" -eq 2 ] || atf_fail "not 2 machines: $(cat before)"
+	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
+	[ "$(wc -l <before)" -eq 2 ] || atf_fail "not 2 machines: $(oneline before)"
 	io_grows "$(cat b.id)"
 
 	kill -9 "$(cat a.worker)"
@@ -234,7 +240,7 @@ worker_sigkill_body()
 	wait_for "grep -q '$line' nvmmd.log" "no \"$line\"" 50 nvmmd.log
 	! grep -q "worker $(cat b.worker) " nvmmd.log ||
 	    atf_fail "the log speaks of the other worker"
-	listed after || atf_fail "nvmmctl list: $(cat list.err)"
+	listed after || atf_fail "nvmmctl list: $(oneline list.err)"
 	grep -v "^$(cat a.id) " before >want
 	atf_check -o file:want cat after
 
@@ -263,8 +269,8 @@ restart_body()
 	worker_of a
 	guest_start b io
 	worker_of b
-	listed before || atf_fail "nvmmctl list: $(cat list.err)"
-	[ "$(wc -l <before)" -eq 2 ] || atf_fail "not 2 machines: $(cat before)"
+	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
+	[ "$(wc -l <before)" -eq 2 ] || atf_fail "not 2 machines: $(oneline before)"
 	io_a=$(io_exits "$(cat a.id)")
 	io_b=$(io_exits "$(cat b.id)")
 
@@ -286,7 +292,7 @@ restart_body()
 	    "the machines are not back" 50 now
 	for g in a b; do
 		grep -q "worker $(cat $g.worker) (pid $(cat $g.pid) uid 0) registered with 1 machine(s)" \
-		    new/nvmmd.log || atf_fail "$g is not adopted: $(cat new/nvmmd.log)"
+		    new/nvmmd.log || atf_fail "$g is not adopted: $(oneline new/nvmmd.log)"
 		runs_on $g
 	done
 	# The counters carried over, and went on.
@@ -301,7 +307,7 @@ restart_body()
 	for g in a b; do
 		! cmp -s c.id $g.id || atf_fail "c got the id of $g, $(cat c.id)"
 	done
-	listed with_c || atf_fail "nvmmctl list: $(cat list.err)"
+	listed with_c || atf_fail "nvmmctl list: $(oneline list.err)"
 	grep -q "^$(cat c.id) " with_c || atf_fail "c is not listed"
 	grep -v "^$(cat c.id) " with_c >survivors
 	atf_check -o file:before cat survivors
@@ -312,7 +318,7 @@ restart_body()
 	runs_on b
 	runs_on c
 	io_grows "$(cat b.id)"
-	listed after || atf_fail "nvmmctl list: $(cat list.err)"
+	listed after || atf_fail "nvmmctl list: $(oneline list.err)"
 	grep -v "^$(cat a.id) " with_c >want
 	atf_check -o file:want cat after
 }
@@ -351,15 +357,23 @@ check_tasks()
 		    "$t/status" | sed 's/[[:space:]]*$//' >got ||
 		    atf_fail "no status for $t"
 		diff -u want got >diff.out ||
-		    atf_fail "task $t: $(tr '\n' '|' <diff.out)"
+		    atf_fail "task $t: $(oneline diff.out)"
 		n=$((n + 1))
 	done
 	echo "$n" >ntasks
+}
+# The fewest and the most seccomp filters of any task of process $1.
+filters()
+{
+	cat /proc/"$1"/task/*/status |
+	    awk '/^Seccomp_filters:/ { if (min == "" || $2 < min) min = $2
+		if ($2 > max) max = $2 } END { print min, max }'
 }
 procs_body()
 {
 	daemon_start
 	pid=$(cat nvmmd.pid)
+	ls /proc/"$pid"/task >tasks.idle
 	guest_start a run
 	worker_of a
 	guest_start b io
@@ -370,6 +384,11 @@ procs_body()
 
 	atf_check -o inline:"nvmmd\n" cat /proc/"$pid"/comm
 	check_tasks "$pid"
+	# No VCPU thread is the parent's.
+	ls /proc/"$pid"/task >tasks.busy
+	atf_check -o file:tasks.idle cat tasks.busy
+	set -- $(filters "$pid")
+	parent_max=$2
 	for g in a b; do
 		w=$(cat $g.worker)
 		atf_check -o inline:"nvmmd-worker\n" cat /proc/"$w"/comm
@@ -379,6 +398,10 @@ procs_body()
 		# Its event loop and the two VCPU threads of its guest.
 		[ "$(cat ntasks)" -ge 3 ] ||
 		    atf_fail "worker $w has $(cat ntasks) task(s)"
+		# The parent's filter, and its own on top.
+		set -- $(filters "$w")
+		[ "$1" -gt "$parent_max" ] || atf_fail "worker $w has" \
+		    "$1 seccomp filter(s), its parent $parent_max"
 	done
 
 	# A third connection has a worker of its own while it is open.
@@ -418,7 +441,7 @@ scribble_body()
 	daemon_start
 	guest_start b io
 	worker_of b
-	listed before || atf_fail "nvmmctl list: $(cat list.err)"
+	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
 	io_grows "$(cat b.id)"
 
 	"$H_SCRIBBLE" >s.out 2>s.err &
@@ -426,11 +449,14 @@ scribble_body()
 	remember $!
 	wait_for "grep -q '^ready\$' s.out" "h_scribble is not ready" 50 s.err
 	worker_of s
+	kill -USR1 "$(cat s.pid)"
 	wait_for "! alive $(cat s.pid)" "h_scribble does not end" 150
-	grep -q '^round 1 comm: ' s.out || atf_fail "no scribbled run: $(cat s.out)"
-	grep -q '^round [0-9]* busy: ' s.out || atf_fail "no busy rounds: $(cat s.out)"
+	# Its runs came to an end, of whatever kind: its own worker's affair.
+	grep -q '^round 1 comm: ' s.out || atf_fail "no scribbled run: $(oneline s.out)"
+	grep -Eq '^(done|no answer)$' s.out ||
+	    atf_fail "h_scribble: $(oneline s.err)"
 
-	alive "$(cat nvmmd.pid)" || atf_fail "the daemon is gone: $(cat nvmmd.log)"
+	alive "$(cat nvmmd.pid)" || atf_fail "the daemon is gone: $(oneline nvmmd.log)"
 	runs_on b
 	io_grows "$(cat b.id)"
 	! grep -q "worker $(cat b.worker) " nvmmd.log ||
