@@ -11,3 +11,8 @@ check_PROGRAMS += tests/privsep/h_scribble
 tests_privsep_h_scribble_SOURCES = tests/privsep/h_scribble.c
 tests_privsep_h_scribble_CFLAGS = $(AM_CFLAGS)
 tests_privsep_h_scribble_LDADD = libnvmmclient/libnvmmclient.la -lpthread
+
+# Makes a thread of a running worker call what no filter allows.
+check_PROGRAMS += tests/privsep/h_inject
+tests_privsep_h_inject_SOURCES = tests/privsep/h_inject.c
+tests_privsep_h_inject_CFLAGS = $(AM_CFLAGS)

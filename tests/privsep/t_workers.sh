@@ -20,6 +20,8 @@ NVMMD=@abs_top_builddir@/nvmmd/nvmmd
 NVMMCTL=@abs_top_builddir@/nvmmctl/nvmmctl
 H_GUEST=@abs_top_builddir@/tests/roles/h_guest
 H_SCRIBBLE=@abs_top_builddir@/tests/privsep/h_scribble
+H_INJECT=@abs_top_builddir@/tests/privsep/h_inject
+SIGSYS=31	# x86_64
 # hd_sh_start: nvmmd started and listening.
 . "@abs_top_srcdir@/tests/common/h_daemon.subr"
 
@@ -54,10 +56,17 @@ workers_of()
 	done | sort
 }
 
+# When process $1 started, in clock ticks since boot: with its pid, it
+# names the process, whose pid another may have by the time of a cleanup.
+started()
+{
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }'
+}
+
 # Every process a case starts is written in ./pids, for the cleanup.
 remember()
 {
-	echo "$1" >>"$TOP/pids"
+	echo "$1 $(started "$1")" >>"$TOP/pids"
 }
 
 # File $1 on one line, for a failure's reason.
@@ -191,13 +200,18 @@ runs_on()
 stop_all()
 {
 	[ -f pids ] || return 0
-	for p in $(cat pids); do
-		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = nvmmd ] &&
-		    workers_of "$p" >>pids
-	done
-	for p in $(cat pids); do
-		kill -9 "$p" 2>/dev/null
-	done
+	TOP=$PWD
+	while read -r p t; do
+		[ "$(started "$p")" = "$t" ] || continue
+		if [ "$(cat /proc/"$p"/comm)" = nvmmd ]; then
+			for w in $(workers_of "$p"); do
+				remember "$w"
+			done
+		fi
+	done <pids
+	while read -r p t; do
+		[ "$(started "$p")" = "$t" ] && kill -9 "$p" 2>/dev/null
+	done <pids
 	[ -f sock ] && rm -rf "$(dirname "$(cat sock)")"
 	return 0
 }
@@ -469,10 +483,72 @@ scribble_cleanup()
 	stop_all
 }
 
+atf_test_case seccomp_worker cleanup
+seccomp_worker_head()
+{
+	atf_set "descr" "A worker that makes a call outside its allow-list" \
+	    "(chmod, made for it through ptrace), in its event loop or in" \
+	    "a VCPU thread, is killed by SIGSYS, and it alone: the parent" \
+	    "logs it, the other guest runs on and is listed"
+	needs_daemon
+}
+# The VCPU thread of worker $1 that ptrace reaches first: one with more
+# seccomp filters than the worker's main thread (the VCPU's on top).
+vcpu_thread()
+{
+	main=$(awk '/^Seccomp_filters:/ { print $2 }' /proc/"$1"/status)
+	for t in /proc/"$1"/task/*; do
+		n=$(awk '/^Seccomp_filters:/ { print $2 }' "$t/status")
+		[ "$n" -gt "$main" ] && { basename "$t"; return 0; }
+	done
+	atf_fail "worker $1 has no thread with a filter of its own"
+}
+seccomp_worker_body()
+{
+	# The call itself harms no process without a filter.
+	sleep 30 &
+	remember $!
+	atf_check -o inline:"returned -14\n" "$H_INJECT" $!
+	alive $! || atf_fail "h_inject killed a process without a filter"
+
+	daemon_start
+	guest_start a io
+	worker_of a
+	guest_start b io
+	worker_of b
+	guest_start c io
+	worker_of c
+	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
+	io_grows "$(cat b.id)"
+
+	vcpu=$(vcpu_thread "$(cat c.worker)")
+	for tid in "$(cat a.worker)" "$vcpu"; do
+		atf_check -o match:'^returned ' "$H_INJECT" "$tid"
+	done
+	for g in a c; do
+		w=$(cat $g.worker)
+		wait_for "! alive $w" "worker $w made the call and lives"
+		wait_for "grep -q '^nvmmd: worker $w killed by signal $SIGSYS\$' nvmmd.log" \
+		    "worker $w was not killed by its filter" 50 nvmmd.log
+		wait_for "grep -q '^run failed: ' $g.out" "the run of $g goes on"
+	done
+	alive "$(cat nvmmd.pid)" || atf_fail "the daemon is gone: $(oneline nvmmd.log)"
+	runs_on b
+	io_grows "$(cat b.id)"
+	listed after || atf_fail "nvmmctl list: $(oneline list.err)"
+	grep "^$(cat b.id) " before >want
+	atf_check -o file:want cat after
+}
+seccomp_worker_cleanup()
+{
+	stop_all
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case worker_sigkill
 	atf_add_test_case restart
 	atf_add_test_case procs
 	atf_add_test_case scribble
+	atf_add_test_case seccomp_worker
 }
