@@ -71,7 +71,7 @@ host_ctl_machine(const struct nvmmd_worker *from, const Nvmm__Ctl *ctl,
 	down.msg_case = NVMMW__DOWN__MSG_CTL;
 	down.ctl = (Nvmm__Ctl *)(uintptr_t)ctl;
 	if ((a = workers_query(w, &down, &fd, &up)) == NULL)
-		return EIO;
+		return workers_holder(machid) == NULL ? ENOENT : EIO;
 	if (fd != -1)
 		close(fd);
 	error = a->error;
@@ -208,7 +208,7 @@ host_snapshot(struct nvmm_host_stats *all)
 	memset(all, 0, sizeof(*all));
 	for (w = workers_first(); w != NULL && error == 0;
 	    w = workers_next(w)) {
-		if (w->nmachines == 0)
+		if (w->nmachines == 0 || w->doomed)
 			continue;
 		host_stats_of(w, &hs);
 		error = host_stats_add(all, &hs);

@@ -91,8 +91,12 @@ static const int daemon_calls[] = {
 	SCMP_SYS(prlimit64), SCMP_SYS(uname),
 };
 
-/* The parent's alone: its clients, its sockets' removal, its workers. */
+/*
+ * The parent's alone: its clients, its sockets' removal, its workers,
+ * and glibc's qsort, which asks how much memory there is (host.c).
+ */
 static const int parent_calls[] = {
+	SCMP_SYS(sysinfo),
 	SCMP_SYS(accept4), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
 	SCMP_SYS(socketpair), SCMP_SYS(wait4), SCMP_SYS(kill),
 	SCMP_SYS(tgkill),

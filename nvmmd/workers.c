@@ -64,10 +64,14 @@ workers_next(struct nvmmd_worker *w)
 	return TAILQ_NEXT(w, link);
 }
 
+/* A worker found gone during a query holds nothing any more. */
 struct nvmmd_worker *
 workers_holder(nvmm_machid_t machid)
 {
-	return machid < NVMM_MAX_MACHINES ? holders[machid] : NULL;
+	if (machid >= NVMM_MAX_MACHINES || holders[machid] == NULL ||
+	    holders[machid]->doomed)
+		return NULL;
+	return holders[machid];
 }
 
 static int
@@ -232,8 +236,13 @@ workers_simple(struct nvmmd_worker *w, const Nvmmw__Up *up)
 	case NVMMW__UP__MSG_REFUSAL:
 		if (up->refusal->why >= NVMMD_NREFUSALS)
 			return false;
-		log_count_refusal(up->refusal->why);
+		log_worker_refusal(&w->peer, up->refusal->why,
+		    up->refusal->text);
 		return true;
+	case NVMMW__UP__MSG_HELD:
+		a.error = workers_holder(up->held->machid) != NULL &&
+		    workers_holder(up->held->machid) != w ? 0 : ENOENT;
+		return workers_answer(w, up->id, &a, -1);
 	default:
 		return false;
 	}
@@ -306,7 +315,8 @@ workers_read(evutil_socket_t fd, short what, void *arg)
 	bool ok;
 
 	if (w->doomed) {
-		workers_gone(w, true, "broke the protocol");
+		workers_gone(w, !w->exited, w->exited ? "exited" :
+		    "broke the protocol");
 		return;
 	}
 	if (w->stash != NULL) {
@@ -348,8 +358,12 @@ workers_wait(struct nvmmd_worker *w, uint64_t id, int *fdp)
 		if (r <= 0)
 			return NULL;
 		if (nvmm_wire_recv(w->chan, buf, &n, fdp, MSG_DONTWAIT) != 0 ||
-		    n == 0)
+		    n == 0) {
+			/* Gone (its client closed, say): workers_read says so. */
+			w->doomed = w->exited = true;
+			event_active(w->ev, EV_READ, 0);
 			return NULL;
+		}
 		up = nvmmw__up__unpack(NULL, n, buf);
 		if (up == NULL)
 			return NULL;
@@ -507,7 +521,9 @@ workers_spawn(int fd, const struct nvmmd_peer *peer)
 	return;
 fail:
 	log_warnx("pid %d: no worker: %s", (int)peer->pid, strerror(errno));
-	session_refuse(fd, "the daemon cannot make a worker");
+	session_refuse(fd, errno == EMFILE || errno == ENFILE ?
+	    "the daemon is out of descriptors" :
+	    "the daemon cannot make a worker");
 	close(fd);
 	limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
 }
