@@ -120,7 +120,8 @@ hd_stop(pid_t pid)
 {
 	int status;
 
-	ATF_REQUIRE(kill(pid, SIGTERM) == 0);
+	/* SIGINT, not SIGTERM: the guests end too (nvmmd.8). */
+	ATF_REQUIRE(kill(pid, SIGINT) == 0);
 	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
 	ATF_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "nvmmd did not exit cleanly: status %#x", status);
@@ -172,6 +173,28 @@ int
 hd_thread_count(pid_t pid)
 {
 	return hd_proc_count(pid, "task");
+}
+
+/*
+ * The daemon's one worker: the child the parent forked for the one
+ * connection the test has open.
+ */
+pid_t
+hd_worker(pid_t daemon)
+{
+	char path[64];
+	FILE *f;
+	int pid = -1, more = -1, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)daemon,
+	    (int)daemon);
+	f = fopen(path, "r");
+	ATF_REQUIRE_MSG(f != NULL, "%s: %s", path, strerror(errno));
+	n = fscanf(f, "%d %d", &pid, &more);
+	fclose(f);
+	ATF_REQUIRE_MSG(n == 1, "nvmmd %d has %d workers, want 1", (int)daemon,
+	    n < 0 ? 0 : n);
+	return pid;
 }
 
 bool
