@@ -156,7 +156,7 @@ int	workers_open(const struct nvmmd_config *cfg, char *why,
 int	workers_start(void);
 void	workers_close(void);
 const char *workers_path(void);
-void	workers_spawn(int fd, const struct nvmmd_peer *peer);
+int	workers_spawn(int fd, const struct nvmmd_peer *peer);
 void	workers_gone(struct nvmmd_worker *w, bool kill_it, const char *why);
 void	workers_reap(void);
 void	workers_quit_all(void);

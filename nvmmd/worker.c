@@ -474,7 +474,10 @@ worker_role(Nvmm__Role role)
 	(void)worker_send(&up, -1);
 }
 
-/* The parent counts it, and logs text at its per-uid rate. */
+/*
+ * The parent counts it, and logs text at its per-uid rate: a call, so
+ * that the log has it before the client has the answer.
+ */
 void
 worker_refusal(enum nvmmd_refusal why, const char *text)
 {
@@ -485,7 +488,7 @@ worker_refusal(enum nvmmd_refusal why, const char *text)
 	m.text = (char *)(uintptr_t)text;
 	up.msg_case = NVMMW__UP__MSG_REFUSAL;
 	up.refusal = &m;
-	(void)worker_send(&up, -1);
+	(void)worker_call_error(&up, -1);
 }
 
 /* Whether machid is another worker's machine. */

@@ -238,7 +238,7 @@ workers_simple(struct nvmmd_worker *w, const Nvmmw__Up *up)
 			return false;
 		log_worker_refusal(&w->peer, up->refusal->why,
 		    up->refusal->text);
-		return true;
+		return up->id == 0 || workers_answer(w, up->id, &a, -1);
 	case NVMMW__UP__MSG_HELD:
 		a.error = workers_holder(up->held->machid) != NULL &&
 		    workers_holder(up->held->machid) != w ? 0 : ENOENT;
@@ -484,22 +484,24 @@ workers_forget(void)
 
 /*
  * A worker for the connection fd, whose peer is charged a connection
- * already; the connection is the worker's from here on.
+ * already; the connection is the worker's from here on.  An errno when
+ * there is none, the connection and its charge left to the caller.
  */
-void
+int
 workers_spawn(int fd, const struct nvmmd_peer *peer)
 {
 	struct nvmmd_worker *w;
-	int sv[2];
+	int sv[2], error;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		goto fail;
+		return errno;
 	pid = fork();
 	if (pid == -1) {
+		error = errno;
 		close(sv[0]);
 		close(sv[1]);
-		goto fail;
+		return error;
 	}
 	if (pid == 0) {
 		close(sv[0]);
@@ -510,22 +512,16 @@ workers_spawn(int fd, const struct nvmmd_peer *peer)
 	close(fd);
 	w = workers_new(sv[0], pid, peer);
 	if (w == NULL) {
+		/* The worker has the connection: its end is the client's. */
 		kill(pid, SIGKILL);
 		close(sv[0]);
 		limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
-		return;
+		return 0;
 	}
 	w->charged[NVMMD_LIMIT_CONNECTIONS] = 1;
 	log_debug("pid %d uid %u: worker %d", (int)peer->pid,
 	    (unsigned)peer->uid, (int)pid);
-	return;
-fail:
-	log_warnx("pid %d: no worker: %s", (int)peer->pid, strerror(errno));
-	session_refuse(fd, errno == EMFILE || errno == ENFILE ?
-	    "the daemon is out of descriptors" :
-	    "the daemon cannot make a worker");
-	close(fd);
-	limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
+	return 0;
 }
 
 /* SIGCHLD: the workers this parent forked, reaped and their end told. */

@@ -38,7 +38,7 @@ void	hd_give_dir(const char *dir);
 pid_t	hd_start(const char *const *extra);
 /* SIGINT (guests end too), then requires a clean exit, no socket left. */
 void	hd_stop(pid_t pid);
-/* The one worker of a daemon a test has one connection to. */
+/* The worker of the oldest connection open to the daemon. */
 pid_t	hd_worker(pid_t daemon);
 /* For ATF cleanup routines: kills a daemon hd_start left running. */
 void	hd_cleanup(void);

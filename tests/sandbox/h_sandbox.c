@@ -102,17 +102,19 @@ call_fork(void)
 	return 0;
 }
 
-/* A worker may signal nobody but its own threads. */
+/* A worker may signal nobody but its own threads: not even itself. */
+static pid_t other;		/* the parent, as another process */
+
 static int
 call_kill(void)
 {
-	return kill(getppid(), 0) == 0 ? 0 : 1;
+	return kill(getpid(), 0) == 0 ? 0 : 1;
 }
 
 static int
 call_tgkill_other(void)
 {
-	return syscall(SYS_tgkill, getppid(), getppid(), 0) == 0 ? 0 : 1;
+	return syscall(SYS_tgkill, other, other, 0) == 0 ? 0 : 1;
 }
 
 static int
@@ -166,6 +168,7 @@ main(int argc, char **argv)
 			call = calls[i].fn;
 	if (call == NULL)
 		errx(2, "no call %s", argv[2]);
+	other = getppid();
 	if ((error = sandbox_enter_daemon()) != 0)
 		errc(1, error, "sandbox_enter_daemon");
 	if (strcmp(argv[1], "daemon") == 0)
