@@ -294,20 +294,13 @@ listener_forget(void)
 	reserve_fd = listen_fd = -1;
 }
 
+/* The parent's end: the sockets' paths go too. */
 void
 listener_close(void)
 {
-	if (listen_ev != NULL)
-		event_free(listen_ev);
-	if (backoff_ev != NULL)
-		event_free(backoff_ev);
-	listen_ev = backoff_ev = NULL;
-	if (reserve_fd != -1)
-		close(reserve_fd);
-	reserve_fd = -1;
-	if (listen_fd != -1) {
-		close(listen_fd);
+	bool bound = listen_fd != -1;
+
+	listener_forget();
+	if (bound)
 		sockpath_remove();
-	}
-	listen_fd = -1;
 }

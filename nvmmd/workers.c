@@ -45,6 +45,7 @@ static struct event *adopt_ev;
 static int adopt_fd = -1;
 
 static void	workers_read(evutil_socket_t, short, void *);
+static void	workers_adopt_close(void);
 
 unsigned
 workers_count(void)
@@ -468,12 +469,7 @@ workers_forget(void)
 	}
 	nworkers = 0;
 	memset(holders, 0, sizeof(holders));
-	if (adopt_ev != NULL)
-		event_free(adopt_ev);
-	adopt_ev = NULL;
-	if (adopt_fd != -1)
-		close(adopt_fd);
-	adopt_fd = -1;
+	workers_adopt_close();
 	listener_forget();
 	metrics_forget();
 	main_forget();
@@ -717,6 +713,17 @@ workers_adopt(evutil_socket_t lfd, short what, void *arg)
 	nworkers++;
 }
 
+static void
+workers_adopt_close(void)
+{
+	if (adopt_ev != NULL)
+		event_free(adopt_ev);
+	adopt_ev = NULL;
+	if (adopt_fd != -1)
+		close(adopt_fd);
+	adopt_fd = -1;
+}
+
 /* Start-up, before the switch to the nvmmd user: the worker socket. */
 int
 workers_open(const struct nvmmd_config *cfg, char *why, size_t whylen)
@@ -754,10 +761,5 @@ workers_close(void)
 		    nworkers);
 	while ((w = TAILQ_FIRST(&workers)) != NULL)
 		workers_free(w);
-	if (adopt_ev != NULL)
-		event_free(adopt_ev);
-	adopt_ev = NULL;
-	if (adopt_fd != -1)
-		close(adopt_fd);
-	adopt_fd = -1;
+	workers_adopt_close();
 }
