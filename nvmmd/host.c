@@ -183,12 +183,19 @@ host_stats_add(struct nvmm_host_stats *all, const struct nvmm_host_stats *hs)
 	if ((buf = malloc(len == 0 ? 1 : len)) == NULL)
 		return ENOMEM;
 	nvmm_host_stats_take(&grown, buf, nm, nv);
-	memcpy(grown.machs, all->machs, all->nmachs * sizeof(*all->machs));
-	memcpy(grown.machs + all->nmachs, hs->machs,
-	    hs->nmachs * sizeof(*hs->machs));
-	memcpy(grown.vcpus, all->vcpus, all->nvcpus * sizeof(*all->vcpus));
-	memcpy(grown.vcpus + all->nvcpus, hs->vcpus,
-	    hs->nvcpus * sizeof(*hs->vcpus));
+	/* Empty ones have no arrays at all, which memcpy may not be given. */
+	if (all->nmachs != 0)
+		memcpy(grown.machs, all->machs,
+		    all->nmachs * sizeof(*all->machs));
+	if (hs->nmachs != 0)
+		memcpy(grown.machs + all->nmachs, hs->machs,
+		    hs->nmachs * sizeof(*hs->machs));
+	if (all->nvcpus != 0)
+		memcpy(grown.vcpus, all->vcpus,
+		    all->nvcpus * sizeof(*all->vcpus));
+	if (hs->nvcpus != 0)
+		memcpy(grown.vcpus + all->nvcpus, hs->vcpus,
+		    hs->nvcpus * sizeof(*hs->vcpus));
 	nvmm_host_stats_free(all);
 	*all = grown;
 	return 0;
@@ -218,8 +225,12 @@ host_snapshot(struct nvmm_host_stats *all)
 		nvmm_host_stats_free(all);
 		return error;
 	}
-	qsort(all->machs, all->nmachs, sizeof(*all->machs), host_mach_cmp);
-	qsort(all->vcpus, all->nvcpus, sizeof(*all->vcpus), host_vcpu_cmp);
+	if (all->nmachs > 1)
+		qsort(all->machs, all->nmachs, sizeof(*all->machs),
+		    host_mach_cmp);
+	if (all->nvcpus > 1)
+		qsort(all->vcpus, all->nvcpus, sizeof(*all->vcpus),
+		    host_vcpu_cmp);
 	return 0;
 }
 

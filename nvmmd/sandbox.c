@@ -38,6 +38,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -149,6 +150,13 @@ static int
 allow_sanitizers(scmp_filter_ctx ctx)
 {
 #if defined(__SANITIZE_ADDRESS__)
+	int ret;
+
+	/* A report asks whether stderr is a terminal before it is printed. */
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	if (ret < 0)
+		return -ret;
 	return allow_all(ctx, sanitizer_calls, NCALLS(sanitizer_calls));
 #else
 	(void)ctx;

@@ -8,6 +8,7 @@
 TOP_BUILDDIR=@abs_top_builddir@
 TOP_SRCDIR=@abs_top_srcdir@
 . "$TOP_SRCDIR/tests/service/h_service.subr"
+. "$TOP_SRCDIR/tests/common/h_daemon.subr"
 
 # "Uid:<tab>N<tab>N<tab>N<tab>N": real, effective, saved, filesystem.
 ids_line()
@@ -82,7 +83,7 @@ unprivileged_body()
 	check_tasks "$pid"
 	[ "$(cat ntasks)" -eq 1 ] || atf_fail "$(cat ntasks) tasks in the parent"
 	# The demo's worker: its event loop and two VCPU threads at least.
-	w=$(cat /proc/$pid/task/*/children | tr -d ' ')
+	w=$(hd_sh_workers "$pid")
 	case "$w" in
 	*[!0-9]* | "") atf_fail "workers: $w" ;;
 	esac

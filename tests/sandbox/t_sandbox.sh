@@ -78,7 +78,7 @@ daemon_runs_filtered_body()
 	# Until the worker's two VCPU threads run, each with its own filter.
 	i=0
 	while :; do
-		w=$(cat /proc/$pid/task/*/children | tr -d ' ')
+		w=$(hd_sh_workers "$pid")
 		[ -n "$w" ] && [ "$(grep -l 'Seccomp_filters:.3' \
 		    /proc/$w/task/*/status | wc -l)" -ge 2 ] && break
 		i=$((i + 1))
