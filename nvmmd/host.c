@@ -71,7 +71,7 @@ host_ctl_machine(const struct nvmmd_worker *from, const Nvmm__Ctl *ctl,
 	down.msg_case = NVMMW__DOWN__MSG_CTL;
 	down.ctl = (Nvmm__Ctl *)(uintptr_t)ctl;
 	if ((a = workers_query(w, &down, &fd, &up)) == NULL)
-		return EIO;
+		return workers_holder(machid) == NULL ? ENOENT : EIO;
 	if (fd != -1)
 		close(fd);
 	error = a->error;
@@ -183,12 +183,19 @@ host_stats_add(struct nvmm_host_stats *all, const struct nvmm_host_stats *hs)
 	if ((buf = malloc(len == 0 ? 1 : len)) == NULL)
 		return ENOMEM;
 	nvmm_host_stats_take(&grown, buf, nm, nv);
-	memcpy(grown.machs, all->machs, all->nmachs * sizeof(*all->machs));
-	memcpy(grown.machs + all->nmachs, hs->machs,
-	    hs->nmachs * sizeof(*hs->machs));
-	memcpy(grown.vcpus, all->vcpus, all->nvcpus * sizeof(*all->vcpus));
-	memcpy(grown.vcpus + all->nvcpus, hs->vcpus,
-	    hs->nvcpus * sizeof(*hs->vcpus));
+	/* Empty ones have no arrays at all, which memcpy may not be given. */
+	if (all->nmachs != 0)
+		memcpy(grown.machs, all->machs,
+		    all->nmachs * sizeof(*all->machs));
+	if (hs->nmachs != 0)
+		memcpy(grown.machs + all->nmachs, hs->machs,
+		    hs->nmachs * sizeof(*hs->machs));
+	if (all->nvcpus != 0)
+		memcpy(grown.vcpus, all->vcpus,
+		    all->nvcpus * sizeof(*all->vcpus));
+	if (hs->nvcpus != 0)
+		memcpy(grown.vcpus + all->nvcpus, hs->vcpus,
+		    hs->nvcpus * sizeof(*hs->vcpus));
 	nvmm_host_stats_free(all);
 	*all = grown;
 	return 0;
@@ -208,7 +215,7 @@ host_snapshot(struct nvmm_host_stats *all)
 	memset(all, 0, sizeof(*all));
 	for (w = workers_first(); w != NULL && error == 0;
 	    w = workers_next(w)) {
-		if (w->nmachines == 0)
+		if (w->nmachines == 0 || w->doomed)
 			continue;
 		host_stats_of(w, &hs);
 		error = host_stats_add(all, &hs);
@@ -218,8 +225,12 @@ host_snapshot(struct nvmm_host_stats *all)
 		nvmm_host_stats_free(all);
 		return error;
 	}
-	qsort(all->machs, all->nmachs, sizeof(*all->machs), host_mach_cmp);
-	qsort(all->vcpus, all->nvcpus, sizeof(*all->vcpus), host_vcpu_cmp);
+	if (all->nmachs > 1)
+		qsort(all->machs, all->nmachs, sizeof(*all->machs),
+		    host_mach_cmp);
+	if (all->nvcpus > 1)
+		qsort(all->vcpus, all->nvcpus, sizeof(*all->vcpus),
+		    host_vcpu_cmp);
 	return 0;
 }
 

@@ -153,11 +153,20 @@ listener_resume(evutil_socket_t fd, short what, void *arg)
 		log_warnx("cannot listen again");
 }
 
+/* No accepting for a while: what ran out may come back. */
+static void
+listener_rest(void)
+{
+	const struct timeval rest = { 0, LISTENER_BACKOFF_MS * 1000 };
+
+	event_del(listen_ev);
+	evtimer_add(backoff_ev, &rest);
+}
+
 /* Out of descriptors: the reserve takes one waiting peer to say no. */
 static void
 listener_shed(int lfd, int error)
 {
-	const struct timeval rest = { 0, LISTENER_BACKOFF_MS * 1000 };
 	struct nvmmd_peer peer;
 	gid_t groups[NVMMD_MAX_GROUPS];
 	size_t ngroups;
@@ -173,8 +182,31 @@ listener_shed(int lfd, int error)
 	else
 		log_warnx("accept: %s", strerror(error));
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	event_del(listen_ev);
-	evtimer_add(backoff_ev, &rest);
+	listener_rest();
+}
+
+/*
+ * A worker for the peer, or a refusal that says why there is none; out
+ * of descriptors (the worker's socketpair), the listener rests as at
+ * accept.
+ */
+static void
+listener_hand_over(int fd, const struct nvmmd_peer *peer)
+{
+	int error;
+
+	error = workers_spawn(fd, peer);
+	if (error == 0)
+		return;
+	limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
+	if (error == EMFILE || error == ENFILE) {
+		listener_refuse(fd, peer, "the daemon is out of descriptors");
+		listener_rest();
+		return;
+	}
+	log_warnx("no worker for pid %d: %s", (int)peer->pid,
+	    strerror(error));
+	listener_refuse(fd, peer, "the daemon cannot make a worker");
 }
 
 static void
@@ -208,7 +240,7 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 		listener_refuse(fd, &peer, "too many connections");
 		return;
 	}
-	workers_spawn(fd, &peer);
+	listener_hand_over(fd, &peer);
 }
 
 /* Before detaching: so that a path that cannot be had fails the start. */
@@ -262,20 +294,13 @@ listener_forget(void)
 	reserve_fd = listen_fd = -1;
 }
 
+/* The parent's end: the sockets' paths go too. */
 void
 listener_close(void)
 {
-	if (listen_ev != NULL)
-		event_free(listen_ev);
-	if (backoff_ev != NULL)
-		event_free(backoff_ev);
-	listen_ev = backoff_ev = NULL;
-	if (reserve_fd != -1)
-		close(reserve_fd);
-	reserve_fd = -1;
-	if (listen_fd != -1) {
-		close(listen_fd);
+	bool bound = listen_fd != -1;
+
+	listener_forget();
+	if (bound)
 		sockpath_remove();
-	}
-	listen_fd = -1;
 }

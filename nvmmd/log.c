@@ -153,11 +153,7 @@ log_refusal_allowed(uid_t uid, enum nvmmd_refusal why)
 	struct refusal_slot *s = refusal_slot(uid);
 	struct timespec now;
 
-	/* A worker's refusals are the parent's to count, for the metrics. */
-	if (worker_is())
-		worker_refusal(why);
-	else
-		log_count_refusal(why);
+	refusal_counts[why]++;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (now.tv_sec - s->window >= LOG_REFUSAL_WINDOW_S) {
 		if (s->suppressed != 0)
@@ -172,12 +168,6 @@ log_refusal_allowed(uid_t uid, enum nvmmd_refusal why)
 	}
 	s->count++;
 	return true;
-}
-
-void
-log_count_refusal(enum nvmmd_refusal why)
-{
-	refusal_counts[why]++;
 }
 
 uint64_t
@@ -214,16 +204,30 @@ void
 log_peer_refusal(const struct nvmmd_peer *peer, enum nvmmd_refusal why,
     const char *fmt, ...)
 {
-	char msg[LOG_MSG_MAX], who[256];
+	char msg[LOG_MSG_MAX];
 	va_list ap;
 
-	if (!log_refusal_allowed(peer->uid, why))
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The count and the rate are the parent's, over all its workers. */
+	if (worker_is())
+		worker_refusal(why, msg);
+	else
+		log_worker_refusal(peer, why, msg);
+}
+
+/* A refusal a worker made, or the parent's own: counted, maybe logged. */
+void
+log_worker_refusal(const struct nvmmd_peer *peer, enum nvmmd_refusal why,
+    const char *text)
+{
+	char who[256];
+
+	if (!log_refusal_allowed(peer->uid, why))
+		return;
 	log_peer_describe(peer, who, sizeof(who));
-	log_warnx("%s; %s", msg, who);
+	log_warnx("%.*s; %s", LOG_MSG_MAX, text, who);
 }
 
 void

@@ -89,7 +89,8 @@ struct nvmmd_worker {
 	Nvmmw__Up *stash;		/* a host request read during a query */
 	bool listed;
 	bool registered;		/* forked, or registration accepted */
-	bool doomed;			/* broke the protocol: to be killed */
+	bool doomed;			/* to go at the next event */
+	bool exited;			/* ... as it closed its end */
 };
 
 /* A VCPU and the thread that alone runs it. */
@@ -126,7 +127,8 @@ void	log_peer_describe(const struct nvmmd_peer *peer, char *buf,
 void	log_peer_refusal(const struct nvmmd_peer *peer,
 	    enum nvmmd_refusal why, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	log_count_refusal(enum nvmmd_refusal why);
+void	log_worker_refusal(const struct nvmmd_peer *peer,
+	    enum nvmmd_refusal why, const char *text);
 void	log_refusal(uid_t uid, enum nvmmd_refusal why, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -154,7 +156,7 @@ int	workers_open(const struct nvmmd_config *cfg, char *why,
 int	workers_start(void);
 void	workers_close(void);
 const char *workers_path(void);
-void	workers_spawn(int fd, const struct nvmmd_peer *peer);
+int	workers_spawn(int fd, const struct nvmmd_peer *peer);
 void	workers_gone(struct nvmmd_worker *w, bool kill_it, const char *why);
 void	workers_reap(void);
 void	workers_quit_all(void);
@@ -174,7 +176,8 @@ void	worker_release(nvmm_machid_t machid);
 int	worker_charge(enum nvmmd_limit what, uint64_t amount);
 void	worker_refund(enum nvmmd_limit what, uint64_t amount);
 void	worker_role(Nvmm__Role role);
-void	worker_refusal(enum nvmmd_refusal why);
+void	worker_refusal(enum nvmmd_refusal why, const char *text);
+bool	worker_elsewhere(nvmm_machid_t machid);
 int	worker_host(const Nvmm__Request *req, Nvmm__Reply *reply,
 	    int *reply_fd, void **holdp);
 void	worker_host_done(void *hold);

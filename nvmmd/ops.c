@@ -308,6 +308,62 @@ ops_host_request(const Nvmm__Request *req, Nvmm__Role role)
 	    role != NVMM__ROLE__ROLE_USER);
 }
 
+/* The machine a request names, if it names one. */
+static bool
+ops_machid(const Nvmm__Request *req, nvmm_machid_t *machidp)
+{
+	switch (req->op_case) {
+	case NVMM__REQUEST__OP_MACHINE_DESTROY:
+		*machidp = req->machine_destroy->machid;
+		return true;
+	case NVMM__REQUEST__OP_MACHINE_CONFIGURE:
+		*machidp = req->machine_configure->machid;
+		return true;
+	case NVMM__REQUEST__OP_VCPU_CREATE:
+		*machidp = req->vcpu_create->machid;
+		return true;
+	case NVMM__REQUEST__OP_VCPU_DESTROY:
+		*machidp = req->vcpu_destroy->machid;
+		return true;
+	case NVMM__REQUEST__OP_HVA_MAP:
+		*machidp = req->hva_map->machid;
+		return true;
+	case NVMM__REQUEST__OP_HVA_UNMAP:
+		*machidp = req->hva_unmap->machid;
+		return true;
+	case NVMM__REQUEST__OP_GPA_MAP:
+		*machidp = req->gpa_map->machid;
+		return true;
+	case NVMM__REQUEST__OP_GPA_UNMAP:
+		*machidp = req->gpa_unmap->machid;
+		return true;
+	case NVMM__REQUEST__OP_CTL:
+		/* Every ctl structure but the list's starts with the id. */
+		if (req->ctl->op == NVMM_CTL_MACH_LIST ||
+		    req->ctl->data.len < sizeof(*machidp))
+			return false;
+		memcpy(machidp, req->ctl->data.data, sizeof(*machidp));
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A worker's kernel/ knows only its own machines: a machine it does not
+ * have may be another worker's, which NVMM calls EPERM, not ENOENT.
+ */
+static int
+ops_errno(const Nvmm__Request *req, int error)
+{
+	nvmm_machid_t machid;
+
+	if (error == ENOENT && ops_machid(req, &machid) &&
+	    worker_elsewhere(machid))
+		return EPERM;
+	return error;
+}
+
 bool
 ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req, int fd,
     Nvmm__Reply *reply, int *reply_fd, struct nvmmd_scratch *scratch)
@@ -344,7 +400,7 @@ ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req, int fd,
 	c.reply_fd = reply_fd;
 	c.scratch = scratch;
 	reply->error = ops_host_request(req, s->role) ? op_host(&c) :
-	    op->handler(&c);
+	    ops_errno(req, op->handler(&c));
 	log_debug("pid %d: %s: %d", (int)s->peer.pid, op->name, reply->error);
 	return true;
 }

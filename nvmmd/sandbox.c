@@ -38,6 +38,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -91,8 +92,12 @@ static const int daemon_calls[] = {
 	SCMP_SYS(prlimit64), SCMP_SYS(uname),
 };
 
-/* The parent's alone: its clients, its sockets' removal, its workers. */
+/*
+ * The parent's alone: its clients, its sockets' removal, its workers,
+ * and glibc's qsort, which asks how much memory there is (host.c).
+ */
 static const int parent_calls[] = {
+	SCMP_SYS(sysinfo),
 	SCMP_SYS(accept4), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
 	SCMP_SYS(socketpair), SCMP_SYS(wait4), SCMP_SYS(kill),
 	SCMP_SYS(tgkill),
@@ -145,6 +150,13 @@ static int
 allow_sanitizers(scmp_filter_ctx ctx)
 {
 #if defined(__SANITIZE_ADDRESS__)
+	int ret;
+
+	/* A report asks whether stderr is a terminal before it is printed. */
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	if (ret < 0)
+		return -ret;
 	return allow_all(ctx, sanitizer_calls, NCALLS(sanitizer_calls));
 #else
 	(void)ctx;

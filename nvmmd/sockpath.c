@@ -105,6 +105,33 @@ sockpath_clear_stale(const struct sockaddr_un *sun, int type, char *why,
 	return 0;
 }
 
+/* A socket to bind at path, whatever stale one was there cleared. */
+static int
+sockpath_socket(const char *path, struct sockaddr_un *sun, int *fdp,
+    char *why, size_t whylen)
+{
+	int error;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlcpy(sun->sun_path, path, sizeof(sun->sun_path)) >=
+	    sizeof(sun->sun_path)) {
+		snprintf(why, whylen, "%s: path too long", path);
+		return ENAMETOOLONG;
+	}
+	error = sockpath_clear_stale(sun, SOCK_SEQPACKET, why, whylen);
+	if (error)
+		return error;
+	*fdp = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (*fdp == -1) {
+		error = errno;
+		snprintf(why, whylen, "socket: %s", strerror(error));
+		return error;
+	}
+	return 0;
+}
+
 /* Binds with the configured mode and group already on the new inode. */
 static int
 sockpath_bind(int fd, const struct sockaddr_un *sun,
@@ -179,22 +206,9 @@ sockpath_open(const struct nvmmd_config *cfg, int *fdp, bool *activated,
 	*activated = error == 0;
 	if (error != -1)
 		return error;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, cfg->socket_path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(why, whylen, "%s: path too long", cfg->socket_path);
-		return ENAMETOOLONG;
-	}
-	error = sockpath_clear_stale(&sun, SOCK_SEQPACKET, why, whylen);
+	error = sockpath_socket(cfg->socket_path, &sun, &fd, why, whylen);
 	if (error)
 		return error;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		error = errno;
-		snprintf(why, whylen, "socket: %s", strerror(error));
-		return error;
-	}
 	error = sockpath_bind(fd, &sun, cfg, why, whylen);
 	if (error == 0 && listen(fd, SOCKPATH_BACKLOG) == -1) {
 		error = errno;
@@ -236,22 +250,9 @@ sockpath_open_workers(const char *path, int *fdp, char *why, size_t whylen)
 	mode_t umask_was;
 	int fd, r, error;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(why, whylen, "%s: path too long", path);
-		return ENAMETOOLONG;
-	}
-	error = sockpath_clear_stale(&sun, SOCK_SEQPACKET, why, whylen);
+	error = sockpath_socket(path, &sun, &fd, why, whylen);
 	if (error)
 		return error;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		error = errno;
-		snprintf(why, whylen, "socket: %s", strerror(error));
-		return error;
-	}
 	umask_was = umask(0177);
 	privsep_files_begin();
 	r = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));

@@ -474,16 +474,36 @@ worker_role(Nvmm__Role role)
 	(void)worker_send(&up, -1);
 }
 
+/*
+ * The parent counts it, and logs text at its per-uid rate: a call, so
+ * that the log has it before the client has the answer.
+ */
 void
-worker_refusal(enum nvmmd_refusal why)
+worker_refusal(enum nvmmd_refusal why, const char *text)
 {
 	Nvmmw__Up up = NVMMW__UP__INIT;
 	Nvmmw__Refusal m = NVMMW__REFUSAL__INIT;
 
 	m.why = why;
+	m.text = (char *)(uintptr_t)text;
 	up.msg_case = NVMMW__UP__MSG_REFUSAL;
 	up.refusal = &m;
-	(void)worker_send(&up, -1);
+	(void)worker_call_error(&up, -1);
+}
+
+/* Whether machid is another worker's machine. */
+bool
+worker_elsewhere(nvmm_machid_t machid)
+{
+	Nvmmw__Up up = NVMMW__UP__INIT;
+	Nvmmw__Held m = NVMMW__HELD__INIT;
+
+	if (worker_holds(machid) || machid >= NVMM_MAX_MACHINES)
+		return false;
+	m.machid = machid;
+	up.msg_case = NVMMW__UP__MSG_HELD;
+	up.held = &m;
+	return worker_call_error(&up, -1) == 0;
 }
 
 /*

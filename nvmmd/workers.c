@@ -45,6 +45,7 @@ static struct event *adopt_ev;
 static int adopt_fd = -1;
 
 static void	workers_read(evutil_socket_t, short, void *);
+static void	workers_adopt_close(void);
 
 unsigned
 workers_count(void)
@@ -64,10 +65,14 @@ workers_next(struct nvmmd_worker *w)
 	return TAILQ_NEXT(w, link);
 }
 
+/* A worker found gone during a query holds nothing any more. */
 struct nvmmd_worker *
 workers_holder(nvmm_machid_t machid)
 {
-	return machid < NVMM_MAX_MACHINES ? holders[machid] : NULL;
+	if (machid >= NVMM_MAX_MACHINES || holders[machid] == NULL ||
+	    holders[machid]->doomed)
+		return NULL;
+	return holders[machid];
 }
 
 static int
@@ -232,8 +237,13 @@ workers_simple(struct nvmmd_worker *w, const Nvmmw__Up *up)
 	case NVMMW__UP__MSG_REFUSAL:
 		if (up->refusal->why >= NVMMD_NREFUSALS)
 			return false;
-		log_count_refusal(up->refusal->why);
-		return true;
+		log_worker_refusal(&w->peer, up->refusal->why,
+		    up->refusal->text);
+		return up->id == 0 || workers_answer(w, up->id, &a, -1);
+	case NVMMW__UP__MSG_HELD:
+		a.error = workers_holder(up->held->machid) != NULL &&
+		    workers_holder(up->held->machid) != w ? 0 : ENOENT;
+		return workers_answer(w, up->id, &a, -1);
 	default:
 		return false;
 	}
@@ -306,7 +316,8 @@ workers_read(evutil_socket_t fd, short what, void *arg)
 	bool ok;
 
 	if (w->doomed) {
-		workers_gone(w, true, "broke the protocol");
+		workers_gone(w, !w->exited, w->exited ? "exited" :
+		    "broke the protocol");
 		return;
 	}
 	if (w->stash != NULL) {
@@ -348,8 +359,12 @@ workers_wait(struct nvmmd_worker *w, uint64_t id, int *fdp)
 		if (r <= 0)
 			return NULL;
 		if (nvmm_wire_recv(w->chan, buf, &n, fdp, MSG_DONTWAIT) != 0 ||
-		    n == 0)
+		    n == 0) {
+			/* Gone (its client closed, say): workers_read says so. */
+			w->doomed = w->exited = true;
+			event_active(w->ev, EV_READ, 0);
 			return NULL;
+		}
 		up = nvmmw__up__unpack(NULL, n, buf);
 		if (up == NULL)
 			return NULL;
@@ -454,12 +469,7 @@ workers_forget(void)
 	}
 	nworkers = 0;
 	memset(holders, 0, sizeof(holders));
-	if (adopt_ev != NULL)
-		event_free(adopt_ev);
-	adopt_ev = NULL;
-	if (adopt_fd != -1)
-		close(adopt_fd);
-	adopt_fd = -1;
+	workers_adopt_close();
 	listener_forget();
 	metrics_forget();
 	main_forget();
@@ -470,22 +480,24 @@ workers_forget(void)
 
 /*
  * A worker for the connection fd, whose peer is charged a connection
- * already; the connection is the worker's from here on.
+ * already; the connection is the worker's from here on.  An errno when
+ * there is none, the connection and its charge left to the caller.
  */
-void
+int
 workers_spawn(int fd, const struct nvmmd_peer *peer)
 {
 	struct nvmmd_worker *w;
-	int sv[2];
+	int sv[2], error;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		goto fail;
+		return errno;
 	pid = fork();
 	if (pid == -1) {
+		error = errno;
 		close(sv[0]);
 		close(sv[1]);
-		goto fail;
+		return error;
 	}
 	if (pid == 0) {
 		close(sv[0]);
@@ -496,20 +508,16 @@ workers_spawn(int fd, const struct nvmmd_peer *peer)
 	close(fd);
 	w = workers_new(sv[0], pid, peer);
 	if (w == NULL) {
+		/* The worker has the connection: its end is the client's. */
 		kill(pid, SIGKILL);
 		close(sv[0]);
 		limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
-		return;
+		return 0;
 	}
 	w->charged[NVMMD_LIMIT_CONNECTIONS] = 1;
 	log_debug("pid %d uid %u: worker %d", (int)peer->pid,
 	    (unsigned)peer->uid, (int)pid);
-	return;
-fail:
-	log_warnx("pid %d: no worker: %s", (int)peer->pid, strerror(errno));
-	session_refuse(fd, "the daemon cannot make a worker");
-	close(fd);
-	limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
+	return 0;
 }
 
 /* SIGCHLD: the workers this parent forked, reaped and their end told. */
@@ -705,6 +713,17 @@ workers_adopt(evutil_socket_t lfd, short what, void *arg)
 	nworkers++;
 }
 
+static void
+workers_adopt_close(void)
+{
+	if (adopt_ev != NULL)
+		event_free(adopt_ev);
+	adopt_ev = NULL;
+	if (adopt_fd != -1)
+		close(adopt_fd);
+	adopt_fd = -1;
+}
+
 /* Start-up, before the switch to the nvmmd user: the worker socket. */
 int
 workers_open(const struct nvmmd_config *cfg, char *why, size_t whylen)
@@ -742,10 +761,5 @@ workers_close(void)
 		    nworkers);
 	while ((w = TAILQ_FIRST(&workers)) != NULL)
 		workers_free(w);
-	if (adopt_ev != NULL)
-		event_free(adopt_ev);
-	adopt_ev = NULL;
-	if (adopt_fd != -1)
-		close(adopt_fd);
-	adopt_fd = -1;
+	workers_adopt_close();
 }

@@ -527,3 +527,12 @@ nvmm_rpc_metrics(struct nvmm_rpc *rpc, char **textp, size_t *lenp)
 	nvmm__reply__free_unpacked(reply, NULL);
 	return 0;
 }
+
+int
+nvmm_rpc_shutdown(struct nvmm_rpc *rpc)
+{
+	Nvmm__Shutdown op = NVMM__SHUTDOWN__INIT;
+
+	return nvmm_rpc_op(rpc, NVMM__REQUEST__OP_SHUTDOWN, &op.base, -1,
+	    NULL, NULL);
+}

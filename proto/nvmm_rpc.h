@@ -98,5 +98,11 @@ int	nvmm_rpc_ctl(struct nvmm_rpc *rpc, int op, void *data, size_t size);
 int	nvmm_rpc_host_stats(struct nvmm_rpc *rpc, struct nvmm_host_stats *hs);
 /* The daemon's metrics text, NUL-terminated; the caller frees *textp. */
 int	nvmm_rpc_metrics(struct nvmm_rpc *rpc, char **textp, size_t *lenp);
+/*
+ * Ends every guest and the daemon (the admin role).  The daemon answers
+ * before it ends anything: ENXIO here is one that closed the connection
+ * unanswered, a daemon that does not know the request.
+ */
+int	nvmm_rpc_shutdown(struct nvmm_rpc *rpc);
 
 #endif /* NVMM_RPC_H */

@@ -120,7 +120,8 @@ hd_stop(pid_t pid)
 {
 	int status;
 
-	ATF_REQUIRE(kill(pid, SIGTERM) == 0);
+	/* SIGINT, not SIGTERM: the guests end too (nvmmd.8). */
+	ATF_REQUIRE(kill(pid, SIGINT) == 0);
 	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
 	ATF_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "nvmmd did not exit cleanly: status %#x", status);
@@ -172,6 +173,49 @@ int
 hd_thread_count(pid_t pid)
 {
 	return hd_proc_count(pid, "task");
+}
+
+/* Whether pid has exited, though its parent has not reaped it yet. */
+static bool
+hd_zombie(int pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/*
+ * The daemon's oldest live worker: the child the parent forked for the
+ * first connection of those open (the kernel lists children oldest
+ * first; one whose client just left may not be reaped yet).
+ */
+pid_t
+hd_worker(pid_t daemon)
+{
+	char path[64];
+	FILE *f;
+	int pid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)daemon,
+	    (int)daemon);
+	f = fopen(path, "r");
+	ATF_REQUIRE_MSG(f != NULL, "%s: %s", path, strerror(errno));
+	while (fscanf(f, "%d", &pid) == 1 && hd_zombie(pid))
+		pid = -1;
+	fclose(f);
+	ATF_REQUIRE_MSG(pid != -1, "nvmmd %d has no worker", (int)daemon);
+	return pid;
 }
 
 bool

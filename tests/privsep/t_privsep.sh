@@ -8,6 +8,7 @@
 TOP_BUILDDIR=@abs_top_builddir@
 TOP_SRCDIR=@abs_top_srcdir@
 . "$TOP_SRCDIR/tests/service/h_service.subr"
+. "$TOP_SRCDIR/tests/common/h_daemon.subr"
 
 # "Uid:<tab>N<tab>N<tab>N<tab>N": real, effective, saved, filesystem.
 ids_line()
@@ -59,8 +60,8 @@ start_detached()
 atf_test_case unprivileged cleanup
 unprivileged_head()
 {
-	atf_set "descr" "After start-up, every task of nvmmd (event loop," \
-	    "VCPU threads), foreground or detached, is the nvmmd" \
+	atf_set "descr" "After start-up, every task of nvmmd (the parent," \
+	    "the worker of a client, its VCPU threads), foreground or detached, is the nvmmd" \
 	    "user with no capability in any set, no_new_privs and seccomp," \
 	    "and its environment holds NOTIFY_SOCKET alone"
 	root_head
@@ -80,8 +81,16 @@ unprivileged_body()
 	wait_tick a.out 2
 	pid=$(cat nvmmd.pid)
 	check_tasks "$pid"
-	# The event loop and two VCPU threads at least.
-	[ "$(cat ntasks)" -ge 3 ] || atf_fail "only $(cat ntasks) tasks in nvmmd"
+	[ "$(cat ntasks)" -eq 1 ] || atf_fail "$(cat ntasks) tasks in the parent"
+	# The demo's worker: its event loop and two VCPU threads at least.
+	w=$(hd_sh_workers "$pid")
+	case "$w" in
+	*[!0-9]* | "") atf_fail "workers: $w" ;;
+	esac
+	check_tasks "$w"
+	[ "$(cat ntasks)" -ge 3 ] || atf_fail "only $(cat ntasks) tasks in the worker"
+	tr '\0' '\n' <"/proc/$w/environ" | grep -v '^$' >env.out || true
+	atf_check -o inline:"NOTIFY_SOCKET=$d/no-notify\n" cat env.out
 	tr '\0' '\n' <"/proc/$pid/environ" | grep -v '^$' >env.out || true
 	atf_check -o inline:"NOTIFY_SOCKET=$d/no-notify\n" cat env.out
 	kill "$(cat a.pid)"

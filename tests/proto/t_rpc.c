@@ -273,6 +273,39 @@ ATF_TC_BODY(rpc_errors_and_ids, tc)
 	ATF_CHECK_EQ_MSG(fd_count(), before, "a descriptor leaked");
 }
 
+/*
+ * Shutdown goes out as request 24 with nothing in it, and its answer is
+ * the reply's error alone; a daemon that does not know it closes the
+ * connection, which is ENXIO.
+ */
+ATF_TC_WITHOUT_HEAD(rpc_shutdown);
+ATF_TC_BODY(rpc_shutdown, tc)
+{
+	static const struct step script[] = {
+		{ .error = EPERM },
+		{ .error = 0 },
+		{ .hang_up = true },
+	};
+	struct nvmm_rpc rpc = NVMM_RPC_INITIALIZER;
+	struct peer p;
+	size_t i;
+	int before;
+
+	before = fd_count();
+	peer_start(&p, &rpc, script, sizeof(script) / sizeof(script[0]));
+	ATF_CHECK_EQ(nvmm_rpc_shutdown(&rpc), EPERM);
+	ATF_CHECK_EQ(nvmm_rpc_shutdown(&rpc), 0);
+	ATF_CHECK_EQ(nvmm_rpc_shutdown(&rpc), ENXIO);
+	peer_end(&p, &rpc);
+	for (i = 0; i < sizeof(script) / sizeof(script[0]); i++) {
+		ATF_CHECK_EQ_MSG(p.cases[i], NVMM__REQUEST__OP_SHUTDOWN,
+		    "request %zu was op %d", i, p.cases[i]);
+		ATF_CHECK_EQ(p.ids[i], i + 1);
+	}
+	ATF_CHECK_EQ(NVMM__REQUEST__OP_SHUTDOWN, 24);
+	ATF_CHECK_EQ_MSG(fd_count(), before, "a descriptor leaked");
+}
+
 /* -------------------------------------------------------------------------- */
 /* A daemon that answers one hello as told. */
 
@@ -362,5 +395,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, rpc_open_checks_the_hello);
 	ATF_TP_ADD_TC(tp, wire_recv_returns_errno);
 	ATF_TP_ADD_TC(tp, rpc_errors_and_ids);
+	ATF_TP_ADD_TC(tp, rpc_shutdown);
 	return atf_no_error();
 }
