@@ -171,7 +171,8 @@ busy_rounds(int round)
 static void
 setup(void)
 {
-	static const uint8_t hlt_loop[] = { 0xF4, 0xEB, 0xFD };	/* hlt; jmp . - 1 */
+	/* hlt; jmp . - 1 */
+	static const uint8_t hlt_loop[] = { 0xF4, 0xEB, 0xFD };
 	uint8_t *ram;
 
 	if (nvmm_init() == -1)

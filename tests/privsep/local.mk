@@ -4,7 +4,7 @@
 # each client's machines live in a worker of their own (nvmmd/workers.c).
 check_SCRIPTS += tests/privsep/t_privsep tests/privsep/t_workers
 EXTRA_DIST += tests/privsep/t_privsep.sh tests/privsep/t_workers.sh \
-	tests/privsep/Kyuafile
+	tests/privsep/h_tasks.subr tests/privsep/Kyuafile
 
 # The client that writes garbage over its own comm page: public API only.
 check_PROGRAMS += tests/privsep/h_scribble

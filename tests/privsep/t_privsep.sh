@@ -9,42 +9,7 @@ TOP_BUILDDIR=@abs_top_builddir@
 TOP_SRCDIR=@abs_top_srcdir@
 . "$TOP_SRCDIR/tests/service/h_service.subr"
 . "$TOP_SRCDIR/tests/common/h_daemon.subr"
-
-# "Uid:<tab>N<tab>N<tab>N<tab>N": real, effective, saved, filesystem.
-ids_line()
-{
-	printf '%s:\t%s\t%s\t%s\t%s\n' "$1" "$2" "$2" "$2" "$2"
-}
-
-# Every task of pid $1: the lines of /proc/PID/task/TID/status that say
-# who it is and what it may do, against what they must be; the number
-# of tasks is left in ./ntasks.
-check_tasks()
-{
-	uid=$(id -u nvmmd)
-	gid=$(id -g nvmmd)
-	{
-		ids_line Uid "$uid"
-		ids_line Gid "$gid"
-		printf 'Groups:\t\n'
-		for c in CapInh CapPrm CapEff CapBnd CapAmb; do
-			printf '%s:\t0000000000000000\n' $c
-		done
-		printf 'NoNewPrivs:\t1\nSeccomp:\t2\n'
-	} >want
-	n=0
-	for t in /proc/"$1"/task/*; do
-		grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp):' \
-		    "$t/status" | sed 's/[[:space:]]*$//; s/^Groups:$/Groups:\t/' \
-		    >got || atf_fail "no status for $t"
-		diff -u want got >diff.out ||
-		    atf_fail "task $t: $(tr '\n' '|' <diff.out)"
-		# Not dumpable: its /proc files stay root's, not the user's.
-		[ "$(stat -c %u "$t/status")" = 0 ] || atf_fail "$t is dumpable"
-		n=$((n + 1))
-	done
-	echo "$n" >ntasks
-}
+. "$TOP_SRCDIR/tests/privsep/h_tasks.subr"
 
 # A detached daemon with its pidfile beside the socket; ./nvmmd.pid is
 # a copy, for stop_daemon.

@@ -22,8 +22,10 @@ H_GUEST=@abs_top_builddir@/tests/roles/h_guest
 H_SCRIBBLE=@abs_top_builddir@/tests/privsep/h_scribble
 H_INJECT=@abs_top_builddir@/tests/privsep/h_inject
 SIGSYS=31	# x86_64
-# hd_sh_start: nvmmd started and listening.
+# hd_sh_start: nvmmd started and listening; hd_sh_workers: its workers.
 . "@abs_top_srcdir@/tests/common/h_daemon.subr"
+# check_tasks: the credentials of every task of a process.
+. "@abs_top_srcdir@/tests/privsep/h_tasks.subr"
 
 # -----------------------------------------------------------------------------
 # Processes.
@@ -48,12 +50,10 @@ ticks()
 	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
-# The live children of process $1, one a line, sorted as comm(1) wants.
+# The live workers of daemon $1, one a line, sorted as comm(1) wants.
 workers_of()
 {
-	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		alive "$c" && echo "$c"
-	done | sort
+	hd_sh_workers "$1" | sort
 }
 
 # When process $1 started, in clock ticks since boot: with its pid, it
@@ -191,8 +191,10 @@ io_grows()
 runs_on()
 {
 	alive "$(cat "$1.worker")" || atf_fail "the worker of $1 is gone"
-	alive "$(cat "$1.pid")" || atf_fail "h_guest $1 is gone: $(oneline "$1.out")"
-	! grep -q '^run failed' "$1.out" || atf_fail "$1: $(grep 'run failed' "$1.out")"
+	alive "$(cat "$1.pid")" ||
+	    atf_fail "h_guest $1 is gone: $(oneline "$1.out")"
+	! grep -q '^run failed' "$1.out" ||
+	    atf_fail "$1: $(grep 'run failed' "$1.out")"
 }
 
 # Kills whatever the case started, whatever state it stopped in, and the
@@ -242,7 +244,8 @@ worker_sigkill_body()
 	guest_start b io
 	worker_of b
 	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
-	[ "$(wc -l <before)" -eq 2 ] || atf_fail "not 2 machines: $(oneline before)"
+	[ "$(wc -l <before)" -eq 2 ] ||
+	    atf_fail "not 2 machines: $(oneline before)"
 	io_grows "$(cat b.id)"
 
 	kill -9 "$(cat a.worker)"
@@ -250,7 +253,8 @@ worker_sigkill_body()
 	alive "$(cat nvmmd.pid)" || atf_fail "the daemon died with a worker"
 	runs_on b
 	io_grows "$(cat b.id)"
-	line="worker $(cat a.worker) (pid $(cat a.pid) uid 0): .*; its 1 machine(s) are gone"
+	line="worker $(cat a.worker) (pid $(cat a.pid) uid $(id -u)): .*;"
+	line="$line its 1 machine(s) are gone"
 	wait_for "grep -q '$line' nvmmd.log" "no \"$line\"" 50 nvmmd.log
 	! grep -q "worker $(cat b.worker) " nvmmd.log ||
 	    atf_fail "the log speaks of the other worker"
@@ -284,7 +288,8 @@ restart_body()
 	guest_start b io
 	worker_of b
 	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
-	[ "$(wc -l <before)" -eq 2 ] || atf_fail "not 2 machines: $(oneline before)"
+	[ "$(wc -l <before)" -eq 2 ] ||
+	    atf_fail "not 2 machines: $(oneline before)"
 	io_a=$(io_exits "$(cat a.id)")
 	io_b=$(io_exits "$(cat b.id)")
 
@@ -305,8 +310,10 @@ restart_body()
 	wait_for "listed now && cmp -s before now" \
 	    "the machines are not back" 50 now
 	for g in a b; do
-		grep -q "worker $(cat $g.worker) (pid $(cat $g.pid) uid 0) registered with 1 machine(s)" \
-		    new/nvmmd.log || atf_fail "$g is not adopted: $(oneline new/nvmmd.log)"
+		line="worker $(cat $g.worker) (pid $(cat $g.pid) uid $(id -u))"
+		line="$line registered with 1 machine(s)"
+		grep -Fq "$line" new/nvmmd.log ||
+		    atf_fail "no \"$line\": $(oneline new/nvmmd.log)"
 		runs_on $g
 	done
 	# The counters carried over, and went on.
@@ -319,7 +326,8 @@ restart_body()
 	guest_start c run
 	worker_of c new
 	for g in a b; do
-		! cmp -s c.id $g.id || atf_fail "c got the id of $g, $(cat c.id)"
+		! cmp -s c.id $g.id ||
+		    atf_fail "c got the id of $g, $(cat c.id)"
 	done
 	listed with_c || atf_fail "nvmmctl list: $(oneline list.err)"
 	grep -q "^$(cat c.id) " with_c || atf_fail "c is not listed"
@@ -349,32 +357,6 @@ procs_head()
 	    "there is one worker per connection, a child of the parent," \
 	    "holding that client's VCPU threads, and it goes with it"
 	needs_daemon
-}
-# Every task of process $1: who it is and what it may do, against what
-# it must be; its number of tasks is left in ./ntasks.
-check_tasks()
-{
-	uid=$(id -u nvmmd)
-	gid=$(id -g nvmmd)
-	{
-		printf 'Uid:\t%s\t%s\t%s\t%s\n' $uid $uid $uid $uid
-		printf 'Gid:\t%s\t%s\t%s\t%s\n' $gid $gid $gid $gid
-		printf 'Groups:\n'
-		for c in CapInh CapPrm CapEff CapBnd CapAmb; do
-			printf '%s:\t0000000000000000\n' $c
-		done
-		printf 'NoNewPrivs:\t1\nSeccomp:\t2\n'
-	} >want
-	n=0
-	for t in /proc/"$1"/task/*; do
-		grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp):' \
-		    "$t/status" | sed 's/[[:space:]]*$//' >got ||
-		    atf_fail "no status for $t"
-		diff -u want got >diff.out ||
-		    atf_fail "task $t: $(oneline diff.out)"
-		n=$((n + 1))
-	done
-	echo "$n" >ntasks
 }
 # The fewest and the most seccomp filters of any task of process $1.
 filters()
@@ -430,9 +412,11 @@ time.sleep(60)' "$SOCK" >c.out &
 	worker_of c
 	check_tasks "$(cat c.worker)"
 	kill "$(cat c.pid)"
-	wait_for "! alive $(cat c.worker)" "the worker of a closed connection stays"
+	wait_for "! alive $(cat c.worker)" \
+	    "the worker of a closed connection stays"
 	workers_of "$pid" >got.workers
 	atf_check -o file:want.workers cat got.workers
+	alive "$pid" || atf_fail "the daemon is gone: $(oneline nvmmd.log)"
 	runs_on a
 	runs_on b
 }
@@ -466,15 +450,19 @@ scribble_body()
 	kill -USR1 "$(cat s.pid)"
 	wait_for "! alive $(cat s.pid)" "h_scribble does not end" 150
 	# Its runs came to an end, of whatever kind: its own worker's affair.
-	grep -q '^round 1 comm: ' s.out || atf_fail "no scribbled run: $(oneline s.out)"
+	grep -q '^round 1 comm: ' s.out ||
+	    atf_fail "no scribbled run: $(oneline s.out)"
 	grep -Eq '^(done|no answer)$' s.out ||
 	    atf_fail "h_scribble: $(oneline s.err)"
 
-	alive "$(cat nvmmd.pid)" || atf_fail "the daemon is gone: $(oneline nvmmd.log)"
+	alive "$(cat nvmmd.pid)" ||
+	    atf_fail "the daemon is gone: $(oneline nvmmd.log)"
 	runs_on b
 	io_grows "$(cat b.id)"
 	! grep -q "worker $(cat b.worker) " nvmmd.log ||
 	    atf_fail "the log speaks of the other worker"
+	# The scribbler's worker and machine went with it.
+	wait_for "! alive $(cat s.worker)" "the worker of h_scribble stays"
 	wait_for "listed now && cmp -s before now" \
 	    "the machines are not what they were" 50 now
 }
@@ -492,8 +480,8 @@ seccomp_worker_head()
 	    "logs it, the other guest runs on and is listed"
 	needs_daemon
 }
-# The VCPU thread of worker $1 that ptrace reaches first: one with more
-# seccomp filters than the worker's main thread (the VCPU's on top).
+# A VCPU thread of worker $1: a task with more seccomp filters than the
+# worker's main thread (the VCPU's on top); nothing when there is none.
 vcpu_thread()
 {
 	main=$(awk '/^Seccomp_filters:/ { print $2 }' /proc/"$1"/status)
@@ -501,7 +489,6 @@ vcpu_thread()
 		n=$(awk '/^Seccomp_filters:/ { print $2 }' "$t/status")
 		[ "$n" -gt "$main" ] && { basename "$t"; return 0; }
 	done
-	atf_fail "worker $1 has no thread with a filter of its own"
 }
 seccomp_worker_body()
 {
@@ -522,17 +509,21 @@ seccomp_worker_body()
 	io_grows "$(cat b.id)"
 
 	vcpu=$(vcpu_thread "$(cat c.worker)")
+	[ -n "$vcpu" ] || atf_fail "worker $(cat c.worker): no VCPU thread"
 	for tid in "$(cat a.worker)" "$vcpu"; do
 		atf_check -o match:'^returned ' "$H_INJECT" "$tid"
 	done
 	for g in a c; do
 		w=$(cat $g.worker)
 		wait_for "! alive $w" "worker $w made the call and lives"
-		wait_for "grep -q '^nvmmd: worker $w killed by signal $SIGSYS\$' nvmmd.log" \
+		line="nvmmd: worker $w killed by signal $SIGSYS"
+		wait_for "grep -Fqx '$line' nvmmd.log" \
 		    "worker $w was not killed by its filter" 50 nvmmd.log
-		wait_for "grep -q '^run failed: ' $g.out" "the run of $g goes on"
+		wait_for "grep -q '^run failed: ' $g.out" \
+		    "the run of $g goes on"
 	done
-	alive "$(cat nvmmd.pid)" || atf_fail "the daemon is gone: $(oneline nvmmd.log)"
+	alive "$(cat nvmmd.pid)" ||
+	    atf_fail "the daemon is gone: $(oneline nvmmd.log)"
 	runs_on b
 	io_grows "$(cat b.id)"
 	listed after || atf_fail "nvmmctl list: $(oneline list.err)"
