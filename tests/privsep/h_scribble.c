@@ -24,7 +24,6 @@
  * 3.  A run that fails with ENXIO (the worker is gone) ends the rounds.
  * Then it prints "done" and exits 0, whatever the runs did.
  */
-#include <sys/mman.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,9 +37,8 @@
 
 #include <nvmm.h>
 
-#define H_RAM		(2UL << 20)
-#define H_GPA		((1ULL << 32) - H_RAM)
-#define H_RESET_OFF	(H_RAM - 0x10)
+#include "h_resetvec.h"
+
 #define H_PAGE		4096	/* NetBSD's comm page is one page */
 #define NO_ANSWER_S	2
 #define BUSY_RUNS	200	/* runs while the second thread scribbles */
@@ -173,22 +171,11 @@ setup(void)
 {
 	/* hlt; jmp . - 1 */
 	static const uint8_t hlt_loop[] = { 0xF4, 0xEB, 0xFD };
-	uint8_t *ram;
+	const char *what;
 
-	if (nvmm_init() == -1)
-		fail("nvmm_init");
-	if (nvmm_machine_create(&mach) == -1)
-		fail("nvmm_machine_create");
-	ram = mmap(NULL, H_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	if (ram == MAP_FAILED)
-		fail("mmap");
-	if (nvmm_hva_map(&mach, (uintptr_t)ram, H_RAM) == -1)
-		fail("nvmm_hva_map");
-	if (nvmm_gpa_map(&mach, (uintptr_t)ram, H_GPA, H_RAM,
-	    PROT_READ | PROT_WRITE | PROT_EXEC) == -1)
-		fail("nvmm_gpa_map");
-	memcpy(ram + H_RESET_OFF, hlt_loop, sizeof(hlt_loop));
+	if (h_resetvec_machine(&mach, hlt_loop, sizeof(hlt_loop), &what) ==
+	    NULL)
+		fail(what);
 	if (nvmm_vcpu_create(&mach, 0, &vcpu) == -1)
 		fail("nvmm_vcpu_create");
 	if (nvmm_vcpu_run(&mach, &vcpu) == -1)

@@ -8,8 +8,9 @@ EXTRA_DIST += tests/privsep/t_privsep.sh tests/privsep/t_workers.sh \
 
 # The client that writes garbage over its own comm page: public API only.
 check_PROGRAMS += tests/privsep/h_scribble
-tests_privsep_h_scribble_SOURCES = tests/privsep/h_scribble.c
-tests_privsep_h_scribble_CFLAGS = $(AM_CFLAGS)
+tests_privsep_h_scribble_SOURCES = tests/privsep/h_scribble.c \
+	tests/common/h_resetvec.c tests/common/h_resetvec.h
+tests_privsep_h_scribble_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests/common
 tests_privsep_h_scribble_LDADD = libnvmmclient/libnvmmclient.la -lpthread
 
 # Makes a thread of a running worker call what no filter allows.

@@ -150,6 +150,19 @@ worker_of()
 	remember "$(cat w.new)"
 }
 
+# guests NAME:MODE...: guest_start and worker_of of each in turn, then
+# the machines listed in ./before, one per guest.
+guests()
+{
+	for g in "$@"; do
+		guest_start "${g%%:*}" "${g#*:}"
+		worker_of "${g%%:*}"
+	done
+	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
+	[ "$(wc -l <before)" -eq $# ] ||
+	    atf_fail "not $# machines: $(oneline before)"
+}
+
 # The machines `nvmmctl list' shows, "ID UUID" a line, into ./$1; false
 # when nvmmctl fails.
 listed()
@@ -239,13 +252,7 @@ worker_sigkill_head()
 worker_sigkill_body()
 {
 	daemon_start
-	guest_start a run
-	worker_of a
-	guest_start b io
-	worker_of b
-	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
-	[ "$(wc -l <before)" -eq 2 ] ||
-	    atf_fail "not 2 machines: $(oneline before)"
+	guests a:run b:io
 	io_grows "$(cat b.id)"
 
 	kill -9 "$(cat a.worker)"
@@ -283,13 +290,7 @@ restart_head()
 restart_body()
 {
 	daemon_start
-	guest_start a io
-	worker_of a
-	guest_start b io
-	worker_of b
-	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
-	[ "$(wc -l <before)" -eq 2 ] ||
-	    atf_fail "not 2 machines: $(oneline before)"
+	guests a:io b:io
 	io_a=$(io_exits "$(cat a.id)")
 	io_b=$(io_exits "$(cat b.id)")
 
@@ -370,10 +371,7 @@ procs_body()
 	daemon_start
 	pid=$(cat nvmmd.pid)
 	ls /proc/"$pid"/task >tasks.idle
-	guest_start a run
-	worker_of a
-	guest_start b io
-	worker_of b
+	guests a:run b:io
 	sort a.worker b.worker >want.workers
 	workers_of "$pid" >got.workers
 	atf_check -o file:want.workers cat got.workers
@@ -437,9 +435,7 @@ scribble_head()
 scribble_body()
 {
 	daemon_start
-	guest_start b io
-	worker_of b
-	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
+	guests b:io
 	io_grows "$(cat b.id)"
 
 	"$H_SCRIBBLE" >s.out 2>s.err &
@@ -499,13 +495,7 @@ seccomp_worker_body()
 	alive $! || atf_fail "h_inject killed a process without a filter"
 
 	daemon_start
-	guest_start a io
-	worker_of a
-	guest_start b io
-	worker_of b
-	guest_start c io
-	worker_of c
-	listed before || atf_fail "nvmmctl list: $(oneline list.err)"
+	guests a:io b:io c:io
 	io_grows "$(cat b.id)"
 
 	vcpu=$(vcpu_thread "$(cat c.worker)")
