@@ -506,6 +506,8 @@ seccomp_worker_body()
 	for g in a c; do
 		w=$(cat $g.worker)
 		wait_for "! alive $w" "worker $w made the call and lives"
+		alive "$(cat nvmmd.pid)" ||
+		    atf_fail "the daemon died with worker $w"
 		line="nvmmd: worker $w killed by signal $SIGSYS"
 		wait_for "grep -Fqx '$line' nvmmd.log" \
 		    "worker $w was not killed by its filter" 50 nvmmd.log
