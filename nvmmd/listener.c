@@ -134,16 +134,18 @@ listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 	const struct nvmmd_config *cfg = config_current();
 	char who[256];
 
+	/* The log first: a peer told no may look for why at once. */
+	if (log_refusal_allowed(peer->uid, NVMMD_REFUSAL_CONNECTION)) {
+		log_peer_describe(peer, who, sizeof(who));
+		if (reason != NULL)
+			log_warnx("refused %s: %s", who, reason);
+		else
+			log_warnx("refused %s: not in group %s, %s or %s", who,
+			    cfg->user_group, cfg->admin_group,
+			    cfg->monitor_group);
+	}
 	session_refuse(fd, reason);
 	close(fd);
-	if (!log_refusal_allowed(peer->uid, NVMMD_REFUSAL_CONNECTION))
-		return;
-	log_peer_describe(peer, who, sizeof(who));
-	if (reason != NULL)
-		log_warnx("refused %s: %s", who, reason);
-	else
-		log_warnx("refused %s: not in group %s, %s or %s", who,
-		    cfg->user_group, cfg->admin_group, cfg->monitor_group);
 }
 
 static void

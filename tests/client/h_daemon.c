@@ -84,6 +84,8 @@ hd_give_dir(const char *dir)
 	    "chown %s: %s", dir, strerror(errno));
 }
 
+static int	hd_live_workers(pid_t daemon);
+
 pid_t
 hd_start(const char *const *extra)
 {
@@ -108,6 +110,9 @@ hd_start(const char *const *extra)
 		nanosleep(&ms, NULL);
 	}
 	ATF_REQUIRE_MSG(hd_connectable(), "nvmmd does not listen");
+	/* The probe's worker gone, the test's first is its oldest. */
+	for (i = 0; i < 5000 && hd_live_workers(pid) != 0; i++)
+		nanosleep(&ms, NULL);
 	ATF_REQUIRE(getcwd(path, sizeof(path) - sizeof(HD_SOCKET) - 1) !=
 	    NULL);
 	strcat(path, "/" HD_SOCKET);
@@ -193,6 +198,25 @@ hd_zombie(int pid)
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	return p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* How many workers of the daemon are alive. */
+static int
+hd_live_workers(pid_t daemon)
+{
+	char path[64];
+	FILE *f;
+	int pid, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)daemon,
+	    (int)daemon);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (!hd_zombie(pid))
+			n++;
+	fclose(f);
+	return n;
 }
 
 /*
