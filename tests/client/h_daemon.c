@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ static bool
 hd_connectable(void)
 {
 	struct sockaddr_un sun;
+	struct pollfd pfd;
+	char buf[64];
 	int fd, ok;
 
 	memset(&sun, 0, sizeof(sun));
@@ -36,6 +39,17 @@ hd_connectable(void)
 	if (fd == -1)
 		return false;
 	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	/*
+	 * Its worker sees the end and closes its side: once recv sees that,
+	 * the worker exists and is ending, and hd_start waits for it.
+	 */
+	if (ok && shutdown(fd, SHUT_WR) == 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		while (poll(&pfd, 1, 10000) == 1 &&
+		    recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			continue;
+	}
 	close(fd);
 	return ok;
 }
@@ -160,7 +174,7 @@ hd_proc_count(pid_t pid, const char *what)
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	d = opendir(path);
-	ATF_REQUIRE(d != NULL);
+	ATF_REQUIRE_MSG(d != NULL, "%s: %s", path, strerror(errno));
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
