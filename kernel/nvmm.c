@@ -393,33 +393,38 @@ nvmm_uuid_make(uint8_t uuid[NVMM_UUID_SIZE])
  * passed over without their lock: a running VCPU holds it as a reader
  * for as long as the guest runs.  Only brief lookups hold a free one.
  */
+/* Slot i, write-locked, if it is free. */
+static struct nvmm_machine *
+nvmm_machine_take(size_t i)
+{
+	struct nvmm_machine *mach = &machines[i];
+
+	if (atomic_load(&mach->present))
+		return NULL;
+	pthread_rwlock_wrlock(&mach->lock);
+	if (!atomic_load(&mach->present))
+		return mach;
+	pthread_rwlock_unlock(&mach->lock);
+	return NULL;
+}
+
 static struct nvmm_machine *
 nvmm_machine_alloc(void)
 {
 	struct nvmm_machine *mach;
 	size_t i;
 
-	for (i = 0; i < NVMM_MAX_MACHINES; i++) {
-		mach = &machines[i];
-		if (atomic_load(&mach->present))
-			continue;
-		pthread_rwlock_wrlock(&mach->lock);
-		if (!atomic_load(&mach->present))
+	for (i = 0; i < NVMM_MAX_MACHINES; i++)
+		if ((mach = nvmm_machine_take(i)) != NULL)
 			return mach;
-		pthread_rwlock_unlock(&mach->lock);
-	}
 	return NULL;
 }
 
-int
-nvmm_kern_machine_create(struct nvmm_owner *owner, nvmm_machid_t *machidp)
+/* Makes a machine in a slot taken and write-locked; unlocks it. */
+static int
+nvmm_machine_make(struct nvmm_owner *owner, struct nvmm_machine *mach)
 {
-	struct nvmm_machine *mach;
 	int error;
-
-	mach = nvmm_machine_alloc();
-	if (mach == NULL)
-		return ENOBUFS;
 
 	error = nvmm_uuid_make(mach->uuid);
 	if (error)
@@ -441,7 +446,6 @@ nvmm_kern_machine_create(struct nvmm_owner *owner, nvmm_machid_t *machidp)
 	clock_gettime(CLOCK_REALTIME, &mach->created);
 	atomic_store(&mach->dying, false);
 	mach->present = true;
-	*machidp = mach->machid;
 	pthread_rwlock_unlock(&mach->lock);
 	return 0;
 
@@ -453,6 +457,34 @@ out_comm:
 out:
 	pthread_rwlock_unlock(&mach->lock);
 	return error;
+}
+
+int
+nvmm_kern_machine_create(struct nvmm_owner *owner, nvmm_machid_t *machidp)
+{
+	struct nvmm_machine *mach;
+	int error;
+
+	mach = nvmm_machine_alloc();
+	if (mach == NULL)
+		return ENOBUFS;
+	error = nvmm_machine_make(owner, mach);
+	if (error == 0)
+		*machidp = mach->machid;
+	return error;
+}
+
+int
+nvmm_kern_machine_create_at(struct nvmm_owner *owner, nvmm_machid_t machid)
+{
+	struct nvmm_machine *mach;
+
+	if (machid >= NVMM_MAX_MACHINES)
+		return EINVAL;
+	mach = nvmm_machine_take(machid);
+	if (mach == NULL)
+		return EBUSY;
+	return nvmm_machine_make(owner, mach);
 }
 
 /*

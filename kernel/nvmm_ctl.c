@@ -232,6 +232,17 @@ static const struct {
 	    nvmm_ctl_mach_ident },
 };
 
+size_t
+nvmm_kern_ctl_size(int op)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(nvmm_ctl_ops) / sizeof(nvmm_ctl_ops[0]); i++)
+		if (nvmm_ctl_ops[i].op == op)
+			return nvmm_ctl_ops[i].size;
+	return 0;
+}
+
 int
 nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data, size_t size)
 {

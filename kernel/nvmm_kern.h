@@ -47,6 +47,12 @@ int	nvmm_kern_capability(struct nvmm_owner *owner,
 
 int	nvmm_kern_machine_create(struct nvmm_owner *owner,
 	    nvmm_machid_t *machidp);
+/*
+ * A machine with the id machid, for a process whose ids another hands
+ * out (nvmmd's workers): EBUSY if this process has one by that id.
+ */
+int	nvmm_kern_machine_create_at(struct nvmm_owner *owner,
+	    nvmm_machid_t machid);
 int	nvmm_kern_machine_destroy(struct nvmm_owner *owner,
 	    nvmm_machid_t machid);
 /* 0 if owner may operate the machine, else what any call would say. */
@@ -143,6 +149,8 @@ int	nvmm_kern_gpa_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
  */
 int	nvmm_kern_ctl(struct nvmm_owner *owner, int op, void *data,
 	    size_t size);
+/* The size an op's data must have; 0 for an op there is not. */
+size_t	nvmm_kern_ctl_size(int op);
 
 /*
  * Every machine owner may see and all their VCPUs, each machine read

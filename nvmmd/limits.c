@@ -186,6 +186,17 @@ limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount)
 	return error;
 }
 
+/* The groups the group rules look at: the last connection's. */
+static void
+usage_note_groups(struct uid_usage *u, const struct nvmmd_peer *peer,
+    const gid_t *groups, size_t ngroups)
+{
+	u->groups[0] = peer->gid;
+	u->ngroups = 1;
+	while (ngroups-- > 0 && u->ngroups < LIMITS_MAX_GROUPS)
+		u->groups[u->ngroups++] = *groups++;
+}
+
 /* A new connection: notes the peer's groups, then charges it. */
 int
 limits_connect(const struct nvmmd_peer *peer, const gid_t *groups,
@@ -199,14 +210,31 @@ limits_connect(const struct nvmmd_peer *peer, const gid_t *groups,
 	u = usage_find(peer->uid, true);
 	if (u == NULL)
 		return ENOMEM;
-	u->groups[0] = peer->gid;
-	u->ngroups = 1;
-	while (ngroups-- > 0 && u->ngroups < LIMITS_MAX_GROUPS)
-		u->groups[u->ngroups++] = *groups++;
+	usage_note_groups(u, peer, groups, ngroups);
 	error = usage_charge(u, NVMMD_LIMIT_CONNECTIONS, 1);
 	if (error)
 		usage_release_if_idle(u);
 	return error;
+}
+
+/*
+ * What a worker a new parent takes over holds: its machines exist, so it
+ * is counted whatever the limits say now.
+ */
+void
+limits_adopt(const struct nvmmd_peer *peer, const gid_t *groups,
+    size_t ngroups, const uint64_t charged[NVMMD_NLIMITS])
+{
+	struct uid_usage *u;
+	int what;
+
+	if (peer->uid == 0 || (u = usage_find(peer->uid, true)) == NULL)
+		return;
+	usage_note_groups(u, peer, groups, ngroups);
+	for (what = 0; what < NVMMD_NLIMITS; what++) {
+		u->used[what] += charged[what];
+		total_used[what] += charged[what];
+	}
 }
 
 void

@@ -24,7 +24,6 @@
 
 #include "nvmmd.h"
 
-#define NVMMD_MAX_GROUPS	256
 #define LISTENER_BACKOFF_MS	100
 
 static int listen_fd = -1;
@@ -85,7 +84,7 @@ peer_credentials(int fd, struct nvmmd_peer *peer, gid_t *groups,
 	return 0;
 }
 
-static int
+int
 peer_identify_groups(int fd, struct nvmmd_peer *peer, gid_t *groups,
     size_t *ngroups)
 {
@@ -104,6 +103,22 @@ peer_identify_groups(int fd, struct nvmmd_peer *peer, gid_t *groups,
 	return 0;
 }
 
+/* Whether a hello may have role: as the role table's columns say. */
+bool
+peer_may_role(const struct nvmmd_peer *peer, Nvmm__Role role)
+{
+	switch (role) {
+	case NVMM__ROLE__ROLE_USER:
+		return peer->may_user;
+	case NVMM__ROLE__ROLE_ADMIN:
+		return peer->may_admin;
+	case NVMM__ROLE__ROLE_MONITOR:
+		return peer->may_monitor || peer->may_user;
+	default:
+		return false;
+	}
+}
+
 int
 peer_identify(int fd, struct nvmmd_peer *peer)
 {
@@ -119,16 +134,18 @@ listener_refuse(int fd, const struct nvmmd_peer *peer, const char *reason)
 	const struct nvmmd_config *cfg = config_current();
 	char who[256];
 
+	/* The log first: a peer told no may look for why at once. */
+	if (log_refusal_allowed(peer->uid, NVMMD_REFUSAL_CONNECTION)) {
+		log_peer_describe(peer, who, sizeof(who));
+		if (reason != NULL)
+			log_warnx("refused %s: %s", who, reason);
+		else
+			log_warnx("refused %s: not in group %s, %s or %s", who,
+			    cfg->user_group, cfg->admin_group,
+			    cfg->monitor_group);
+	}
 	session_refuse(fd, reason);
 	close(fd);
-	if (!log_refusal_allowed(peer->uid, NVMMD_REFUSAL_CONNECTION))
-		return;
-	log_peer_describe(peer, who, sizeof(who));
-	if (reason != NULL)
-		log_warnx("refused %s: %s", who, reason);
-	else
-		log_warnx("refused %s: not in group %s, %s or %s", who,
-		    cfg->user_group, cfg->admin_group, cfg->monitor_group);
 }
 
 static void
@@ -138,11 +155,20 @@ listener_resume(evutil_socket_t fd, short what, void *arg)
 		log_warnx("cannot listen again");
 }
 
+/* No accepting for a while: what ran out may come back. */
+static void
+listener_rest(void)
+{
+	const struct timeval rest = { 0, LISTENER_BACKOFF_MS * 1000 };
+
+	event_del(listen_ev);
+	evtimer_add(backoff_ev, &rest);
+}
+
 /* Out of descriptors: the reserve takes one waiting peer to say no. */
 static void
 listener_shed(int lfd, int error)
 {
-	const struct timeval rest = { 0, LISTENER_BACKOFF_MS * 1000 };
 	struct nvmmd_peer peer;
 	gid_t groups[NVMMD_MAX_GROUPS];
 	size_t ngroups;
@@ -158,8 +184,31 @@ listener_shed(int lfd, int error)
 	else
 		log_warnx("accept: %s", strerror(error));
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	event_del(listen_ev);
-	evtimer_add(backoff_ev, &rest);
+	listener_rest();
+}
+
+/*
+ * A worker for the peer, or a refusal that says why there is none; out
+ * of descriptors (the worker's socketpair), the listener rests as at
+ * accept.
+ */
+static void
+listener_hand_over(int fd, const struct nvmmd_peer *peer)
+{
+	int error;
+
+	error = workers_spawn(fd, peer);
+	if (error == 0)
+		return;
+	limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
+	if (error == EMFILE || error == ENFILE) {
+		listener_refuse(fd, peer, "the daemon is out of descriptors");
+		listener_rest();
+		return;
+	}
+	log_warnx("no worker for pid %d: %s", (int)peer->pid,
+	    strerror(error));
+	listener_refuse(fd, peer, "the daemon cannot make a worker");
 }
 
 static void
@@ -193,7 +242,7 @@ listener_accept(evutil_socket_t lfd, short what, void *arg)
 		listener_refuse(fd, &peer, "too many connections");
 		return;
 	}
-	session_new(fd, &peer);
+	listener_hand_over(fd, &peer);
 }
 
 /* Before detaching: so that a path that cannot be had fails the start. */
@@ -233,7 +282,7 @@ listener_is_activated(void)
 }
 
 void
-listener_close(void)
+listener_forget(void)
 {
 	if (listen_ev != NULL)
 		event_free(listen_ev);
@@ -242,10 +291,18 @@ listener_close(void)
 	listen_ev = backoff_ev = NULL;
 	if (reserve_fd != -1)
 		close(reserve_fd);
-	reserve_fd = -1;
-	if (listen_fd != -1) {
+	if (listen_fd != -1)
 		close(listen_fd);
+	reserve_fd = listen_fd = -1;
+}
+
+/* The parent's end: the sockets' paths go too. */
+void
+listener_close(void)
+{
+	bool bound = listen_fd != -1;
+
+	listener_forget();
+	if (bound)
 		sockpath_remove();
-	}
-	listen_fd = -1;
 }

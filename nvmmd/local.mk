@@ -9,6 +9,9 @@ nvmmd_nvmmd_SOURCES = \
 	nvmmd/main.c \
 	nvmmd/log.c \
 	nvmmd/listener.c \
+	nvmmd/workers.c \
+	nvmmd/host.c \
+	nvmmd/worker.c \
 	nvmmd/sockpath.c \
 	nvmmd/session.c \
 	nvmmd/ops.c \

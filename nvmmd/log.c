@@ -204,16 +204,30 @@ void
 log_peer_refusal(const struct nvmmd_peer *peer, enum nvmmd_refusal why,
     const char *fmt, ...)
 {
-	char msg[LOG_MSG_MAX], who[256];
+	char msg[LOG_MSG_MAX];
 	va_list ap;
 
-	if (!log_refusal_allowed(peer->uid, why))
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* The count and the rate are the parent's, over all its workers. */
+	if (worker_is())
+		worker_refusal(why, msg);
+	else
+		log_worker_refusal(peer, why, msg);
+}
+
+/* A refusal a worker made, or the parent's own: counted, maybe logged. */
+void
+log_worker_refusal(const struct nvmmd_peer *peer, enum nvmmd_refusal why,
+    const char *text)
+{
+	char who[256];
+
+	if (!log_refusal_allowed(peer->uid, why))
+		return;
 	log_peer_describe(peer, who, sizeof(who));
-	log_warnx("%s; %s", msg, who);
+	log_warnx("%.*s; %s", LOG_MSG_MAX, text, who);
 }
 
 void

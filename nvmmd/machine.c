@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
- * Machines as the daemon sees them: what each is charged to its creator's
- * uid (limits.c) and the VCPU threads that run it (vcpu.c), over kernel/'s
- * machine table, which alone says whether a machine exists, who owns it
- * and what it has done (NVMM_CTL).  Each request that makes a machine, a
- * VCPU or guest RAM is one call here, which charges before it acts and
- * refunds what it took when the act fails.  A machine ends in kernel/
- * (destroy, MACH_KILL, its owner's close), which calls machine_gone.
+ * A worker's machines as it sees them: what each is charged (by the
+ * parent, to the client's uid: worker.c) and the VCPU threads that run it
+ * (vcpu.c), over kernel/'s machine table, which alone says whether a
+ * machine exists, who owns it and what it has done (NVMM_CTL).  Each
+ * request that makes a machine, a VCPU or guest RAM is one call here,
+ * which charges before it acts and refunds what it took when the act
+ * fails; a machine's id comes from the parent with its charge.  A machine
+ * ends in kernel/ (destroy, MACH_KILL, its owner's close), which calls
+ * machine_gone.
+ *
+ * A charge waits for the parent, which may meanwhile have this worker
+ * answer a query, a MACH_KILL among them: so after a charge the machine
+ * is looked up again.
  *
  * The table belongs to the event loop; a VCPU thread only reads its own
  * record (struct nvmmd_vcpu).  Before kernel/ destroys a machine or a
@@ -18,10 +24,6 @@
 #include <unistd.h>
 
 #include "nvmmd.h"
-
-/* The daemon's address space every machine takes: kernel/'s comm memfd. */
-#define MACHINE_COMM_SIZE \
-	((uint64_t)NVMM_SLOTS_SIZE)
 
 /* What the daemon keeps of a machine beside kernel/'s own record. */
 struct nvmmd_machine {
@@ -44,28 +46,6 @@ machine_find(struct nvmm_owner *owner, nvmm_machid_t machid,
 	if (error == 0)
 		*mp = &machines[machid];
 	return error;
-}
-
-/* A machine is charged as one machine and its comm memfd's mapping. */
-static int
-machine_charge(uid_t uid)
-{
-	int error;
-
-	error = limits_charge(uid, NVMMD_LIMIT_MACHINES, 1);
-	if (error)
-		return error;
-	error = limits_charge(uid, NVMMD_LIMIT_MAPPED, MACHINE_COMM_SIZE);
-	if (error)
-		limits_refund(uid, NVMMD_LIMIT_MACHINES, 1);
-	return error;
-}
-
-static void
-machine_refund(uid_t uid)
-{
-	limits_refund(uid, NVMMD_LIMIT_MAPPED, MACHINE_COMM_SIZE);
-	limits_refund(uid, NVMMD_LIMIT_MACHINES, 1);
 }
 
 /* Who made it, as NVMM_CTL_MACH_OWNER will say it. */
@@ -93,10 +73,11 @@ machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
 	nvmm_machid_t machid;
 	int error;
 
-	error = machine_charge(peer->uid);
+	/* The id, and the charge of a machine and its comm memfd. */
+	error = worker_reserve(&machid);
 	if (error)
 		return error;
-	error = nvmm_kern_machine_create(owner, &machid);
+	error = nvmm_kern_machine_create_at(owner, machid);
 	if (error)
 		goto out;
 	error = nvmm_kern_machine_comm_fd(owner, machid, fdp);
@@ -113,7 +94,7 @@ machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
 	machine_log_creator(owner, machid);
 	return 0;
 out:
-	machine_refund(peer->uid);
+	worker_release(machid);
 	return error;
 }
 
@@ -123,7 +104,7 @@ machine_vcpu_join(struct nvmmd_machine *m, nvmm_cpuid_t cpuid)
 {
 	vcpu_join(m->vcpus[cpuid]);
 	m->vcpus[cpuid] = NULL;
-	limits_refund(m->uid, NVMMD_LIMIT_VCPUS, 1);
+	worker_refund(NVMMD_LIMIT_VCPUS, 1);
 }
 
 /* All of them are told first, so that they end together. */
@@ -153,9 +134,9 @@ machine_gone(nvmm_machid_t machid)
 	machine_stop_vcpus(m);
 	if (!m->present)
 		return;
-	limits_refund(m->uid, NVMMD_LIMIT_RAM, m->ram);
-	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, m->ram);
-	machine_refund(m->uid);
+	worker_refund(NVMMD_LIMIT_RAM, m->ram);
+	worker_refund(NVMMD_LIMIT_MAPPED, m->ram);
+	worker_release(machid);
 	m->present = false;
 }
 
@@ -186,10 +167,12 @@ machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 		return error;
 	if (cpuid >= NVMM_MAX_VCPUS)
 		return EINVAL;
-	error = limits_charge(m->uid, NVMMD_LIMIT_VCPUS, 1);
+	error = worker_charge(NVMMD_LIMIT_VCPUS, 1);
 	if (error)
 		return error;
-	error = nvmm_kern_vcpu_create(owner, machid, cpuid);
+	error = machine_find(owner, machid, &m);
+	if (error == 0)
+		error = nvmm_kern_vcpu_create(owner, machid, cpuid);
 	if (error)
 		goto out;
 	error = vcpu_start(owner, machid, cpuid, &m->vcpus[cpuid]);
@@ -202,7 +185,7 @@ machine_vcpu_create(struct nvmm_owner *owner, nvmm_machid_t machid,
 		nvmm_kern_vcpu_destroy(owner, machid, cpuid);
 out:
 	if (error)
-		limits_refund(m->uid, NVMMD_LIMIT_VCPUS, 1);
+		worker_refund(NVMMD_LIMIT_VCPUS, 1);
 	return error;
 }
 
@@ -239,21 +222,24 @@ machine_hva_map(struct nvmm_owner *owner, nvmm_machid_t machid,
 	error = machine_find(owner, machid, &m);
 	if (error)
 		return error;
-	error = limits_charge(m->uid, NVMMD_LIMIT_RAM, size);
+	error = worker_charge(NVMMD_LIMIT_RAM, size);
 	if (error)
 		return error;
-	error = limits_charge(m->uid, NVMMD_LIMIT_MAPPED, size);
+	error = worker_charge(NVMMD_LIMIT_MAPPED, size);
 	if (error)
 		goto out_ram;
-	error = nvmm_kern_hva_map(owner, machid, hva, size, memfd, offset);
+	error = machine_find(owner, machid, &m);
+	if (error == 0)
+		error = nvmm_kern_hva_map(owner, machid, hva, size, memfd,
+		    offset);
 	if (error)
 		goto out_mapped;
 	m->ram += size;
 	return 0;
 out_mapped:
-	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, size);
+	worker_refund(NVMMD_LIMIT_MAPPED, size);
 out_ram:
-	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
+	worker_refund(NVMMD_LIMIT_RAM, size);
 	return error;
 }
 
@@ -270,7 +256,7 @@ machine_hva_unmap(struct nvmm_owner *owner, nvmm_machid_t machid,
 	m = &machines[machid];
 	size = size < m->ram ? size : m->ram;
 	m->ram -= size;
-	limits_refund(m->uid, NVMMD_LIMIT_RAM, size);
-	limits_refund(m->uid, NVMMD_LIMIT_MAPPED, size);
+	worker_refund(NVMMD_LIMIT_RAM, size);
+	worker_refund(NVMMD_LIMIT_MAPPED, size);
 	return 0;
 }

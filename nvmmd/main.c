@@ -9,6 +9,11 @@
  * threads, so that its exit status is the daemon's: 0 means a client may
  * connect now.  Every failure is one line on standard error and status 1
  * (2 for a bad command line), in the foreground too.
+ *
+ * Signals (nvmmd.8): SIGHUP reloads; SIGTERM ends this process alone and
+ * leaves the workers and their guests to the next nvmmd (a restart, an
+ * upgrade); SIGINT, like nvmmctl shutdown, ends every guest and then the
+ * daemon; SIGCHLD reaps the workers this process forked.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -33,6 +38,10 @@ struct event_base *nvmmd_base;
 static struct nvmmd_options options;
 static bool foreground;
 static struct pidfh *pidfh;
+static bool shutting_down;		/* the guests end with the daemon */
+
+#define NSIGNALS	4
+static struct event *sig_ev[NSIGNALS];
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -111,12 +120,46 @@ config_path(void)
 	return options.config_file ? options.config_file : NVMMD_CONFIG_FILE;
 }
 
+void
+main_shutdown(void)
+{
+	shutting_down = true;
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(nvmmd_base);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	log_info("signal %d: shutting down", (int)sig);
+	if (sig == SIGINT) {
+		log_info("SIGINT: ending every guest, then the daemon");
+		main_shutdown();
+		return;
+	}
+	log_info("SIGTERM: stopping; the guests run on for the next nvmmd");
 	sd_notify(0, "STOPPING=1");
 	event_base_loopbreak(nvmmd_base);
+}
+
+static void
+on_child(evutil_socket_t sig, short what, void *arg)
+{
+	workers_reap();
+}
+
+/* In a worker: the parent's signals and pidfile are not its own. */
+void
+main_forget(void)
+{
+	int i;
+
+	for (i = 0; i < NSIGNALS; i++)
+		if (sig_ev[i] != NULL)
+			event_free(sig_ev[i]);	/* the default action again */
+	memset(sig_ev, 0, sizeof(sig_ev));
+	if (pidfh != NULL)
+		pidfile_close(pidfh);
+	pidfh = NULL;
 }
 
 /* SIGHUP: a new configuration for new requests; machines are untouched. */
@@ -221,9 +264,13 @@ start_prepare(char *why, size_t whylen)
 			return error;
 	}
 	error = listener_open(cfg, why, whylen);
-	/* /dev/kvm is open, the socket bound: root is done (privsep.c). */
-	if (error == 0 && (error = privsep_drop(why, whylen)) != 0)
+	if (error == 0 && (error = workers_open(cfg, why, whylen)) != 0)
 		listener_close();
+	/* /dev/kvm is open, the sockets bound: root is done (privsep.c). */
+	if (error == 0 && (error = privsep_drop(why, whylen)) != 0) {
+		workers_close();
+		listener_close();
+	}
 	return error;
 }
 
@@ -288,10 +335,25 @@ start_done(int ready_fd)
 }
 
 static int
+signals_start(void)
+{
+	static const int sigs[NSIGNALS] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	event_callback_fn fn;
+	int i;
+
+	for (i = 0; i < NSIGNALS; i++) {
+		fn = sigs[i] == SIGHUP ? on_hup : sigs[i] == SIGCHLD ?
+		    on_child : on_signal;
+		sig_ev[i] = evsignal_new(nvmmd_base, sigs[i], fn, NULL);
+		if (sig_ev[i] == NULL || event_add(sig_ev[i], NULL) == -1)
+			return ENOMEM;
+	}
+	return 0;
+}
+
+static int
 run(int ready_fd)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct event *ev[3] = { NULL, NULL, NULL };
 	char why[512];
 	int i, error = 0;
 
@@ -302,15 +364,13 @@ run(int ready_fd)
 	}
 	machines_init();
 	error = listener_start();
+	if (error == 0)
+		error = workers_start();
 	if (error == 0 && (error = metrics_start(config_current(), why,
 	    sizeof(why))) != 0)
 		log_warnx("%s", why);
-	for (i = 0; i < 3 && error == 0; i++) {
-		ev[i] = evsignal_new(nvmmd_base, sigs[i],
-		    sigs[i] == SIGHUP ? on_hup : on_signal, NULL);
-		if (ev[i] == NULL || event_add(ev[i], NULL) == -1)
-			error = ENOMEM;
-	}
+	if (error == 0)
+		error = signals_start();
 	if (error) {
 		log_warnx("cannot start: %s", strerror(error));
 		goto out;
@@ -331,10 +391,12 @@ run(int ready_fd)
 out:
 	metrics_stop();
 	listener_close();
-	session_close_all();
-	for (i = 0; i < 3; i++)
-		if (ev[i] != NULL)
-			event_free(ev[i]);
+	if (shutting_down)
+		workers_quit_all();
+	workers_close();
+	for (i = 0; i < NSIGNALS; i++)
+		if (sig_ev[i] != NULL)
+			event_free(sig_ev[i]);
 	event_base_free(nvmmd_base);
 	if (pidfh != NULL)
 		pidfile_remove(pidfh);

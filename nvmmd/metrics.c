@@ -31,12 +31,12 @@
 #define METRICS_REQUEST_MAX	4096	/* headers; a GET has no body */
 
 static struct evhttp *metrics_http;
-static struct nvmm_owner *metrics_owner;	/* sees all, creates nothing */
 static char metrics_path[NVMMD_PATH_MAX];	/* a Unix socket to remove */
 
 static void
 metrics_serve(struct evhttp_request *req, void *arg)
 {
+	struct nvmm_host_stats hs;
 	struct evbuffer *b;
 	int error;
 
@@ -46,7 +46,11 @@ metrics_serve(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	error = stats_metrics(metrics_owner, b);
+	error = host_snapshot(&hs);
+	if (error == 0) {
+		stats_metrics(&hs, b);
+		nvmm_host_stats_free(&hs);
+	}
 	if (error) {
 		log_warnx("/metrics: %s", strerror(error));
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
@@ -122,11 +126,6 @@ metrics_start(const struct nvmmd_config *cfg, char *why, size_t whylen)
 	stats_init();
 	if (cfg->metrics_addrlen == 0)
 		return 0;
-	error = nvmm_kern_open(&metrics_owner, getpid(), getuid(), true);
-	if (error) {
-		snprintf(why, whylen, "metrics: %s", strerror(error));
-		return error;
-	}
 	error = metrics_socket(cfg, &fd, why, whylen);
 	if (error)
 		return error;
@@ -150,7 +149,14 @@ metrics_stop(void)
 	if (metrics_path[0] != '\0')
 		unlink(metrics_path);
 	metrics_path[0] = '\0';
-	if (metrics_owner != NULL)
-		nvmm_kern_close(metrics_owner);
-	metrics_owner = NULL;
+}
+
+/* A worker closes the listener it inherited, and removes nothing. */
+void
+metrics_forget(void)
+{
+	if (metrics_http != NULL)
+		evhttp_free(metrics_http);
+	metrics_http = NULL;
+	metrics_path[0] = '\0';
 }

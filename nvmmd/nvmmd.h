@@ -6,8 +6,11 @@
  *   main.c      options, signals, the event loop
  *   log.c       syslog, or stderr in the foreground
  *   listener.c  accepting, peer credentials, who may connect as what
+ *   workers.c   the parent's workers: one a connection, the machine ids
+ *   host.c      requests about the whole host, asked of every worker
+ *   worker.c    a worker: one connection's machines, and its parent
  *   sockpath.c  the socket: from systemd, or bound safely at its path
- *   session.c   one connection: hello, packets in, replies out
+ *   session.c   a worker's connection: hello, packets in, replies out
  *   ops.c       the requests, and the role table that admits them
  *   machine.c   machines, VCPUs and RAM: one call each, charged first
  *   vcpu.c      VCPU threads, the doorbell they answer, their stop bells
@@ -37,11 +40,16 @@ struct sockaddr_un;
 
 #include "nvmm_kern.h"
 #include "nvmm_doorbell.h"
+#include "nvmm_stats.h"
 #include "nvmm_wire.h"
+#include "nvmm_worker.pb-c.h"
 
 #include "nvmmd_config.h"
 
 extern struct event_base *nvmmd_base;
+
+/* The most supplementary groups of a peer the daemon reads. */
+#define NVMMD_MAX_GROUPS	256
 
 /* Who is at the other end of a connection. */
 struct nvmmd_peer {
@@ -60,6 +68,29 @@ struct nvmmd_session {
 	struct nvmmd_peer peer;
 	Nvmm__Role role;		/* ROLE_NONE until the hello */
 	struct nvmm_owner *owner;	/* kernel/'s owner for this role */
+};
+
+/* What a machine is charged beside itself: its comm memfd, mapped. */
+#define NVMMD_MACHINE_COMM_SIZE	((uint64_t)NVMM_SLOTS_SIZE)
+
+/* NVMM_CTL data larger than any NVMM structure is refused. */
+#define NVMMD_CTL_DATA_MAX	256
+
+/* The parent's record of a worker (workers.c). */
+struct nvmmd_worker {
+	TAILQ_ENTRY(nvmmd_worker) link;
+	pid_t pid;
+	int chan;			/* the socketpair, or the registration */
+	struct event *ev;
+	struct nvmmd_peer peer;		/* its client, as the parent read it */
+	Nvmm__Role role;		/* granted by its hello */
+	uint64_t charged[NVMMD_NLIMITS];
+	unsigned nmachines;		/* ids it holds */
+	Nvmmw__Up *stash;		/* a host request read during a query */
+	bool listed;
+	bool registered;		/* forked, or registration accepted */
+	bool doomed;			/* to go at the next event */
+	bool exited;			/* ... as it closed its end */
 };
 
 /* A VCPU and the thread that alone runs it. */
@@ -96,6 +127,8 @@ void	log_peer_describe(const struct nvmmd_peer *peer, char *buf,
 void	log_peer_refusal(const struct nvmmd_peer *peer,
 	    enum nvmmd_refusal why, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+void	log_worker_refusal(const struct nvmmd_peer *peer,
+	    enum nvmmd_refusal why, const char *text);
 void	log_refusal(uid_t uid, enum nvmmd_refusal why, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,6 +141,46 @@ int	listener_open(const struct nvmmd_config *cfg, char *why,
 int	listener_start(void);
 bool	listener_is_activated(void);
 void	listener_close(void);
+void	listener_forget(void);		/* in a worker: close, remove nothing */
+bool	peer_may_role(const struct nvmmd_peer *peer, Nvmm__Role role);
+int	peer_identify_groups(int fd, struct nvmmd_peer *peer, gid_t *groups,
+	    size_t *ngroups);
+
+/* main.c */
+void	main_shutdown(void);		/* end every guest, then the daemon */
+void	main_forget(void);		/* in a worker */
+
+/* workers.c: the parent's */
+int	workers_open(const struct nvmmd_config *cfg, char *why,
+	    size_t whylen);		/* the worker socket, at start-up */
+int	workers_start(void);
+void	workers_close(void);
+const char *workers_path(void);
+int	workers_spawn(int fd, const struct nvmmd_peer *peer);
+void	workers_gone(struct nvmmd_worker *w, bool kill_it, const char *why);
+void	workers_reap(void);
+void	workers_quit_all(void);
+unsigned workers_count(void);
+struct nvmmd_worker *workers_first(void);
+struct nvmmd_worker *workers_next(struct nvmmd_worker *w);
+struct nvmmd_worker *workers_holder(nvmm_machid_t machid);
+Nvmmw__Answer *workers_query(struct nvmmd_worker *w, Nvmmw__Down *down,
+	    int *fdp, Nvmmw__Up **upp);
+
+/* worker.c: a worker's */
+int	worker_main(int client, int chan, const struct nvmmd_peer *peer,
+	    const char *path);
+bool	worker_is(void);
+int	worker_reserve(nvmm_machid_t *machidp);
+void	worker_release(nvmm_machid_t machid);
+int	worker_charge(enum nvmmd_limit what, uint64_t amount);
+void	worker_refund(enum nvmmd_limit what, uint64_t amount);
+void	worker_role(Nvmm__Role role);
+void	worker_refusal(enum nvmmd_refusal why, const char *text);
+bool	worker_elsewhere(nvmm_machid_t machid);
+int	worker_host(const Nvmm__Request *req, Nvmm__Reply *reply,
+	    int *reply_fd, void **holdp);
+void	worker_host_done(void *hold);
 
 /* sockpath.c */
 int	sockpath_clear_stale(const struct sockaddr_un *sun, int type,
@@ -116,12 +189,13 @@ int	sockpath_open(const struct nvmmd_config *cfg, int *fdp,
 	    bool *activated, char *why, size_t whylen);
 void	sockpath_note(const char *path, bool activated);
 void	sockpath_remove(void);
+int	sockpath_open_workers(const char *path, int *fdp, char *why,
+	    size_t whylen);
 int	peer_identify(int fd, struct nvmmd_peer *peer);
 
 /* session.c */
 void	session_new(int fd, const struct nvmmd_peer *peer);
 void	session_close_all(void);
-unsigned session_count(void);	/* connections open now */
 void	session_refuse(int fd, const char *reason);
 
 /* What a reply points into; it lives until the reply is sent. */
@@ -132,6 +206,7 @@ struct nvmmd_scratch {
 	Nvmm__CtlResult ctl;
 	Nvmm__HostStatsResult host_stats;
 	Nvmm__MetricsResult metrics;
+	void *hold;		/* the parent's reply to a host request */
 };
 
 /* ops.c: handles one request; false when the connection must close. */
@@ -139,6 +214,13 @@ bool	ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req,
 	    int fd, Nvmm__Reply *reply, int *reply_fd,
 	    struct nvmmd_scratch *scratch);
 void	ops_session_end(struct nvmmd_session *s);
+bool	ops_permits(const Nvmm__Request *req, Nvmm__Role role);
+bool	ops_host_request(const Nvmm__Request *req, Nvmm__Role role);
+
+/* host.c: the parent's */
+bool	host_request(struct nvmmd_worker *from, const Nvmm__Request *req,
+	    Nvmm__Reply *reply, int *fdp, struct nvmmd_scratch *scratch);
+int	host_snapshot(struct nvmm_host_stats *hs);
 
 /* machine.c: kernel/'s errno order, then the limits, then kernel/. */
 int	machine_create(struct nvmm_owner *owner, const struct nvmmd_peer *peer,
@@ -169,10 +251,14 @@ int	limits_charge(uid_t uid, enum nvmmd_limit what, uint64_t amount);
 void	limits_refund(uid_t uid, enum nvmmd_limit what, uint64_t amount);
 int	limits_connect(const struct nvmmd_peer *peer, const gid_t *groups,
 	    size_t ngroups);
+/* A worker a new parent takes over: counted whatever the limits. */
+void	limits_adopt(const struct nvmmd_peer *peer, const gid_t *groups,
+	    size_t ngroups, const uint64_t charged[NVMMD_NLIMITS]);
 
 /* sandbox.c: 0 or an errno; a call outside the list kills the process. */
 int	sandbox_enter_daemon(void);	/* every thread, after start-up */
 int	sandbox_enter_vcpu(void);	/* the calling VCPU thread, on top */
+int	sandbox_enter_worker(void);	/* a worker, on top, once forked */
 
 /* privsep.c: prepare, then the files the user must remove, then drop. */
 int	privsep_prepare(const struct nvmmd_config *cfg, char *why,
@@ -181,17 +267,19 @@ void	privsep_files_begin(void);
 void	privsep_files_end(void);
 int	privsep_drop(char *why, size_t whylen);
 
-/* stats.c: what owner may see; each returns 0 or an errno. */
+/* stats.c: snapshot what owner may see; build the answers from one. */
 void	stats_init(void);		/* at start-up: the start time */
-int	stats_host_memfd(struct nvmm_owner *owner, uint32_t *nmachsp,
+int	stats_snapshot(struct nvmm_owner *owner, struct nvmm_host_stats *hs);
+int	stats_host_memfd(const struct nvmm_host_stats *hs, uint32_t *nmachsp,
 	    uint32_t *nvcpusp, int *fdp);
-int	stats_metrics(struct nvmm_owner *owner, struct evbuffer *b);
-int	stats_metrics_memfd(struct nvmm_owner *owner, uint64_t *sizep,
+void	stats_metrics(const struct nvmm_host_stats *hs, struct evbuffer *b);
+int	stats_metrics_memfd(const struct nvmm_host_stats *hs, uint64_t *sizep,
 	    int *fdp);
 
 /* metrics.c: at start-up, before the sandbox; stop at the end. */
 int	metrics_start(const struct nvmmd_config *cfg, char *why,
 	    size_t whylen);
 void	metrics_stop(void);
+void	metrics_forget(void);		/* in a worker */
 
 #endif /* NVMMD_H */

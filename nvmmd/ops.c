@@ -3,12 +3,14 @@
 /*
  * The requests.  Which role may make which request, NVMM_CTL ops apart,
  * is one table (nvmmd_ops); a request outside its role's column gets EPERM
- * and is logged.  Each handler makes one call with the session's owner:
- * to machine.c for what is charged to a uid (machines, VCPUs, guest RAM),
- * else to kernel/, which checks ownership as NetBSD's driver does, and
- * answers NVMM_CTL but for MACH_KILL: a user sees and touches
- * only its own machines; admins and monitors hold the root owner and see
- * all, and the table keeps monitors from changing anything.
+ * and is logged.  It also says where each is answered.  In the worker,
+ * with the session's owner: machine.c for what is charged to a uid
+ * (machines, VCPUs, guest RAM), else kernel/, which checks ownership as
+ * NetBSD's driver does; a user sees and touches only its own machines.
+ * In the parent (host.c), which checks the table again: what admins and
+ * monitors ask as the root owner, which sees every worker's machines,
+ * and what is about the whole host.  The table keeps monitors from
+ * changing anything.
  */
 #include <errno.h>
 #include <string.h>
@@ -24,8 +26,8 @@
 #define R_ALL		(R_USER | R_ADMIN | R_MONITOR)
 #define R_WATCH		(R_ADMIN | R_MONITOR)
 
-/* Configuration and ctl data larger than any NVMM structure is refused. */
-#define OPS_DATA_MAX	256
+/* Configuration data larger than any NVMM structure is refused. */
+#define OPS_DATA_MAX	NVMMD_CTL_DATA_MAX
 
 /* A table row for every ctl op the others do not name. */
 #define OPS_CTL_ANY	(-1)
@@ -190,58 +192,14 @@ op_ctl_kernel(struct ops_ctx *c)
 	return error;
 }
 
-/* kernel/'s, and logged: someone ended another's machine. */
+/*
+ * Whatever sees past the session's own machines is the parent's: it
+ * alone knows every worker (host.c).
+ */
 static int
-op_ctl_kill(struct ops_ctx *c)
+op_host(struct ops_ctx *c)
 {
-	struct nvmm_ctl_mach_kill kill;
-	int error;
-
-	error = op_ctl_kernel(c);
-	if (error)
-		return error;
-	memcpy(&kill, c->scratch->bytes, sizeof(kill));
-	log_info("pid %d uid %u killed machine %u", (int)c->s->peer.pid,
-	    (unsigned)c->s->peer.uid, (unsigned)kill.machid);
-	return 0;
-}
-
-/* The whole host, for a monitor: in a memfd, as no packet could hold it. */
-static int
-op_host_stats(struct ops_ctx *c)
-{
-	Nvmm__HostStatsResult *result = &c->scratch->host_stats;
-	uint32_t nmachs, nvcpus;
-	int error, fd;
-
-	error = stats_host_memfd(c->s->owner, &nmachs, &nvcpus, &fd);
-	if (error)
-		return error;
-	nvmm__host_stats_result__init(result);
-	result->nmachines = nmachs;
-	result->nvcpus = nvcpus;
-	c->reply->result_case = NVMM__REPLY__RESULT_HOST_STATS;
-	c->reply->host_stats = result;
-	*c->reply_fd = fd;
-	return 0;
-}
-
-static int
-op_metrics(struct ops_ctx *c)
-{
-	Nvmm__MetricsResult *result = &c->scratch->metrics;
-	uint64_t size;
-	int error, fd;
-
-	error = stats_metrics_memfd(c->s->owner, &size, &fd);
-	if (error)
-		return error;
-	nvmm__metrics_result__init(result);
-	result->size = size;
-	c->reply->result_case = NVMM__REPLY__RESULT_METRICS;
-	c->reply->metrics = result;
-	*c->reply_fd = fd;
-	return 0;
+	return worker_host(c->req, c->reply, c->reply_fd, &c->scratch->hold);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -251,51 +209,61 @@ op_metrics(struct ops_ctx *c)
  * machines; admins drive and kill any; monitors only look, and only they
  * and admins see the whole host at once.
  */
+/* Where a request is answered: the worker, or the parent (host.c). */
+enum ops_where {
+	IN_WORKER,
+	IN_PARENT_AS_ROOT,	/* the parent for the root owner's roles */
+	IN_PARENT,
+};
+
 static const struct nvmmd_op {
 	Nvmm__Request__OpCase op;
 	int ctl;		/* for OP_CTL: the NVMM_CTL op, or OPS_CTL_ANY */
 	const char *name;
 	unsigned roles;
 	bool takes_fd;
-	int (*handler)(struct ops_ctx *);
+	enum ops_where where;
+	int (*handler)(struct ops_ctx *);	/* in the worker */
 } nvmmd_ops[] = {
 	{ NVMM__REQUEST__OP_CAPABILITY, 0, "capability", R_ALL, false,
-	    op_capability },
+	    IN_WORKER, op_capability },
 	{ NVMM__REQUEST__OP_MACHINE_CREATE, 0, "machine_create", R_DRIVE,
-	    false, op_machine_create },
+	    false, IN_WORKER, op_machine_create },
 	{ NVMM__REQUEST__OP_MACHINE_DESTROY, 0, "machine_destroy", R_DRIVE,
-	    false, op_machine_destroy },
+	    false, IN_WORKER, op_machine_destroy },
 	{ NVMM__REQUEST__OP_MACHINE_CONFIGURE, 0, "machine_configure",
-	    R_DRIVE, false, op_machine_configure },
+	    R_DRIVE, false, IN_WORKER, op_machine_configure },
 	{ NVMM__REQUEST__OP_VCPU_CREATE, 0, "vcpu_create", R_DRIVE, false,
-	    op_vcpu_create },
+	    IN_WORKER, op_vcpu_create },
 	{ NVMM__REQUEST__OP_VCPU_DESTROY, 0, "vcpu_destroy", R_DRIVE, false,
-	    op_vcpu_destroy },
+	    IN_WORKER, op_vcpu_destroy },
 	{ NVMM__REQUEST__OP_HVA_MAP, 0, "hva_map", R_DRIVE, true,
-	    op_hva_map },
+	    IN_WORKER, op_hva_map },
 	{ NVMM__REQUEST__OP_HVA_UNMAP, 0, "hva_unmap", R_DRIVE, false,
-	    op_hva_unmap },
+	    IN_WORKER, op_hva_unmap },
 	{ NVMM__REQUEST__OP_GPA_MAP, 0, "gpa_map", R_DRIVE, false,
-	    op_gpa_map },
+	    IN_WORKER, op_gpa_map },
 	{ NVMM__REQUEST__OP_GPA_UNMAP, 0, "gpa_unmap", R_DRIVE, false,
-	    op_gpa_unmap },
+	    IN_WORKER, op_gpa_unmap },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_LIST, "ctl mach_list", R_ALL,
-	    false, op_ctl_kernel },
+	    false, IN_PARENT_AS_ROOT, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_OWNER, "ctl mach_owner", R_ALL,
-	    false, op_ctl_kernel },
+	    false, IN_PARENT_AS_ROOT, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_VCPU_STATS, "ctl vcpu_stats", R_ALL,
-	    false, op_ctl_kernel },
+	    false, IN_PARENT_AS_ROOT, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_KILL, "ctl mach_kill", R_ADMIN,
-	    false, op_ctl_kill },
+	    false, IN_PARENT, op_host },
 	{ NVMM__REQUEST__OP_CTL, NVMM_CTL_MACH_IDENT, "ctl mach_ident", R_ALL,
-	    false, op_ctl_kernel },
+	    false, IN_PARENT_AS_ROOT, op_ctl_kernel },
 	{ NVMM__REQUEST__OP_HOST_STATS, 0, "host_stats", R_WATCH, false,
-	    op_host_stats },
+	    IN_PARENT, op_host },
 	{ NVMM__REQUEST__OP_METRICS, 0, "metrics", R_WATCH, false,
-	    op_metrics },
+	    IN_PARENT, op_host },
+	{ NVMM__REQUEST__OP_SHUTDOWN, 0, "shutdown", R_ADMIN, false,
+	    IN_PARENT, op_host },
 	/* NVMM_CTL_MACH_INFO, and EINVAL from kernel/ for unknown ops. */
 	{ NVMM__REQUEST__OP_CTL, OPS_CTL_ANY, "ctl", R_ALL, false,
-	    op_ctl_kernel },
+	    IN_PARENT_AS_ROOT, op_ctl_kernel },
 };
 
 static bool
@@ -317,6 +285,83 @@ ops_lookup(const Nvmm__Request *req)
 		if (ops_matches(&nvmmd_ops[i], req))
 			return &nvmmd_ops[i];
 	return NULL;
+}
+
+/* The parent's check behind the worker's: the same column of the table. */
+bool
+ops_permits(const Nvmm__Request *req, Nvmm__Role role)
+{
+	const struct nvmmd_op *op = ops_lookup(req);
+
+	return op != NULL && (op->roles & ROLE_BIT(role)) != 0;
+}
+
+/* Whether role's request is the parent's to answer. */
+bool
+ops_host_request(const Nvmm__Request *req, Nvmm__Role role)
+{
+	const struct nvmmd_op *op = ops_lookup(req);
+
+	if (op == NULL)
+		return false;
+	return op->where == IN_PARENT || (op->where == IN_PARENT_AS_ROOT &&
+	    role != NVMM__ROLE__ROLE_USER);
+}
+
+/* The machine a request names, if it names one. */
+static bool
+ops_machid(const Nvmm__Request *req, nvmm_machid_t *machidp)
+{
+	switch (req->op_case) {
+	case NVMM__REQUEST__OP_MACHINE_DESTROY:
+		*machidp = req->machine_destroy->machid;
+		return true;
+	case NVMM__REQUEST__OP_MACHINE_CONFIGURE:
+		*machidp = req->machine_configure->machid;
+		return true;
+	case NVMM__REQUEST__OP_VCPU_CREATE:
+		*machidp = req->vcpu_create->machid;
+		return true;
+	case NVMM__REQUEST__OP_VCPU_DESTROY:
+		*machidp = req->vcpu_destroy->machid;
+		return true;
+	case NVMM__REQUEST__OP_HVA_MAP:
+		*machidp = req->hva_map->machid;
+		return true;
+	case NVMM__REQUEST__OP_HVA_UNMAP:
+		*machidp = req->hva_unmap->machid;
+		return true;
+	case NVMM__REQUEST__OP_GPA_MAP:
+		*machidp = req->gpa_map->machid;
+		return true;
+	case NVMM__REQUEST__OP_GPA_UNMAP:
+		*machidp = req->gpa_unmap->machid;
+		return true;
+	case NVMM__REQUEST__OP_CTL:
+		/* Every ctl structure but the list's starts with the id. */
+		if (req->ctl->op == NVMM_CTL_MACH_LIST ||
+		    req->ctl->data.len < sizeof(*machidp))
+			return false;
+		memcpy(machidp, req->ctl->data.data, sizeof(*machidp));
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A worker's kernel/ knows only its own machines: a machine it does not
+ * have may be another worker's, which NVMM calls EPERM, not ENOENT.
+ */
+static int
+ops_errno(const Nvmm__Request *req, int error)
+{
+	nvmm_machid_t machid;
+
+	if (error == ENOENT && ops_machid(req, &machid) &&
+	    worker_elsewhere(machid))
+		return EPERM;
+	return error;
 }
 
 bool
@@ -354,7 +399,8 @@ ops_dispatch(struct nvmmd_session *s, const Nvmm__Request *req, int fd,
 	c.reply = reply;
 	c.reply_fd = reply_fd;
 	c.scratch = scratch;
-	reply->error = op->handler(&c);
+	reply->error = ops_host_request(req, s->role) ? op_host(&c) :
+	    ops_errno(req, op->handler(&c));
 	log_debug("pid %d: %s: %d", (int)s->peer.pid, op->name, reply->error);
 	return true;
 }

@@ -6,16 +6,21 @@
  * whole process, since a call the daemon never makes can only come from
  * code that is no longer the daemon's.
  *
- * Two layers, as the daemon has two kinds of thread:
- *   - the process filter, installed on every thread once start-up is
- *     over (the socket bound, /dev/kvm open): the event loop and the
- *     VCPU threads together;
+ * Three layers, as filters stack and each only takes rights away:
+ *   - the parent's filter, installed once start-up is over (the sockets
+ *     bound, /dev/kvm open), before any worker is forked, so that every
+ *     worker has it too: what the parent and its workers need together,
+ *     and for the parent, forking a worker (a clone that shares no
+ *     memory), reaping it and killing it;
+ *   - the worker's, which each worker adds on itself once forked: no
+ *     accepting, forking, killing or removing files, and signals only to
+ *     its own threads (the kicks);
  *   - the VCPU filter, which each VCPU thread adds on itself: it runs a
  *     guest and answers a doorbell, and needs little more than KVM's
- *     ioctls and futexes.  It is compiled once, before the process
- *     filter, so that a new VCPU thread needs one call to load it: the
- *     seccomp system call, which the process filter allows for that
- *     alone.
+ *     ioctls and futexes.
+ * The worker's and the VCPU's are compiled to BPF (libseccomp exports
+ * them) and loaded with the seccomp system call, which the filters
+ * below allow for that alone: no_new_privs is set already.
  * ioctl is allowed only with the requests kernel/ issues
  * (nvmm_kern_ioctls), and clone only for threads: clone3 passes its
  * flags in memory, where a filter cannot look, so it is made to fail with
@@ -33,7 +38,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -64,18 +71,17 @@ static const int daemon_calls[] = {
 	SCMP_SYS(readlinkat),
 	SCMP_SYS(fcntl), SCMP_SYS(pipe2), SCMP_SYS(eventfd2), SCMP_SYS(dup2),
 	SCMP_SYS(dup3),	/* /dev/null over stdio once detached */
-	SCMP_SYS(unlink), SCMP_SYS(unlinkat),	/* the socket, at the end */
 	/* the event loop and its sockets (syslog's too) */
 	SCMP_SYS(epoll_create1), SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait),
 	SCMP_SYS(epoll_pwait), SCMP_SYS(poll), SCMP_SYS(ppoll),
-	SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
+	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
 	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(connect),
 	SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(shutdown),
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 	/* threads, their locks and their signals (the kicks) */
 	SCMP_SYS(futex), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall), SCMP_SYS(tgkill),
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
 	SCMP_SYS(sched_yield),
 	SCMP_SYS(exit), SCMP_SYS(exit_group),
 	/* time and identity */
@@ -84,6 +90,17 @@ static const int daemon_calls[] = {
 	SCMP_SYS(gettid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
 	SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrandom),
 	SCMP_SYS(prlimit64), SCMP_SYS(uname),
+};
+
+/*
+ * The parent's alone: its clients, its sockets' removal, its workers,
+ * and glibc's qsort, which asks how much memory there is (host.c).
+ */
+static const int parent_calls[] = {
+	SCMP_SYS(sysinfo),
+	SCMP_SYS(accept4), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+	SCMP_SYS(socketpair), SCMP_SYS(wait4), SCMP_SYS(kill),
+	SCMP_SYS(tgkill),
 };
 
 /* What a VCPU thread needs beyond ioctl: locks, time, its own end. */
@@ -133,6 +150,13 @@ static int
 allow_sanitizers(scmp_filter_ctx ctx)
 {
 #if defined(__SANITIZE_ADDRESS__)
+	int ret;
+
+	/* A report asks whether stderr is a terminal before it is printed. */
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS));
+	if (ret < 0)
+		return -ret;
 	return allow_all(ctx, sanitizer_calls, NCALLS(sanitizer_calls));
 #else
 	(void)ctx;
@@ -157,20 +181,46 @@ allow_kvm_ioctls(scmp_filter_ctx ctx)
 }
 
 /*
- * New threads, never new processes; clone3 falls back to clone.  A
- * sanitizer build allows clone whatever its flags.
+ * New threads; for the parent, new processes too, but none sharing its
+ * memory (a fork).  clone3 falls back to clone.  A sanitizer build allows
+ * clone whatever its flags.
  */
 static int
-allow_threads(scmp_filter_ctx ctx)
+allow_clones(scmp_filter_ctx ctx, bool processes)
 {
 	int ret = 0;
 
 	if (!SANITIZED)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (ret == 0 && !SANITIZED && processes)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | CLONE_VM, 0));
 	if (ret == 0)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 		    SCMP_SYS(clone3), 0);
+	return ret < 0 ? -ret : 0;
+}
+
+/* Naming a worker, which is all the parent asks of prctl. */
+static int
+allow_naming(scmp_filter_ctx ctx)
+{
+	int ret;
+
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	return ret < 0 ? -ret : 0;
+}
+
+/* Signals to this process's own threads only: a worker's VCPU kicks. */
+static int
+allow_own_signals(scmp_filter_ctx ctx)
+{
+	int ret;
+
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	return ret < 0 ? -ret : 0;
 }
 
@@ -212,31 +262,50 @@ allow_filter_stacking(scmp_filter_ctx ctx)
 	return ret < 0 ? -ret : 0;
 }
 
-/* One filter; the process's allows threads, sockets and the VCPU's. */
+enum sandbox_kind { SB_PARENT, SB_WORKER, SB_VCPU };
+
+/* What a process filter allows beyond its list: threads, sockets, more. */
 static int
-sandbox_build(const int *calls, size_t n, bool process,
-    scmp_filter_ctx *ctxp)
+sandbox_process_rules(scmp_filter_ctx ctx, enum sandbox_kind kind)
+{
+	int error;
+
+	error = allow_clones(ctx, kind == SB_PARENT);
+	/* A sanitizer build allows socket whatever its domain. */
+	if (error == 0 && !SANITIZED)
+		error = allow_unix_sockets(ctx);
+	if (error == 0)
+		error = allow_filter_stacking(ctx);
+	if (error == 0 && kind == SB_PARENT)
+		error = allow_fionread(ctx);
+	if (error == 0 && kind == SB_PARENT)
+		error = allow_all(ctx, parent_calls, NCALLS(parent_calls));
+	if (error == 0 && kind == SB_PARENT && !SANITIZED)
+		error = allow_naming(ctx);
+	if (error == 0 && kind == SB_WORKER)
+		error = allow_own_signals(ctx);
+	return error;
+}
+
+static int
+sandbox_build(enum sandbox_kind kind, scmp_filter_ctx *ctxp)
 {
 	scmp_filter_ctx ctx;
 	int error;
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		return ENOMEM;
-	error = allow_all(ctx, calls, n);
+	if (kind == SB_VCPU)
+		error = allow_all(ctx, vcpu_calls, NCALLS(vcpu_calls));
+	else
+		error = allow_all(ctx, daemon_calls, NCALLS(daemon_calls));
 	if (error == 0)
 		error = allow_kvm_ioctls(ctx);
 	if (error == 0)
 		error = allow_sanitizers(ctx);
-	if (error == 0 && process)
-		error = allow_threads(ctx);
-	/* A sanitizer build allows socket whatever its domain. */
-	if (error == 0 && process && !SANITIZED)
-		error = allow_unix_sockets(ctx);
-	if (error == 0 && process)
-		error = allow_fionread(ctx);
-	if (error == 0 && process)
-		error = allow_filter_stacking(ctx);
-	if (error == 0 && process &&
+	if (error == 0 && kind != SB_VCPU)
+		error = sandbox_process_rules(ctx, kind);
+	if (error == 0 && kind == SB_PARENT &&
 	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0)
 		error = EINVAL;
 	if (error) {
@@ -247,21 +316,19 @@ sandbox_build(const int *calls, size_t n, bool process,
 	return 0;
 }
 
-/* The VCPU filter as BPF, compiled once: libseccomp 2.5 exports to a fd. */
-static struct sock_fprog vcpu_prog;
-
+/* A filter as BPF: libseccomp 2.5 exports to a descriptor. */
 static int
-sandbox_compile_vcpu(void)
+sandbox_compile(enum sandbox_kind kind, struct sock_fprog *prog)
 {
 	scmp_filter_ctx ctx;
 	struct sock_filter *insns = NULL;
 	off_t size;
 	int fd, error;
 
-	error = sandbox_build(vcpu_calls, NCALLS(vcpu_calls), false, &ctx);
+	error = sandbox_build(kind, &ctx);
 	if (error)
 		return error;
-	fd = memfd_create("nvmmd-vcpu-bpf", MFD_CLOEXEC);
+	fd = memfd_create("nvmmd-bpf", MFD_CLOEXEC);
 	if (fd == -1) {
 		error = errno;
 		goto out;
@@ -276,13 +343,26 @@ sandbox_compile_vcpu(void)
 		free(insns);
 		goto out;
 	}
-	vcpu_prog.filter = insns;
-	vcpu_prog.len = (unsigned short)(size / sizeof(*insns));
+	prog->filter = insns;
+	prog->len = (unsigned short)(size / sizeof(*insns));
 out:
 	if (fd != -1)
 		close(fd);
 	seccomp_release(ctx);
 	return error;
+}
+
+/* The VCPU filter, compiled once in the parent: every worker has it. */
+static struct sock_fprog vcpu_prog;
+
+static int
+sandbox_load(const struct sock_fprog *prog)
+{
+	if (prog->filter == NULL)
+		return EINVAL;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) == -1)
+		return errno;
+	return 0;
 }
 
 /* Loads the NSS modules now; the entry looked up need not exist. */
@@ -300,10 +380,9 @@ sandbox_enter_daemon(void)
 	int error;
 
 	sandbox_load_nss();
-	error = sandbox_compile_vcpu();
+	error = sandbox_compile(SB_VCPU, &vcpu_prog);
 	if (error == 0)
-		error = sandbox_build(daemon_calls, NCALLS(daemon_calls), true,
-		    &ctx);
+		error = sandbox_build(SB_PARENT, &ctx);
 	if (error)
 		return error;
 	error = -seccomp_load(ctx);
@@ -315,9 +394,19 @@ sandbox_enter_daemon(void)
 int
 sandbox_enter_vcpu(void)
 {
-	if (vcpu_prog.filter == NULL)
-		return EINVAL;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &vcpu_prog) == -1)
-		return errno;
-	return 0;
+	return sandbox_load(&vcpu_prog);
+}
+
+/* Compiled in the worker, which alone knows its pid for the kicks. */
+int
+sandbox_enter_worker(void)
+{
+	struct sock_fprog prog = { 0, NULL };
+	int error;
+
+	error = sandbox_compile(SB_WORKER, &prog);
+	if (error == 0)
+		error = sandbox_load(&prog);
+	free(prog.filter);
+	return error;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Copyright (c) 2026 The nvmmd developers; see LICENSE. */
 /*
- * One connection: the hello that fixes its role, then one request per
- * packet and one reply each.  Every packet is validated at the door: a
+ * A worker's connection: the hello that fixes its role, then one request
+ * per packet and one reply each.  The parent charged the connection and
+ * refunds it when the worker ends; the worker ends with the connection.  Every packet is validated at the door: a
  * malformed, oversized or unexpected one closes this connection and
  * touches nothing else.  Replies are sent without blocking; a client that
  * does not read them is disconnected rather than allowed to stall the
@@ -20,7 +21,6 @@
 
 static TAILQ_HEAD(, nvmmd_session) sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
-static unsigned nsessions;	/* on the list, for the metrics */
 
 static void session_read(evutil_socket_t, short, void *);
 
@@ -33,7 +33,6 @@ session_new(int fd, const struct nvmmd_peer *peer)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		log_warnx("out of memory for pid %d", (int)peer->pid);
-		limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
 		close(fd);
 		return;
 	}
@@ -47,13 +46,11 @@ session_new(int fd, const struct nvmmd_peer *peer)
 		    (int)peer->pid);
 		if (s->ev != NULL)
 			event_free(s->ev);
-		limits_refund(peer->uid, NVMMD_LIMIT_CONNECTIONS, 1);
 		close(fd);
 		free(s);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&sessions, s, link);
-	nsessions++;
 	log_debug("pid %d uid %u connected", (int)peer->pid,
 	    (unsigned)peer->uid);
 }
@@ -64,17 +61,11 @@ session_close(struct nvmmd_session *s, const char *why)
 	log_debug("pid %d: closing: %s", (int)s->peer.pid, why);
 	event_free(s->ev);
 	ops_session_end(s);
-	limits_refund(s->peer.uid, NVMMD_LIMIT_CONNECTIONS, 1);
 	close(s->fd);
 	TAILQ_REMOVE(&sessions, s, link);
-	nsessions--;
 	free(s);
-}
-
-unsigned
-session_count(void)
-{
-	return nsessions;
+	if (TAILQ_EMPTY(&sessions))
+		event_base_loopbreak(nvmmd_base);
 }
 
 void
@@ -95,11 +86,9 @@ session_role_error(const struct nvmmd_session *s, const Nvmm__Hello *hello)
 		return EPROGMISMATCH;
 	switch (hello->role) {
 	case NVMM__ROLE__ROLE_USER:
-		return s->peer.may_user ? 0 : EACCES;
 	case NVMM__ROLE__ROLE_ADMIN:
-		return s->peer.may_admin ? 0 : EACCES;
 	case NVMM__ROLE__ROLE_MONITOR:
-		return (s->peer.may_monitor || s->peer.may_user) ? 0 : EACCES;
+		return peer_may_role(&s->peer, hello->role) ? 0 : EACCES;
 	default:
 		return EINVAL;
 	}
@@ -169,6 +158,7 @@ session_hello(struct nvmmd_session *s, const uint8_t *buf, size_t len)
 	if (error == 0) {
 		s->role = hello->role;
 		reply.role = hello->role;
+		worker_role(s->role);
 	} else {
 		if (error == EACCES)
 			session_reply_groups(&reply);
@@ -208,6 +198,7 @@ session_request(struct nvmmd_session *s, const uint8_t *buf, size_t len,
 		return false;
 	}
 	reply.id = req->id;
+	scratch.hold = NULL;
 	ok = ops_dispatch(s, req, fd, &reply, &reply_fd, &scratch);
 	if (ok && nvmm_wire_send(s->fd, &reply.base, reply_fd,
 	    MSG_DONTWAIT) != 0) {
@@ -217,6 +208,7 @@ session_request(struct nvmmd_session *s, const uint8_t *buf, size_t len,
 	}
 	if (reply_fd != -1)
 		close(reply_fd);
+	worker_host_done(scratch.hold);
 	nvmm__request__free_unpacked(req, NULL);
 	return ok;
 }

@@ -32,10 +32,13 @@
 
 #define SOCKPATH_BACKLOG	64
 
-/* The socket bound, to remove at exit only if it is still ours. */
-static char bound_path[NVMMD_PATH_MAX];
-static struct stat bound_st;
-static bool bound;
+/* The sockets bound, to remove at exit only if they are still ours. */
+enum { SOCK_CLIENTS, SOCK_WORKERS, NSOCKS };
+static struct {
+	char path[NVMMD_PATH_MAX];
+	struct stat st;
+	bool bound;
+} socks[NSOCKS];
 
 static const char *
 sockpath_kind(mode_t mode)
@@ -97,6 +100,33 @@ sockpath_clear_stale(const struct sockaddr_un *sun, int type, char *why,
 		error = errno;
 		snprintf(why, whylen, "%s: cannot remove the stale socket: %s",
 		    path, strerror(error));
+		return error;
+	}
+	return 0;
+}
+
+/* A socket to bind at path, whatever stale one was there cleared. */
+static int
+sockpath_socket(const char *path, struct sockaddr_un *sun, int *fdp,
+    char *why, size_t whylen)
+{
+	int error;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlcpy(sun->sun_path, path, sizeof(sun->sun_path)) >=
+	    sizeof(sun->sun_path)) {
+		snprintf(why, whylen, "%s: path too long", path);
+		return ENAMETOOLONG;
+	}
+	error = sockpath_clear_stale(sun, SOCK_SEQPACKET, why, whylen);
+	if (error)
+		return error;
+	*fdp = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (*fdp == -1) {
+		error = errno;
+		snprintf(why, whylen, "socket: %s", strerror(error));
 		return error;
 	}
 	return 0;
@@ -176,22 +206,9 @@ sockpath_open(const struct nvmmd_config *cfg, int *fdp, bool *activated,
 	*activated = error == 0;
 	if (error != -1)
 		return error;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, cfg->socket_path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(why, whylen, "%s: path too long", cfg->socket_path);
-		return ENAMETOOLONG;
-	}
-	error = sockpath_clear_stale(&sun, SOCK_SEQPACKET, why, whylen);
+	error = sockpath_socket(cfg->socket_path, &sun, &fd, why, whylen);
 	if (error)
 		return error;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd == -1) {
-		error = errno;
-		snprintf(why, whylen, "socket: %s", strerror(error));
-		return error;
-	}
 	error = sockpath_bind(fd, &sun, cfg, why, whylen);
 	if (error == 0 && listen(fd, SOCKPATH_BACKLOG) == -1) {
 		error = errno;
@@ -206,25 +223,69 @@ sockpath_open(const struct nvmmd_config *cfg, int *fdp, bool *activated,
 	return 0;
 }
 
+static void
+sockpath_note_as(int which, const char *path)
+{
+	if (lstat(path, &socks[which].st) == -1)
+		return;
+	strlcpy(socks[which].path, path, sizeof(socks[which].path));
+	socks[which].bound = true;
+}
+
 void
 sockpath_note(const char *path, bool activated)
 {
-	if (activated || lstat(path, &bound_st) == -1)
-		return;
-	strlcpy(bound_path, path, sizeof(bound_path));
-	bound = true;
+	if (!activated)
+		sockpath_note_as(SOCK_CLIENTS, path);
 }
 
-/* Leaves alone whatever someone put in the socket's place since. */
+/*
+ * The worker socket (workers.c): the nvmmd user's alone, mode 0600,
+ * where a worker whose parent is gone finds the next one.
+ */
+int
+sockpath_open_workers(const char *path, int *fdp, char *why, size_t whylen)
+{
+	struct sockaddr_un sun;
+	mode_t umask_was;
+	int fd, r, error;
+
+	error = sockpath_socket(path, &sun, &fd, why, whylen);
+	if (error)
+		return error;
+	umask_was = umask(0177);
+	privsep_files_begin();
+	r = bind(fd, (const struct sockaddr *)&sun, sizeof(sun));
+	error = r == -1 ? errno : 0;
+	privsep_files_end();
+	umask(umask_was);
+	if (error == 0 && listen(fd, SOCKPATH_BACKLOG) == -1) {
+		error = errno;
+		unlink(sun.sun_path);
+	}
+	if (error) {
+		snprintf(why, whylen, "%s: %s", path, strerror(error));
+		close(fd);
+		return error;
+	}
+	sockpath_note_as(SOCK_WORKERS, path);
+	*fdp = fd;
+	return 0;
+}
+
+/* Leaves alone whatever someone put in a socket's place since. */
 void
 sockpath_remove(void)
 {
 	struct stat st;
+	int i;
 
-	if (!bound || lstat(bound_path, &st) == -1)
-		return;
-	if (S_ISSOCK(st.st_mode) && st.st_dev == bound_st.st_dev &&
-	    st.st_ino == bound_st.st_ino)
-		unlink(bound_path);
-	bound = false;
+	for (i = 0; i < NSOCKS; i++) {
+		if (!socks[i].bound || lstat(socks[i].path, &st) == -1)
+			continue;
+		if (S_ISSOCK(st.st_mode) && st.st_dev == socks[i].st.st_dev &&
+		    st.st_ino == socks[i].st.st_ino)
+			unlink(socks[i].path);
+		socks[i].bound = false;
+	}
 }

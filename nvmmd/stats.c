@@ -41,7 +41,7 @@ stats_init(void)
  * lays it out.  kernel/ says how many there are when they do not fit;
  * machines may come between two tries, so it tries a few times.
  */
-static int
+int
 stats_snapshot(struct nvmm_owner *owner, struct nvmm_host_stats *hs)
 {
 	struct nvmm_kern_host h;
@@ -79,21 +79,16 @@ stats_snapshot(struct nvmm_owner *owner, struct nvmm_host_stats *hs)
 }
 
 int
-stats_host_memfd(struct nvmm_owner *owner, uint32_t *nmachsp,
+stats_host_memfd(const struct nvmm_host_stats *hs, uint32_t *nmachsp,
     uint32_t *nvcpusp, int *fdp)
 {
-	struct nvmm_host_stats hs;
 	int error;
 
-	error = stats_snapshot(owner, &hs);
-	if (error)
-		return error;
-	error = nvmm_memfd_sealed(hs.machs,
-	    hs.nmachs * sizeof(*hs.machs) + hs.nvcpus * sizeof(*hs.vcpus),
+	error = nvmm_memfd_sealed(hs->machs,
+	    hs->nmachs * sizeof(*hs->machs) + hs->nvcpus * sizeof(*hs->vcpus),
 	    fdp);
-	*nmachsp = (uint32_t)hs.nmachs;
-	*nvcpusp = (uint32_t)hs.nvcpus;
-	nvmm_host_stats_free(&hs);
+	*nmachsp = (uint32_t)hs->nmachs;
+	*nvcpusp = (uint32_t)hs->nvcpus;
 	return error;
 }
 
@@ -262,7 +257,7 @@ metrics_daemon(struct evbuffer *b)
 
 	metrics_head(b, "nvmmd_connections", "gauge",
 	    "Client connections open now.");
-	evbuffer_add_printf(b, "nvmmd_connections %u\n", session_count());
+	evbuffer_add_printf(b, "nvmmd_connections %u\n", workers_count());
 	metrics_head(b, "nvmmd_refusals_total", "counter",
 	    "Peers and requests refused, by reason.");
 	for (r = 0; r < NVMMD_NREFUSALS; r++)
@@ -279,24 +274,17 @@ metrics_daemon(struct evbuffer *b)
 	    NVMM_PROTO_VERSION, NVMM_KERN_VERSION);
 }
 
-int
-stats_metrics(struct nvmm_owner *owner, struct evbuffer *b)
+void
+stats_metrics(const struct nvmm_host_stats *hs, struct evbuffer *b)
 {
-	struct nvmm_host_stats hs;
-	int error;
-
-	error = stats_snapshot(owner, &hs);
-	if (error)
-		return error;
-	metrics_machines(b, &hs);
-	metrics_vcpus(b, &hs);
+	metrics_machines(b, hs);
+	metrics_vcpus(b, hs);
 	metrics_daemon(b);
-	nvmm_host_stats_free(&hs);
-	return 0;
 }
 
 int
-stats_metrics_memfd(struct nvmm_owner *owner, uint64_t *sizep, int *fdp)
+stats_metrics_memfd(const struct nvmm_host_stats *hs, uint64_t *sizep,
+    int *fdp)
 {
 	struct evbuffer *b;
 	size_t len;
@@ -305,12 +293,10 @@ stats_metrics_memfd(struct nvmm_owner *owner, uint64_t *sizep, int *fdp)
 	b = evbuffer_new();
 	if (b == NULL)
 		return ENOMEM;
-	error = stats_metrics(owner, b);
-	if (error == 0) {
-		len = evbuffer_get_length(b);
-		error = nvmm_memfd_sealed(evbuffer_pullup(b, -1), len, fdp);
-		*sizep = len;
-	}
+	stats_metrics(hs, b);
+	len = evbuffer_get_length(b);
+	error = nvmm_memfd_sealed(evbuffer_pullup(b, -1), len, fdp);
+	*sizep = len;
 	evbuffer_free(b);
 	return error;
 }

@@ -4,7 +4,8 @@
 # framing, and the doorbell layout, shared by nvmmd, libnvmmclient and
 # nvmmctl.
 noinst_LTLIBRARIES += proto/libnvmmproto.la
-nodist_proto_libnvmmproto_la_SOURCES = proto/nvmm.pb-c.c proto/nvmm.pb-c.h
+nodist_proto_libnvmmproto_la_SOURCES = proto/nvmm.pb-c.c proto/nvmm.pb-c.h \
+	proto/nvmm_worker.pb-c.c proto/nvmm_worker.pb-c.h
 proto_libnvmmproto_la_SOURCES = \
 	proto/nvmm_wire.c \
 	proto/nvmm_wire.h \
@@ -20,9 +21,11 @@ proto_libnvmmproto_la_SOURCES = \
 proto_libnvmmproto_la_CFLAGS = $(AM_CFLAGS) $(PROTOBUF_C_CFLAGS) \
 	-I$(top_builddir)/proto
 proto_libnvmmproto_la_LIBADD = $(PROTOBUF_C_LIBS)
-EXTRA_DIST += proto/nvmm.proto
-BUILT_SOURCES += proto/nvmm.pb-c.c proto/nvmm.pb-c.h
-CLEANFILES += proto/nvmm.pb-c.c proto/nvmm.pb-c.h
+EXTRA_DIST += proto/nvmm.proto proto/nvmm_worker.proto
+BUILT_SOURCES += proto/nvmm.pb-c.c proto/nvmm.pb-c.h \
+	proto/nvmm_worker.pb-c.c proto/nvmm_worker.pb-c.h
+CLEANFILES += proto/nvmm.pb-c.c proto/nvmm.pb-c.h \
+	proto/nvmm_worker.pb-c.c proto/nvmm_worker.pb-c.h
 
 # One rule makes both; the header is made by making the source.
 proto/nvmm.pb-c.h: proto/nvmm.pb-c.c
@@ -30,6 +33,11 @@ proto/nvmm.pb-c.c: proto/nvmm.proto
 	$(AM_V_GEN)$(MKDIR_P) proto && \
 	    $(PROTOC_C) --proto_path=$(srcdir)/proto --c_out=proto \
 	    $(srcdir)/proto/nvmm.proto
+proto/nvmm_worker.pb-c.h: proto/nvmm_worker.pb-c.c
+proto/nvmm_worker.pb-c.c: proto/nvmm_worker.proto proto/nvmm.pb-c.c
+	$(AM_V_GEN)$(MKDIR_P) proto && \
+	    $(PROTOC_C) --proto_path=$(srcdir)/proto --c_out=proto \
+	    $(srcdir)/proto/nvmm_worker.proto
 
 # Everything that speaks the protocol.
 NVMM_PROTO_CFLAGS = $(PROTOBUF_C_CFLAGS) -I$(top_srcdir)/proto \

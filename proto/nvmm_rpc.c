@@ -478,14 +478,8 @@ nvmm_rpc_memfd_op(struct nvmm_rpc *rpc, Nvmm__Request__OpCase opcase,
 static int
 nvmm_rpc_host_stats_len(const Nvmm__Reply *reply, size_t *lenp)
 {
-	const Nvmm__HostStatsResult *r = reply->host_stats;
-
-	if (r->nmachines > NVMM_MAX_MACHINES ||
-	    r->nvcpus > NVMM_HOST_MAX_VCPUS)
-		return EPROTO;
-	*lenp = r->nmachines * sizeof(struct nvmm_ctl_host_mach) +
-	    r->nvcpus * sizeof(struct nvmm_ctl_host_vcpu);
-	return 0;
+	return nvmm_host_stats_len(reply->host_stats->nmachines,
+	    reply->host_stats->nvcpus, lenp);
 }
 
 int
@@ -501,11 +495,8 @@ nvmm_rpc_host_stats(struct nvmm_rpc *rpc, struct nvmm_host_stats *hs)
 	    &reply);
 	if (error)
 		return error;
-	hs->nmachs = reply->host_stats->nmachines;
-	hs->nvcpus = reply->host_stats->nvcpus;
-	hs->machs = buf;
-	hs->vcpus = (struct nvmm_ctl_host_vcpu *)(void *)(hs->machs +
-	    hs->nmachs);
+	nvmm_host_stats_take(hs, buf, reply->host_stats->nmachines,
+	    reply->host_stats->nvcpus);
 	nvmm__reply__free_unpacked(reply, NULL);
 	return 0;
 }

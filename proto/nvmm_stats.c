@@ -39,6 +39,26 @@ nvmm_host_stats_free(struct nvmm_host_stats *hs)
 }
 
 int
+nvmm_host_stats_len(uint64_t nmachs, uint64_t nvcpus, size_t *lenp)
+{
+	if (nmachs > NVMM_MAX_MACHINES || nvcpus > NVMM_HOST_MAX_VCPUS)
+		return EPROTO;
+	*lenp = nmachs * sizeof(struct nvmm_ctl_host_mach) +
+	    nvcpus * sizeof(struct nvmm_ctl_host_vcpu);
+	return 0;
+}
+
+void
+nvmm_host_stats_take(struct nvmm_host_stats *hs, void *buf, size_t nmachs,
+    size_t nvcpus)
+{
+	hs->nmachs = nmachs;
+	hs->nvcpus = nvcpus;
+	hs->machs = buf;
+	hs->vcpus = (struct nvmm_ctl_host_vcpu *)(void *)(hs->machs + nmachs);
+}
+
+int
 nvmm_memfd_sealed(const void *data, size_t len, int *fdp)
 {
 	const uint8_t *p = data;

@@ -34,6 +34,15 @@ struct nvmm_host_stats {
 
 void	nvmm_host_stats_free(struct nvmm_host_stats *hs);
 
+/*
+ * The bytes of a HostStats memfd naming nmachs machines and nvcpus VCPUs,
+ * into *lenp; EPROTO for more than a full host.
+ */
+int	nvmm_host_stats_len(uint64_t nmachs, uint64_t nvcpus, size_t *lenp);
+/* hs over buf, that memfd's content, which hs now holds. */
+void	nvmm_host_stats_take(struct nvmm_host_stats *hs, void *buf,
+	    size_t nmachs, size_t nvcpus);
+
 /* A UUID as RFC 9562 writes it: 36 characters and a NUL. */
 #define NVMM_UUID_STRLEN	37
 void	nvmm_uuid_format(const uint8_t uuid[NVMM_UUID_SIZE],

@@ -20,6 +20,8 @@
 /* 2: VcpuCreate's reply brings the stop bell, which a stop now needs. */
 #define NVMM_PROTO_VERSION	2
 #define NVMM_PROTO_MAX_MSG	4096
+/* Of proto/nvmm_worker.proto: a parent takes only workers that speak it. */
+#define NVMM_WORKER_VERSION	1
 #define NVMM_DEFAULT_SOCKET	"/run/nvmmd/nvmmd.sock"
 #define NVMM_SOCKET_ENV		"NVMM_SOCKET"
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ static bool
 hd_connectable(void)
 {
 	struct sockaddr_un sun;
+	struct pollfd pfd;
+	char buf[64];
 	int fd, ok;
 
 	memset(&sun, 0, sizeof(sun));
@@ -36,6 +39,17 @@ hd_connectable(void)
 	if (fd == -1)
 		return false;
 	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	/*
+	 * Its worker sees the end and closes its side: once recv sees that,
+	 * the worker exists and is ending, and hd_start waits for it.
+	 */
+	if (ok && shutdown(fd, SHUT_WR) == 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		while (poll(&pfd, 1, 10000) == 1 &&
+		    recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			continue;
+	}
 	close(fd);
 	return ok;
 }
@@ -84,6 +98,8 @@ hd_give_dir(const char *dir)
 	    "chown %s: %s", dir, strerror(errno));
 }
 
+static int	hd_live_workers(pid_t daemon);
+
 pid_t
 hd_start(const char *const *extra)
 {
@@ -108,6 +124,9 @@ hd_start(const char *const *extra)
 		nanosleep(&ms, NULL);
 	}
 	ATF_REQUIRE_MSG(hd_connectable(), "nvmmd does not listen");
+	/* The probe's worker gone, the test's first is its oldest. */
+	for (i = 0; i < 5000 && hd_live_workers(pid) != 0; i++)
+		nanosleep(&ms, NULL);
 	ATF_REQUIRE(getcwd(path, sizeof(path) - sizeof(HD_SOCKET) - 1) !=
 	    NULL);
 	strcat(path, "/" HD_SOCKET);
@@ -120,7 +139,8 @@ hd_stop(pid_t pid)
 {
 	int status;
 
-	ATF_REQUIRE(kill(pid, SIGTERM) == 0);
+	/* SIGINT, not SIGTERM: the guests end too (nvmmd.8). */
+	ATF_REQUIRE(kill(pid, SIGINT) == 0);
 	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
 	ATF_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "nvmmd did not exit cleanly: status %#x", status);
@@ -154,7 +174,7 @@ hd_proc_count(pid_t pid, const char *what)
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	d = opendir(path);
-	ATF_REQUIRE(d != NULL);
+	ATF_REQUIRE_MSG(d != NULL, "%s: %s", path, strerror(errno));
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.')
 			n++;
@@ -172,6 +192,68 @@ int
 hd_thread_count(pid_t pid)
 {
 	return hd_proc_count(pid, "task");
+}
+
+/* Whether pid has exited, though its parent has not reaped it yet. */
+static bool
+hd_zombie(int pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X';
+}
+
+/* How many workers of the daemon are alive. */
+static int
+hd_live_workers(pid_t daemon)
+{
+	char path[64];
+	FILE *f;
+	int pid, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)daemon,
+	    (int)daemon);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (!hd_zombie(pid))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The daemon's oldest live worker: the child the parent forked for the
+ * first connection of those open (the kernel lists children oldest
+ * first; one whose client just left may not be reaped yet).
+ */
+pid_t
+hd_worker(pid_t daemon)
+{
+	char path[64];
+	FILE *f;
+	int pid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)daemon,
+	    (int)daemon);
+	f = fopen(path, "r");
+	ATF_REQUIRE_MSG(f != NULL, "%s: %s", path, strerror(errno));
+	while (fscanf(f, "%d", &pid) == 1 && hd_zombie(pid))
+		pid = -1;
+	fclose(f);
+	ATF_REQUIRE_MSG(pid != -1, "nvmmd %d has no worker", (int)daemon);
+	return pid;
 }
 
 bool

@@ -36,8 +36,10 @@ void	hd_give_dir(const char *dir);
  * HD_USER.
  */
 pid_t	hd_start(const char *const *extra);
-/* SIGTERM, then requires a clean exit and the socket removed. */
+/* SIGINT (guests end too), then requires a clean exit, no socket left. */
 void	hd_stop(pid_t pid);
+/* The worker of the oldest connection open to the daemon. */
+pid_t	hd_worker(pid_t daemon);
 /* For ATF cleanup routines: kills a daemon hd_start left running. */
 void	hd_cleanup(void);
 /* The daemon's open descriptors, from /proc. */

@@ -429,8 +429,8 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 		0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 		0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 	};
-	/* Request id 7 with field 24, past the last operation (metrics). */
-	static const uint8_t unknown_op[] = { 0x08, 0x07, 0xC2, 0x01, 0x00 };
+	/* Request id 7 with field 25, past the last operation (shutdown). */
+	static const uint8_t unknown_op[] = { 0x08, 0x07, 0xCA, 0x01, 0x00 };
 	Nvmm__Hello hello = NVMM__HELLO__INIT;
 	struct td_child k;
 	uint8_t *big;
@@ -555,10 +555,10 @@ ATF_TC_BODY(malformed_closes_only_that_connection, tc)
 
 /* -------------------------------------------------------------------------- */
 
-ATF_TC_WITH_CLEANUP(sigterm_clean_shutdown);
-TD_HEAD(sigterm_clean_shutdown, "SIGTERM stops nvmmd cleanly with a "
-    "client inside nvmm_vcpu_run, whose run then fails")
-ATF_TC_BODY(sigterm_clean_shutdown, tc)
+ATF_TC_WITH_CLEANUP(sigint_clean_shutdown);
+TD_HEAD(sigint_clean_shutdown, "SIGINT stops nvmmd and its guests "
+    "cleanly with a client inside nvmm_vcpu_run, whose run then fails")
+ATF_TC_BODY(sigint_clean_shutdown, tc)
 {
 	struct td_child c;
 	pid_t daemon;
@@ -583,7 +583,7 @@ ATF_TC_BODY(sigterm_clean_shutdown, tc)
 	ATF_REQUIRE_EQ(td_event(&c, 30000, "ready"), 'R');
 	hc_sleep_ms(200);
 	ATF_REQUIRE_MSG(td_recv_byte(c.ev, 0) == -1,
-	    "the spinning guest's run returned before the SIGTERM");
+	    "the spinning guest's run returned before the SIGINT");
 
 	hd_stop(daemon);
 
@@ -605,6 +605,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, outside_group_refused);
 	ATF_TP_ADD_TC(tp, malformed_closes_only_that_connection);
 	ATF_TP_ADD_TC(tp, forked_child_cannot_operate);
-	ATF_TP_ADD_TC(tp, sigterm_clean_shutdown);
+	ATF_TP_ADD_TC(tp, sigint_clean_shutdown);
 	return atf_no_error();
 }

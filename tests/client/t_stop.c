@@ -69,10 +69,10 @@ struct stopper {
 	struct nvmm_vcpu *vcpu;
 	unsigned delay_ms;
 	pid_t daemon;
-	int threads;		/* the daemon's, while the run was under way */
+	int threads;		/* the worker's, while the run was under way */
 	uint64_t stopped_at;
 	atomic_bool returned;
-	atomic_bool lost;	/* the run did not return: daemon killed */
+	atomic_bool lost;	/* the run did not return: worker killed */
 };
 
 static void *
@@ -80,13 +80,15 @@ stopper_main(void *arg)
 {
 	struct stopper *s = arg;
 	uint64_t end;
+	pid_t worker;
 
 	hc_sleep_ms(s->delay_ms);
-	s->threads = daemon_threads(s->daemon);
+	worker = hd_worker(s->daemon);
+	s->threads = daemon_threads(worker);
 	s->stopped_at = hc_now_ms();
 	nvmm_vcpu_stop(s->vcpu);
 	/*
-	 * A lost stop hangs the run for good.  The daemon's death ends it
+	 * A lost stop hangs the run for good.  The worker's death ends it
 	 * (ENXIO), and the test's failure says why.
 	 */
 	end = s->stopped_at + STOP_LOST_MS;
@@ -94,7 +96,7 @@ stopper_main(void *arg)
 		hc_sleep_ms(1);
 	if (!atomic_load(&s->returned)) {
 		atomic_store(&s->lost, true);
-		kill(s->daemon, SIGKILL);
+		kill(worker, SIGKILL);
 	}
 	return NULL;
 }
@@ -148,15 +150,17 @@ ATF_TC_BODY(stop_while_asleep, tc)
 
 	daemon = hc_start_daemon();
 	hc_setup_guest(&vm, &hv, NULL, guest_spin_begin, guest_spin_end);
-	ATF_CHECK_EQ_MSG(daemon_threads(daemon), 2, "nvmmd has %d threads "
-	    "with one VCPU and nothing running; want its main one and the "
-	    "VCPU's", daemon_threads(daemon));
+	ATF_CHECK_EQ_MSG(daemon_threads(daemon), 1, "the parent has %d "
+	    "threads; want one", daemon_threads(daemon));
+	ATF_CHECK_EQ_MSG(daemon_threads(hd_worker(daemon)), 2, "the worker "
+	    "has %d threads with one VCPU and nothing running; want its main "
+	    "one and the VCPU's", daemon_threads(hd_worker(daemon)));
 	for (i = 0; i < 3; i++) {
 		ATF_CHECK_EQ_MSG(stop_run(daemon, &hv, STOP_ASLEEP_MS, &ms,
 		    &threads), NVMM_VCPU_EXIT_STOPPED, "round %d: exit %#jx "
 		    "%ju ms after the stop", i,
 		    (uintmax_t)hv.vcpu.exit->reason, (uintmax_t)ms);
-		ATF_CHECK_EQ_MSG(threads, 2, "round %d: nvmmd has %d threads "
+		ATF_CHECK_EQ_MSG(threads, 2, "round %d: the worker has %d threads "
 		    "while one VCPU runs", i, threads);
 		ATF_CHECK_EQ(*hv.vcpu.stop, 0);
 		ATF_CHECK_EQ(hc_gpr(&hv, NVMM_X64_GPR_RIP), TVM_CODE_GPA);

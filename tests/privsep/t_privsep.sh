@@ -8,42 +8,8 @@
 TOP_BUILDDIR=@abs_top_builddir@
 TOP_SRCDIR=@abs_top_srcdir@
 . "$TOP_SRCDIR/tests/service/h_service.subr"
-
-# "Uid:<tab>N<tab>N<tab>N<tab>N": real, effective, saved, filesystem.
-ids_line()
-{
-	printf '%s:\t%s\t%s\t%s\t%s\n' "$1" "$2" "$2" "$2" "$2"
-}
-
-# Every task of pid $1: the lines of /proc/PID/task/TID/status that say
-# who it is and what it may do, against what they must be; the number
-# of tasks is left in ./ntasks.
-check_tasks()
-{
-	uid=$(id -u nvmmd)
-	gid=$(id -g nvmmd)
-	{
-		ids_line Uid "$uid"
-		ids_line Gid "$gid"
-		printf 'Groups:\t\n'
-		for c in CapInh CapPrm CapEff CapBnd CapAmb; do
-			printf '%s:\t0000000000000000\n' $c
-		done
-		printf 'NoNewPrivs:\t1\nSeccomp:\t2\n'
-	} >want
-	n=0
-	for t in /proc/"$1"/task/*; do
-		grep -E '^(Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp):' \
-		    "$t/status" | sed 's/[[:space:]]*$//; s/^Groups:$/Groups:\t/' \
-		    >got || atf_fail "no status for $t"
-		diff -u want got >diff.out ||
-		    atf_fail "task $t: $(tr '\n' '|' <diff.out)"
-		# Not dumpable: its /proc files stay root's, not the user's.
-		[ "$(stat -c %u "$t/status")" = 0 ] || atf_fail "$t is dumpable"
-		n=$((n + 1))
-	done
-	echo "$n" >ntasks
-}
+. "$TOP_SRCDIR/tests/common/h_daemon.subr"
+. "$TOP_SRCDIR/tests/privsep/h_tasks.subr"
 
 # A detached daemon with its pidfile beside the socket; ./nvmmd.pid is
 # a copy, for stop_daemon.
@@ -59,8 +25,8 @@ start_detached()
 atf_test_case unprivileged cleanup
 unprivileged_head()
 {
-	atf_set "descr" "After start-up, every task of nvmmd (event loop," \
-	    "VCPU threads), foreground or detached, is the nvmmd" \
+	atf_set "descr" "After start-up, every task of nvmmd (the parent," \
+	    "the worker of a client, its VCPU threads), foreground or detached, is the nvmmd" \
 	    "user with no capability in any set, no_new_privs and seccomp," \
 	    "and its environment holds NOTIFY_SOCKET alone"
 	root_head
@@ -80,8 +46,16 @@ unprivileged_body()
 	wait_tick a.out 2
 	pid=$(cat nvmmd.pid)
 	check_tasks "$pid"
-	# The event loop and two VCPU threads at least.
-	[ "$(cat ntasks)" -ge 3 ] || atf_fail "only $(cat ntasks) tasks in nvmmd"
+	[ "$(cat ntasks)" -eq 1 ] || atf_fail "$(cat ntasks) tasks in the parent"
+	# The demo's worker: its event loop and two VCPU threads at least.
+	w=$(hd_sh_workers "$pid")
+	case "$w" in
+	*[!0-9]* | "") atf_fail "workers: $w" ;;
+	esac
+	check_tasks "$w"
+	[ "$(cat ntasks)" -ge 3 ] || atf_fail "only $(cat ntasks) tasks in the worker"
+	tr '\0' '\n' <"/proc/$w/environ" | grep -v '^$' >env.out || true
+	atf_check -o inline:"NOTIFY_SOCKET=$d/no-notify\n" cat env.out
 	tr '\0' '\n' <"/proc/$pid/environ" | grep -v '^$' >env.out || true
 	atf_check -o inline:"NOTIFY_SOCKET=$d/no-notify\n" cat env.out
 	kill "$(cat a.pid)"

@@ -305,6 +305,9 @@ ch_op(const struct cmd *c, struct res *r)
 	case ROW_METRICS:
 		ch_host(c->op, r);
 		break;
+	case ROW_SHUTDOWN:
+		r->error = nvmm_rpc_shutdown(&ch_rpc);
+		break;
 	default:
 		ch_trouble("bad row %d", c->op);
 	}

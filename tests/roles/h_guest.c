@@ -40,9 +40,7 @@
 
 #include <nvmm.h>
 
-#define H_RAM		(2UL << 20)
-#define H_GPA		((1ULL << 32) - H_RAM)
-#define H_RESET_OFF	(H_RAM - 0x10)
+#include "h_resetvec.h"
 
 static void __attribute__((noreturn))
 fail(const char *what)
@@ -84,23 +82,12 @@ run_main(bool io)
 	struct nvmm_machine mach;
 	struct nvmm_vcpu vcpu0, vcpu1;
 	uint8_t *ram;
-	const char *name;
+	const char *name, *what;
 	int error;
 
-	if (nvmm_init() == -1)
-		fail("nvmm_init");
-	if (nvmm_machine_create(&mach) == -1)
-		fail("nvmm_machine_create");
-	ram = mmap(NULL, H_RAM, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	if (ram == MAP_FAILED)
-		fail("mmap");
-	if (nvmm_hva_map(&mach, (uintptr_t)ram, H_RAM) == -1)
-		fail("nvmm_hva_map");
-	if (nvmm_gpa_map(&mach, (uintptr_t)ram, H_GPA, H_RAM,
-	    PROT_READ | PROT_WRITE | PROT_EXEC) == -1)
-		fail("nvmm_gpa_map");
-	memcpy(ram + H_RESET_OFF, hlt_loop, sizeof(hlt_loop));
+	ram = h_resetvec_machine(&mach, hlt_loop, sizeof(hlt_loop), &what);
+	if (ram == NULL)
+		fail(what);
 	if (nvmm_vcpu_create(&mach, 0, &vcpu0) == -1 ||
 	    nvmm_vcpu_create(&mach, 1, &vcpu1) == -1)
 		fail("nvmm_vcpu_create");

@@ -72,6 +72,8 @@ const struct row_spec rows[ROW_COUNT] = {
 	[ROW_HOST_STATS] = { "host_stats", "host_stats", -1, 0, 0,
 	    { N, Y, Y } },
 	[ROW_METRICS] = { "metrics", "metrics", -1, 0, 0, { N, Y, Y } },
+	/* Every guest and the daemon end: the admin's, and its walk's last. */
+	[ROW_SHUTDOWN] = { "shutdown", "shutdown", -1, 0, 0, { N, Y, N } },
 };
 
 int

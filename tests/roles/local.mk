@@ -32,8 +32,9 @@ tests_roles_t_access_LDADD = $(TESTS_ROLES_LIBS)
 
 # The guest t_nvmmctl looks at: public API only.
 check_PROGRAMS += tests/roles/h_guest
-tests_roles_h_guest_SOURCES = tests/roles/h_guest.c
-tests_roles_h_guest_CFLAGS = $(AM_CFLAGS)
+tests_roles_h_guest_SOURCES = tests/roles/h_guest.c \
+	tests/common/h_resetvec.c tests/common/h_resetvec.h
+tests_roles_h_guest_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests/common
 tests_roles_h_guest_LDADD = libnvmmclient/libnvmmclient.la
 
 check_SCRIPTS += tests/roles/t_nvmmctl tests/roles/t_metrics

@@ -9,10 +9,12 @@
  * the protocol, and for users and admins through libnvmm too);
  * table_complete (the daemon knows no row this table lacks).
  */
+#include <sys/wait.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <atf-c.h>
 #include <nvmm.h>
@@ -72,7 +74,7 @@ lib_table(enum col col, enum who who, const struct gmach *victim)
 	memcpy(err, r.data, sizeof(err));
 	for (row = 0; row < ROW_COUNT; row++) {
 		if (err[row] == LIB_UNTRIED && (row == ROW_HOST_STATS ||
-		    row == ROW_METRICS))
+		    row == ROW_METRICS || row == ROW_SHUTDOWN))
 			continue;	/* no libnvmm call asks for them */
 		want = row_want(row, col);
 		refused = rows[row].want[col] == N;
@@ -118,6 +120,8 @@ struct walk {
 	struct gmach o, o2;	/* the other user's: protocol, libnvmm */
 	nvmm_machid_t t;	/* the machine the agent works on */
 	struct steps s;
+	pid_t daemon;
+	bool daemon_gone;	/* the admin's shutdown ended it */
 };
 
 static int
@@ -309,6 +313,33 @@ try_metrics(struct walk *w)
 	return e;
 }
 
+/*
+ * The last step, after everything else looked at the host: the admin's
+ * ends every guest, then the daemon, with status 0.
+ */
+static int
+try_shutdown(struct walk *w)
+{
+	struct res r;
+	int e, status, i;
+
+	e = ag_op(&w->agent, ROW_SHUTDOWN, &r, 0, 0, 0, 0, 0);
+	if (e != 0)
+		return e;
+	for (i = 0; i < 1000; i++) {
+		if (waitpid(w->daemon, &status, WNOHANG) == w->daemon) {
+			w->daemon_gone = true;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				step_bad(&w->s, ROW_SHUTDOWN, "nvmmd ended "
+				    "with status %#x", status);
+			return e;
+		}
+		usleep(10000);
+	}
+	step_bad(&w->s, ROW_SHUTDOWN, "nvmmd still runs 10 s after it");
+	return e;
+}
+
 static int
 try_gpa_unmap(struct walk *w)
 {
@@ -483,7 +514,7 @@ table_case(enum col col)
 	w.col = col;
 	w.own = col != COL_MONITOR;
 	roles_setup();
-	daemon = roles_daemon();
+	daemon = w.daemon = roles_daemon();
 
 	/*
 	 * Another user's machines, 2 VCPUs and G_RAM of RAM each, with a
@@ -510,17 +541,19 @@ table_case(enum col col)
 		ATF_CHECK_MSG(hd_fd_count(daemon) == fds, "the daemon had %d "
 		    "descriptors before the monitor's requests, %d after", fds,
 		    hd_fd_count(daemon));
-	check_cells(&w);
 
 	/* The user's and the admin's cells again, through libnvmm. */
 	if (w.own)
 		lib_table(col, agent_who[col], &w.o2);
 	check_others(&w);
+	step(&w.s, ROW_SHUTDOWN, try_shutdown(&w));
+	check_cells(&w);
 
 	child_stop(&w.agent);
 	child_stop(&w.obs);
 	child_stop(&w.owner);
-	hd_stop(daemon);
+	if (!w.daemon_gone)
+		hd_stop(daemon);
 }
 
 ATF_TC_WITH_CLEANUP(table_user);
@@ -607,8 +640,8 @@ ATF_TC_BODY(table_complete, tc)
 		    "this test's role table lacks: \"%s\"; add its row",
 		    d->fields[i].name);
 	}
-	ATF_CHECK_MSG(d->n_fields == 14, "nvmm.Request has %u fields, the "
-	    "table knows of 13 requests and the id", d->n_fields);
+	ATF_CHECK_MSG(d->n_fields == 15, "nvmm.Request has %u fields, the "
+	    "table knows of 14 requests and the id", d->n_fields);
 	ATF_CHECK_MSG(nvmm__role__descriptor.n_values == 4, "nvmm.Role has %u "
 	    "values; the table knows NONE, USER, ADMIN and MONITOR",
 	    nvmm__role__descriptor.n_values);

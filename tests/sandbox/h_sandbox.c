@@ -5,20 +5,23 @@
  * makes one call, so that t_sandbox can see which calls the filters let
  * through and which kill the process.
  *
- *   h_sandbox daemon|vcpu CALL
+ *   h_sandbox daemon|worker|vcpu CALL
  *
- * "vcpu" enters the daemon's filter, then, in a thread as a VCPU thread
- * does, the VCPU filter on top.  CALL is one of the names in `calls'.
+ * "daemon" enters the parent's filter; "worker" the parent's, then the
+ * worker's on top, as a forked worker does; "vcpu" both, then, in a
+ * thread as a VCPU thread does, the VCPU filter on top.  CALL is one of the names in `calls'.
  * Exits 0 when the call was made and returned; a filter that refuses it
  * kills the process with SIGSYS.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <bsd/err.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,10 +102,34 @@ call_fork(void)
 	return 0;
 }
 
+/* A worker may signal nobody but its own threads: not even itself. */
+static pid_t other;		/* the parent, as another process */
+
+static int
+call_kill(void)
+{
+	return kill(getpid(), 0) == 0 ? 0 : 1;
+}
+
+static int
+call_tgkill_other(void)
+{
+	return syscall(SYS_tgkill, other, other, 0) == 0 ? 0 : 1;
+}
+
+static int
+call_tgkill_self(void)
+{
+	return syscall(SYS_tgkill, getpid(), gettid(), 0) == 0 ? 0 : 1;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
 } calls[] = {
+	{ "kill", call_kill },
+	{ "tgkill-other", call_tgkill_other },
+	{ "tgkill-self", call_tgkill_self },
 	{ "getpid", call_getpid },
 	{ "thread", call_thread },
 	{ "tty-ioctl", call_tty_ioctl },
@@ -135,18 +162,23 @@ main(int argc, char **argv)
 	int error;
 
 	if (argc != 3)
-		errx(2, "usage: h_sandbox daemon|vcpu call");
+		errx(2, "usage: h_sandbox daemon|worker|vcpu call");
 	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		if (strcmp(argv[2], calls[i].name) == 0)
 			call = calls[i].fn;
 	if (call == NULL)
 		errx(2, "no call %s", argv[2]);
+	other = getppid();
 	if ((error = sandbox_enter_daemon()) != 0)
 		errc(1, error, "sandbox_enter_daemon");
 	if (strcmp(argv[1], "daemon") == 0)
 		return call() == 0 ? 0 : 1;
-	if (strcmp(argv[1], "vcpu") != 0)
+	if (strcmp(argv[1], "worker") != 0 && strcmp(argv[1], "vcpu") != 0)
 		errx(2, "no filter %s", argv[1]);
+	if ((error = sandbox_enter_worker()) != 0)
+		errc(1, error, "sandbox_enter_worker");
+	if (strcmp(argv[1], "worker") == 0)
+		return call() == 0 ? 0 : 1;
 	if (pthread_create(&t, NULL, vcpu_thread, NULL) != 0 ||
 	    pthread_join(t, &ret) != 0)
 		errx(1, "the VCPU thread");
