@@ -122,7 +122,10 @@ pid_t	bench_daemon_pid(void);
 const char *bench_daemon_socket(void);
 /* root and its descendants, root first; free *pidsp. */
 int	bench_proc_tree(pid_t root, pid_t **pidsp, size_t *np);
-/* Summed over the daemon's processes, from /proc/PID/smaps_rollup. */
+/*
+ * Summed over the daemon's processes, from /proc/PID/smaps_rollup, once
+ * their number holds still.
+ */
 struct bench_mem {
 	uint64_t rss_kib;
 	uint64_t pss_kib;

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include "bench.h"
 
 #define DAEMON_WAIT_MS	5000
+#define MEM_POLL_MS	50
+#define MEM_STEADY_MS	200
 
 static struct {
 	char dir[64];
@@ -116,7 +119,11 @@ bench_daemon_start(const char *path)
 	return setenv("NVMM_SOCKET", d.sock, 1);
 }
 
-/* SIGTERM and a bounded wait; -1 unless it ended with status 0. */
+/*
+ * SIGINT, which ends the workers and their machines with the daemon
+ * (SIGTERM would leave them to a next nvmmd), and a bounded wait; -1
+ * unless it ended with status 0.
+ */
 int
 bench_daemon_stop(void)
 {
@@ -124,7 +131,7 @@ bench_daemon_stop(void)
 	int status = 0;
 
 	if (d.pid != -1) {
-		kill(d.pid, SIGTERM);
+		kill(d.pid, SIGINT);
 		for (ms = 0; waitpid(d.pid, &status, WNOHANG) == 0 &&
 		    ms < DAEMON_WAIT_MS; ms += 10)
 			sleep_ms(10);
@@ -134,7 +141,7 @@ bench_daemon_stop(void)
 		}
 		d.pid = -1;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			daemon_failed("did not end cleanly on SIGTERM");
+			daemon_failed("did not end cleanly on SIGINT");
 	}
 	if (d.dir[0] != '\0' && !d.keep_log) {
 		unlink(d.log);
@@ -180,56 +187,58 @@ proc_read(pid_t pid, const char *name, char *buf, size_t size)
 	return 0;
 }
 
-/* The parent of pid, from /proc/PID/stat (after the command's ")"). */
-static pid_t
-proc_ppid(pid_t pid)
-{
-	char buf[512], *p;
-	int ppid;
+/* A growing list of pids. */
+struct pids {
+	pid_t *v;
+	size_t n, cap;
+};
 
-	if (proc_read(pid, "stat", buf, sizeof(buf)) == -1 ||
-	    (p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return (pid_t)ppid;
+static int
+pids_push(struct pids *l, pid_t pid)
+{
+	pid_t *grown;
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? 2 * l->cap : 64;
+		if ((grown = realloc(l->v, cap * sizeof(*l->v))) == NULL)
+			return bench_fail("realloc");
+		l->v = grown;
+		l->cap = cap;
+	}
+	l->v[l->n++] = pid;
+	return 0;
 }
 
 /*
- * Every process of the host with its parent, into *procsp (pairs: pid,
- * ppid).  Read from /proc/PID/stat: /proc/PID/task/TID/children is not
- * in every kernel (CONFIG_PROC_CHILDREN).
+ * The children of every thread of pid, from /proc/PID/task/TID/children,
+ * onto l.  A process that ended meanwhile has none.
  */
 static int
-proc_all(pid_t (**procsp)[2], size_t *np)
+pids_children(struct pids *l, pid_t pid)
 {
-	pid_t (*procs)[2] = NULL, (*grown)[2], pid, ppid;
-	size_t n = 0, cap = 0;
+	char path[64], name[sizeof(path) + NAME_MAX + 16];
 	struct dirent *de;
 	DIR *dir;
+	FILE *f;
+	int child, status = 0;
 
-	if ((dir = opendir("/proc")) == NULL)
-		return bench_fail("/proc");
-	while ((de = readdir(dir)) != NULL) {
-		if ((pid = (pid_t)atoi(de->d_name)) <= 0 ||
-		    (ppid = proc_ppid(pid)) == -1)
-			continue;	/* not a process, or one just gone */
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			if ((grown = realloc(procs, cap * sizeof(*procs))) ==
-			    NULL) {
-				free(procs);
-				closedir(dir);
-				return bench_fail("realloc");
-			}
-			procs = grown;
-		}
-		procs[n][0] = pid;
-		procs[n++][1] = ppid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return 0;
+	while (status == 0 && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof(name), "%s/%s/children", path,
+		    de->d_name);
+		if ((f = fopen(name, "re")) == NULL)
+			continue;	/* a thread that just ended */
+		while (status == 0 && fscanf(f, "%d", &child) == 1)
+			status = pids_push(l, (pid_t)child);
+		fclose(f);
 	}
 	closedir(dir);
-	*procsp = procs;
-	*np = n;
-	return 0;
+	return status;
 }
 
 /*
@@ -240,24 +249,20 @@ proc_all(pid_t (**procsp)[2], size_t *np)
 int
 bench_proc_tree(pid_t root, pid_t **pidsp, size_t *np)
 {
-	pid_t (*procs)[2] = NULL, *pids;
-	size_t nprocs = 0, n = 1, i, j;
+	struct pids l = { NULL, 0, 0 };
+	size_t i;
 
-	if (proc_all(&procs, &nprocs) == -1)
+	if (pids_push(&l, root) == -1)
 		return -1;
-	/* A process is at most once in procs: n never exceeds nprocs + 1. */
-	if ((pids = calloc(nprocs + 1, sizeof(*pids))) == NULL) {
-		free(procs);
-		return bench_fail("calloc");
+	/* Breadth first: each process's children go after the list. */
+	for (i = 0; i < l.n; i++) {
+		if (pids_children(&l, l.v[i]) == -1) {
+			free(l.v);
+			return -1;
+		}
 	}
-	pids[0] = root;
-	for (i = 0; i < n; i++)
-		for (j = 0; j < nprocs; j++)
-			if (procs[j][1] == pids[i] && procs[j][0] != root)
-				pids[n++] = procs[j][0];
-	free(procs);
-	*pidsp = pids;
-	*np = n;
+	*pidsp = l.v;
+	*np = l.n;
 	return 0;
 }
 
@@ -277,8 +282,9 @@ rollup_kib(const char *text, const char *name, uint64_t *kib)
 	return 0;
 }
 
-int
-bench_daemon_mem(struct bench_mem *m)
+/* One look at every process of the daemon. */
+static int
+daemon_mem_once(struct bench_mem *m)
 {
 	char buf[4096];
 	uint64_t rss, pss;
@@ -310,6 +316,29 @@ bench_daemon_mem(struct bench_mem *m)
 	}
 	free(pids);
 	return status;
+}
+
+/*
+ * Once the daemon's processes are as many for MEM_STEADY_MS: the workers
+ * of connections just closed end a moment after their clients, and one
+ * still there would count in the figures as a connected one.
+ */
+int
+bench_daemon_mem(struct bench_mem *m)
+{
+	unsigned waited, steady = 0, last = 0;
+
+	for (waited = 0; waited <= DAEMON_WAIT_MS; waited += MEM_POLL_MS) {
+		if (daemon_mem_once(m) == -1)
+			return -1;
+		steady = m->nprocs == last ? steady + MEM_POLL_MS : 0;
+		last = m->nprocs;
+		if (steady >= MEM_STEADY_MS)
+			return 0;
+		sleep_ms(MEM_POLL_MS);
+	}
+	return bench_failx("nvmmd's processes did not settle in %u ms",
+	    DAEMON_WAIT_MS);
 }
 
 /*
