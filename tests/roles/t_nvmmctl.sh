@@ -52,6 +52,18 @@ fake_start()
 	done
 }
 
+# wait_gone PID NAME: until the process PID has exited, for 10 s at most.
+wait_gone()
+{
+	wg_i=0
+	while kill -0 "$1" 2>/dev/null && [ -z "$(sed -n 's/^State:.*Z.*/z/p' \
+	    /proc/"$1"/status 2>/dev/null)" ]; do
+		wg_i=$((wg_i + 1))
+		[ ${wg_i} -lt 1000 ] || atf_fail "$2 still runs after 10 s"
+		sleep 0.01
+	done
+}
+
 # -----------------------------------------------------------------------------
 
 atf_test_case identify cleanup
@@ -436,6 +448,45 @@ shutdown_cleanup()
 	stop_all
 }
 
+atf_test_case shutdown_daemon cleanup
+shutdown_daemon_head()
+{
+	atf_set "descr" "shutdown against nvmmd: silent and exit 0, then the" \
+	    "daemon exits 0 with its socket removed, and the guest's run" \
+	    "fails; a user may not (exit 4) and the daemon runs on"
+	atf_set "require.user" "root"
+	atf_set "require.files" "/dev/kvm"
+	atf_set "require.progs" "python3 setpriv"
+}
+shutdown_daemon_body()
+{
+	daemon_start
+	guest_start
+	gpid=$(cat guest.pid)
+	getent passwd 4242 >/dev/null && atf_skip "uid 4242 has a passwd entry"
+	atf_check -s exit:4 -o empty -e inline:"nvmmctl: permission denied:\
+ user uid 4242 is not in group nvmm-admin (shutdown needs the admin role)\n" \
+	    setpriv --reuid=4242 --regid=4242 --clear-groups ${ctl} shutdown
+	atf_check -s exit:0 -o match:"^${id} " -e empty ${ctl} list
+
+	atf_check -s exit:0 -o empty -e empty ${ctl} shutdown
+	pid=$(cat nvmmd.pid)
+	wait_gone "${pid}" nvmmd
+	wait "${pid}"
+	status=$?
+	rm -f nvmmd.pid
+	[ ${status} -eq 0 ] || atf_fail "nvmmd exited ${status} after shutdown"
+	[ ! -e s.sock ] || atf_fail "the socket outlived the daemon"
+	wait_gone "${gpid}" h_guest
+	wait "${gpid}"
+	rm -f guest.pid
+	atf_check -s exit:0 -o match:"^run failed: " -e empty cat guest.out
+}
+shutdown_daemon_cleanup()
+{
+	stop_all
+}
+
 atf_test_case usage
 usage_head()
 {
@@ -805,6 +856,7 @@ atf_init_test_cases()
 	atf_add_test_case kill_missing
 	atf_add_test_case kill_spares_others
 	atf_add_test_case shutdown
+	atf_add_test_case shutdown_daemon
 	atf_add_test_case usage
 	atf_add_test_case help
 	atf_add_test_case options_anywhere
