@@ -642,6 +642,67 @@ nvmm_x86_state_set(struct nvmm_cpu *cpu, uint64_t flags,
 }
 
 /*
+ * The groups in which st, read from a VCPU, holds what loading NVMM's
+ * RESET state would load: for those the load would change nothing.  The
+ * TSC is left out, as its setter leaves out a TSC of 0.
+ */
+uint64_t
+nvmm_x86_reset_groups(const struct nvmm_x64_state *st)
+{
+	struct nvmm_x64_state reset;
+	uint64_t same = 0;
+
+	nvmm_x86_state_reset(&reset);
+	if (memcmp(st->segs, reset.segs, sizeof(reset.segs)) == 0)
+		same |= NVMM_X64_STATE_SEGS;
+	if (memcmp(st->gprs, reset.gprs, sizeof(reset.gprs)) == 0)
+		same |= NVMM_X64_STATE_GPRS;
+	if (memcmp(st->crs, reset.crs, sizeof(reset.crs)) == 0)
+		same |= NVMM_X64_STATE_CRS;
+	if (memcmp(st->drs, reset.drs, sizeof(reset.drs)) == 0)
+		same |= NVMM_X64_STATE_DRS;
+	reset.msrs[NVMM_X64_MSR_TSC] = st->msrs[NVMM_X64_MSR_TSC];
+	if (memcmp(st->msrs, reset.msrs, sizeof(reset.msrs)) == 0)
+		same |= NVMM_X64_STATE_MSRS;
+	if (memcmp(&st->intr, &reset.intr, sizeof(reset.intr)) == 0)
+		same |= NVMM_X64_STATE_INTR;
+	if (memcmp(&st->fpu, &reset.fpu, sizeof(reset.fpu)) == 0)
+		same |= NVMM_X64_STATE_FPU;
+	return same;
+}
+
+/*
+ * Loads NVMM's RESET state into a new VCPU, but for the groups in held,
+ * which it holds already, and leaves a copy in *state.  What the setters
+ * of those groups would have remembered is remembered all the same.
+ */
+int
+nvmm_x86_state_load_reset(struct nvmm_cpu *cpu, uint64_t held,
+    struct nvmm_x64_state *state)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	uint64_t flags = NVMM_X64_STATE_ALL & ~held;
+	int error;
+
+	nvmm_x86_state_reset(state);
+	error = nvmm_x86_state_set(cpu, flags, state);
+	if (error)
+		return error;
+	if (!(flags & NVMM_X64_STATE_CRS)) {
+		xcpu->shadow_xcr0 = state->crs[NVMM_X64_CR_XCR0];
+		xcpu->run->cr8 = state->crs[NVMM_X64_CR_CR8];
+	}
+	if (!(flags & NVMM_X64_STATE_INTR)) {
+		xcpu->int_window_exiting = state->intr.int_window_exiting;
+		xcpu->nmi_window_exiting = state->intr.nmi_window_exiting;
+	}
+	/* Loading the MSRS measured the TSC already. */
+	if (!(flags & NVMM_X64_STATE_MSRS))
+		error = nvmm_x86_tsc_calibrate(cpu);
+	return error;
+}
+
+/*
  * What NVMM provides after an exit: the GPRs as they were at the exit,
  * the rest from the registers KVM synced into the run structure, and what
  * KVM does not sync (XCR0, MSRs).
