@@ -140,6 +140,8 @@ nvmm_x86_machine_configure(struct nvmm_machine *mach, uint64_t op,
  * state has them (nvmm_x86_fresh_probe): a new VCPU needs them not loaded.
  */
 static uint64_t nvmm_x86_fresh_groups;
+/* And whether it holds nothing beyond the FXSAVE area of its FPU. */
+static bool nvmm_x86_fresh_fpu_init;
 
 /*
  * KVM cannot destroy a VCPU, only the whole VM: a destroyed NVMM VCPU
@@ -225,7 +227,8 @@ nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 		return error;
 	/* NVMM's RESET state, loaded and already cached for the emulator. */
 	error = nvmm_x86_state_load_reset(cpu,
-	    fresh ? nvmm_x86_fresh_groups : 0, &cpu->comm->state);
+	    fresh ? nvmm_x86_fresh_groups : 0,
+	    fresh && nvmm_x86_fresh_fpu_init, &cpu->comm->state);
 	if (error) {
 		nvmm_x86_vcpu_unmake(mach, cpu);
 		return error;
@@ -263,6 +266,8 @@ nvmm_x86_fresh_probe(void)
 	if (nvmm_x86_vcpu_make(&mach, &cpu, 1, &isfresh) == 0) {
 		if (nvmm_x86_state_get(&cpu, NVMM_X64_STATE_ALL, &fresh) == 0)
 			nvmm_x86_fresh_groups = nvmm_x86_reset_groups(&fresh);
+		nvmm_x86_fresh_fpu_init =
+		    nvmm_x86_xsave_beyond_fxsave_init(&cpu);
 		nvmm_x86_vcpu_unmake(&mach, &cpu);
 	}
 	nvmm_x86_machine_destroy(&mach);
