@@ -136,16 +136,26 @@ nvmm_x86_machine_configure(struct nvmm_machine *mach, uint64_t op,
 /* -------------------------------------------------------------------------- */
 
 /*
+ * The state groups that a VCPU KVM has just made holds as NVMM's RESET
+ * state has them (nvmm_x86_fresh_probe): a new VCPU needs them not loaded.
+ */
+static uint64_t nvmm_x86_fresh_groups;
+/* And whether it holds nothing beyond the FXSAVE area of its FPU. */
+static bool nvmm_x86_fresh_fpu_init;
+
+/*
  * KVM cannot destroy a VCPU, only the whole VM: a destroyed NVMM VCPU
  * keeps its KVM VCPU, parked here for the next create of the same id.
+ * *freshp: KVM made this one now, so it holds KVM's own initial state.
  */
 static int
-nvmm_x86_vcpu_fd(struct nvmm_machine *mach, nvmm_cpuid_t cpuid)
+nvmm_x86_vcpu_fd(struct nvmm_machine *mach, nvmm_cpuid_t cpuid, bool *freshp)
 {
 	struct nvmm_x86_mach *xmach = mach->machdata;
 	int fd;
 
-	if (xmach->parked[cpuid] != -1) {
+	*freshp = xmach->parked[cpuid] == -1;
+	if (!*freshp) {
 		fd = xmach->parked[cpuid];
 		xmach->parked[cpuid] = -1;
 		return fd;
@@ -154,8 +164,10 @@ nvmm_x86_vcpu_fd(struct nvmm_machine *mach, nvmm_cpuid_t cpuid)
 	return fd;
 }
 
+/* Its KVM VCPU, its run structure mapped, NVMM's CPUID for ncpus loaded. */
 static int
-nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+nvmm_x86_vcpu_make(struct nvmm_machine *mach, struct nvmm_cpu *cpu,
+    uint32_t ncpus, bool *freshp)
 {
 	struct nvmm_x86_cpu *xcpu;
 	int error;
@@ -164,7 +176,7 @@ nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 	if (xcpu == NULL)
 		return ENOMEM;
 	xcpu->mach = mach;
-	xcpu->fd = nvmm_x86_vcpu_fd(mach, cpu->cpuid);
+	xcpu->fd = nvmm_x86_vcpu_fd(mach, cpu->cpuid, freshp);
 	if (xcpu->fd == -1) {
 		error = ENOMEM;
 		goto out;
@@ -177,22 +189,10 @@ nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 		goto out_fd;
 	}
 	cpu->cpudata = xcpu;
-
-	error = nvmm_x86_cpuid_load(cpu, atomic_load(&mach->ncpus) + 1);
-	if (error)
-		goto out_run;
-
-	/* NVMM's RESET state, loaded and already cached for the emulator. */
-	nvmm_x86_state_reset(&cpu->comm->state);
-	error = nvmm_x86_state_set(cpu, NVMM_X64_STATE_ALL, &cpu->comm->state);
+	error = nvmm_x86_cpuid_load(cpu, ncpus);
 	if (error == 0)
-		error = nvmm_x86_tsc_calibrate(cpu);
-	if (error)
-		goto out_run;
-	cpu->comm->state_cached = NVMM_X64_STATE_ALL;
-	return 0;
+		return 0;
 
-out_run:
 	cpu->cpudata = NULL;
 	munmap(xcpu->run, xcpu->runsize);
 out_fd:
@@ -202,17 +202,86 @@ out:
 	return error;
 }
 
+/* Parks the KVM VCPU for the next create of its id. */
 static void
-nvmm_x86_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+nvmm_x86_vcpu_unmake(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 {
 	struct nvmm_x86_mach *xmach = mach->machdata;
 	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
 
-	/* KVM's half-done instruction must not leak into the next life. */
-	(void)nvmm_x86_pending_finish(cpu);
 	munmap(xcpu->run, xcpu->runsize);
 	xmach->parked[cpu->cpuid] = xcpu->fd;
 	free(xcpu);
+	cpu->cpudata = NULL;
+}
+
+static int
+nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+{
+	bool fresh;
+	int error;
+
+	error = nvmm_x86_vcpu_make(mach, cpu, atomic_load(&mach->ncpus) + 1,
+	    &fresh);
+	if (error)
+		return error;
+	/* NVMM's RESET state, loaded and already cached for the emulator. */
+	error = nvmm_x86_state_load_reset(cpu,
+	    fresh ? nvmm_x86_fresh_groups : 0,
+	    fresh && nvmm_x86_fresh_fpu_init, &cpu->comm->state);
+	if (error) {
+		nvmm_x86_vcpu_unmake(mach, cpu);
+		return error;
+	}
+	cpu->comm->state_cached = NVMM_X64_STATE_ALL;
+	return 0;
+}
+
+static void
+nvmm_x86_vcpu_destroy(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
+{
+	/* KVM's half-done instruction must not leak into the next life. */
+	(void)nvmm_x86_pending_finish(cpu);
+	nvmm_x86_vcpu_unmake(mach, cpu);
+}
+
+/*
+ * Reads a VCPU that KVM has just made, in a VM of its own, as a create
+ * would have it before loading the RESET state.  Where it holds that state
+ * already a create loads nothing; where it differs, or if the probe cannot
+ * be made, a create loads the group, which is right on any KVM.
+ */
+static void
+nvmm_x86_fresh_probe(void)
+{
+	struct nvmm_x64_state fresh;
+	struct nvmm_machine mach;
+	struct nvmm_cpu cpu;
+	bool isfresh;
+
+	memset(&mach, 0, sizeof(mach));
+	memset(&cpu, 0, sizeof(cpu));
+	if (nvmm_x86_machine_create(&mach) != 0)
+		return;
+	if (nvmm_x86_vcpu_make(&mach, &cpu, 1, &isfresh) == 0) {
+		if (nvmm_x86_state_get(&cpu, NVMM_X64_STATE_ALL, &fresh) == 0)
+			nvmm_x86_fresh_groups = nvmm_x86_reset_groups(&fresh);
+		nvmm_x86_fresh_fpu_init =
+		    nvmm_x86_xsave_beyond_fxsave_init(&cpu);
+		nvmm_x86_vcpu_unmake(&mach, &cpu);
+	}
+	nvmm_x86_machine_destroy(&mach);
+}
+
+static int
+nvmm_x86_init(void)
+{
+	int error;
+
+	error = nvmm_x86_host_probe();
+	if (error == 0)
+		nvmm_x86_fresh_probe();
+	return error;
 }
 
 static int
@@ -306,7 +375,7 @@ static const unsigned long nvmm_x86_ioctls[] = {
 };
 
 const struct nvmm_impl nvmm_x86_kvm = {
-	.init = nvmm_x86_host_probe,
+	.init = nvmm_x86_init,
 	.capability = nvmm_x86_capability,
 	.mach_conf_max = NVMM_X86_MACH_NCONF,
 	.vcpu_conf_max = NVMM_X86_VCPU_NCONF,

@@ -165,6 +165,10 @@ int	nvmm_x86_state_get(struct nvmm_cpu *, uint64_t flags,
 int	nvmm_x86_state_set(struct nvmm_cpu *, uint64_t flags,
 	    const struct nvmm_x64_state *);
 int	nvmm_x86_state_commit(struct nvmm_cpu *);
+uint64_t nvmm_x86_reset_groups(const struct nvmm_x64_state *);
+bool	nvmm_x86_xsave_beyond_fxsave_init(struct nvmm_cpu *);
+int	nvmm_x86_state_load_reset(struct nvmm_cpu *, uint64_t held,
+	    bool fpu_init, struct nvmm_x64_state *);
 int	nvmm_x86_tsc_calibrate(struct nvmm_cpu *);
 bool	nvmm_x86_msr_shadowed(uint32_t msr);
 int	nvmm_x86_msr_write(struct nvmm_cpu *, uint32_t msr, uint64_t value);

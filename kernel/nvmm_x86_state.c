@@ -507,17 +507,49 @@ nvmm_x86_fpu_get(struct nvmm_cpu *cpu, struct nvmm_x64_state *state)
 	return 0;
 }
 
-/* As NetBSD: MXCSR bits the host does not have are cleared. */
+/*
+ * Whether KVM's XSAVE image of the VCPU holds nothing beyond the FXSAVE
+ * area: its header clear but for x87 and SSE, every other component in
+ * its initial state, all zeroes.  The FPU of such a VCPU can be loaded
+ * from an image made here, without reading KVM's first.
+ */
+bool
+nvmm_x86_xsave_beyond_fxsave_init(struct nvmm_cpu *cpu)
+{
+	struct kvm_xsave xsave;
+	const uint8_t *p = (const uint8_t *)xsave.region;
+	uint64_t bv;
+	size_t i;
+
+	if (nvmm_x86_ioctl(cpu, KVM_GET_XSAVE, &xsave) != 0)
+		return false;
+	memcpy(&bv, p + NVMM_X86_XSTATE_BV_OFFSET, sizeof(bv));
+	if (bv & ~(X86_XCR0_X87 | X86_XCR0_SSE))
+		return false;
+	for (i = NVMM_X86_XSTATE_BV_OFFSET + sizeof(bv);
+	    i < sizeof(xsave.region); i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * As NetBSD: MXCSR bits the host does not have are cleared.  The rest of
+ * KVM's XSAVE image is kept, or, from_init, is the initial state of a VCPU
+ * that holds nothing beyond the FXSAVE area.
+ */
 static int
-nvmm_x86_fpu_set(struct nvmm_cpu *cpu, const struct nvmm_x64_state *state)
+nvmm_x86_fpu_load(struct nvmm_cpu *cpu, const struct nvmm_x64_state *state,
+    bool from_init)
 {
 	struct kvm_xsave xsave;
 	struct fxsave fx;
 	uint64_t bv;
 	int error;
 
-	error = nvmm_x86_ioctl(cpu, KVM_GET_XSAVE, &xsave);
-	if (error)
+	if (from_init)
+		memset(&xsave, 0, sizeof(xsave));
+	else if ((error = nvmm_x86_ioctl(cpu, KVM_GET_XSAVE, &xsave)) != 0)
 		return error;
 	memcpy(&fx, &state->fpu, sizeof(fx));
 	fx.fx_mxcsr &= nvmm_x86_mxcsr_mask;
@@ -530,6 +562,12 @@ nvmm_x86_fpu_set(struct nvmm_cpu *cpu, const struct nvmm_x64_state *state)
 	memcpy((uint8_t *)xsave.region + NVMM_X86_XSTATE_BV_OFFSET, &bv,
 	    sizeof(bv));
 	return nvmm_x86_ioctl(cpu, KVM_SET_XSAVE, &xsave);
+}
+
+static int
+nvmm_x86_fpu_set(struct nvmm_cpu *cpu, const struct nvmm_x64_state *state)
+{
+	return nvmm_x86_fpu_load(cpu, state, false);
 }
 
 /* -------------------------------------------------------------------------- */
@@ -638,6 +676,72 @@ nvmm_x86_state_set(struct nvmm_cpu *cpu, uint64_t flags,
 		error = nvmm_x86_intr_set(cpu, state);
 	if (error == 0 && (flags & NVMM_X64_STATE_FPU))
 		error = nvmm_x86_fpu_set(cpu, state);
+	return error;
+}
+
+/*
+ * The groups in which st, read from a VCPU, holds what loading NVMM's
+ * RESET state would load: for those the load would change nothing.  The
+ * TSC is left out, as its setter leaves out a TSC of 0.
+ */
+uint64_t
+nvmm_x86_reset_groups(const struct nvmm_x64_state *st)
+{
+	struct nvmm_x64_state reset;
+	uint64_t same = 0;
+
+	nvmm_x86_state_reset(&reset);
+	if (memcmp(st->segs, reset.segs, sizeof(reset.segs)) == 0)
+		same |= NVMM_X64_STATE_SEGS;
+	if (memcmp(st->gprs, reset.gprs, sizeof(reset.gprs)) == 0)
+		same |= NVMM_X64_STATE_GPRS;
+	if (memcmp(st->crs, reset.crs, sizeof(reset.crs)) == 0)
+		same |= NVMM_X64_STATE_CRS;
+	if (memcmp(st->drs, reset.drs, sizeof(reset.drs)) == 0)
+		same |= NVMM_X64_STATE_DRS;
+	reset.msrs[NVMM_X64_MSR_TSC] = st->msrs[NVMM_X64_MSR_TSC];
+	if (memcmp(st->msrs, reset.msrs, sizeof(reset.msrs)) == 0)
+		same |= NVMM_X64_STATE_MSRS;
+	if (memcmp(&st->intr, &reset.intr, sizeof(reset.intr)) == 0)
+		same |= NVMM_X64_STATE_INTR;
+	if (memcmp(&st->fpu, &reset.fpu, sizeof(reset.fpu)) == 0)
+		same |= NVMM_X64_STATE_FPU;
+	return same;
+}
+
+/*
+ * Loads NVMM's RESET state into a new VCPU, but for the groups in held,
+ * which it holds already, and leaves a copy in *state.  What the setters
+ * of those groups would have remembered is remembered all the same.
+ * fpu_init: the VCPU holds nothing beyond the FXSAVE area
+ * (nvmm_x86_xsave_beyond_fxsave_init), so its FPU need not be read first.
+ */
+int
+nvmm_x86_state_load_reset(struct nvmm_cpu *cpu, uint64_t held,
+    bool fpu_init, struct nvmm_x64_state *state)
+{
+	struct nvmm_x86_cpu *xcpu = nvmm_x86_cpu(cpu);
+	uint64_t flags = NVMM_X64_STATE_ALL & ~held;
+	int error;
+
+	nvmm_x86_state_reset(state);
+	error = nvmm_x86_state_set(cpu,
+	    fpu_init ? flags & ~NVMM_X64_STATE_FPU : flags, state);
+	if (error == 0 && fpu_init && (flags & NVMM_X64_STATE_FPU))
+		error = nvmm_x86_fpu_load(cpu, state, true);
+	if (error)
+		return error;
+	if (!(flags & NVMM_X64_STATE_CRS)) {
+		xcpu->shadow_xcr0 = state->crs[NVMM_X64_CR_XCR0];
+		xcpu->run->cr8 = state->crs[NVMM_X64_CR_CR8];
+	}
+	if (!(flags & NVMM_X64_STATE_INTR)) {
+		xcpu->int_window_exiting = state->intr.int_window_exiting;
+		xcpu->nmi_window_exiting = state->intr.nmi_window_exiting;
+	}
+	/* Loading the MSRS measured the TSC already. */
+	if (!(flags & NVMM_X64_STATE_MSRS))
+		error = nvmm_x86_tsc_calibrate(cpu);
 	return error;
 }
 

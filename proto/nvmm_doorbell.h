@@ -74,8 +74,9 @@ int	nvmm_doorbell_wait_run(struct nvmm_doorbell *db, uint32_t seq,
 
 /*
  * The daemon's half, for the one thread that serves the doorbell.
- * nvmm_doorbell_next waits for the request after `served' and returns
- * true with its number, or false once *quit is set; nvmm_doorbell_answer
+ * nvmm_doorbell_next waits for the request after `served' (0 before the
+ * first, which it sleeps for without spinning) and returns true with its
+ * number, or false once *quit is set; nvmm_doorbell_answer
  * publishes the answer; nvmm_doorbell_close marks the doorbell dead and
  * answers a request in flight with ENOENT.  nvmm_doorbell_poke, from any
  * thread, makes a waiting nvmm_doorbell_next look at *quit again.

@@ -245,6 +245,103 @@ STATE_TC(reset_state, "A new VCPU is in the RESET state, "
 	tvm_destroy(&vm);
 }
 
+/*
+ * kernel/ loads into a VCPU that KVM has just made only the groups in
+ * which KVM's own initial state is not NVMM's RESET state, as measured
+ * once on a probe VCPU 0: other ids and other machines must agree.
+ */
+STATE_TC(reset_state_every_vcpu, "A new VCPU of any id, in any machine, "
+    "is in the RESET state in KVM in every group")
+{
+	static const nvmm_cpuid_t ids[] = { 1, 2, 0, 128, NVMM_MAX_VCPUS - 1 };
+	struct nvmm_capability cap;
+	struct tvcpu vcpu;
+	struct tvm vm, vm2;
+	size_t i;
+
+	tvm_create(&vm, TVM_RAM_SIZE);
+	tvm_create(&vm2, TVM_RAM_SIZE);
+	ATF_REQUIRE_EQ(nvmm_kern_capability(vm.owner, &cap), 0);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		tvm_vcpu_create(&vm, ids[i], &vcpu);
+		check_reset(reload(&vcpu, NVMM_X64_STATE_ALL),
+		    cap.arch.mxcsr_mask, true);
+	}
+	tvm_vcpu_create(&vm2, 3, &vcpu);
+	check_reset(reload(&vcpu, NVMM_X64_STATE_ALL), cap.arch.mxcsr_mask,
+	    true);
+	tvm_destroy(&vm2);
+	tvm_destroy(&vm);
+}
+
+/* A VCPU whose every group KVM holds far from RESET; it has not run. */
+static void
+setup_far_from_reset(struct tvm *vm, struct tvcpu *vcpu,
+    struct nvmm_capability *cap)
+{
+	struct nvmm_x64_state *st;
+	uint64_t xcr0_mask;
+
+	tvm_create(vm, TVM_RAM_SIZE);
+	ATF_REQUIRE_EQ(nvmm_kern_capability(vm->owner, cap), 0);
+	xcr0_mask = cap->arch.xcr0_mask;
+	tvm_vcpu_create(vm, 5, vcpu);
+	tvm_setup_longmode(vcpu, TVM_CODE_GPA);	/* SEGS, CRS, EFER, GPRS */
+	st = tvm_getstate(vcpu, NVMM_X64_STATE_ALL);
+	st->crs[NVMM_X64_CR_CR8] = 0x5;
+	st->crs[NVMM_X64_CR_XCR0] = xcr0_mask;
+	st->drs[NVMM_X64_DR_DR0] = 0x100000;
+	st->drs[NVMM_X64_DR_DR7] = 0x400 | 0x5D5D0000;
+	st->msrs[NVMM_X64_MSR_STAR] = 0x0023001000000000ULL;
+	st->msrs[NVMM_X64_MSR_SYSENTER_CS] = 0x10;
+	st->msrs[NVMM_X64_MSR_PAT] = 0x0607000605040100ULL;
+	st->intr.int_shadow = 1;
+	st->intr.int_window_exiting = 1;
+	st->fpu.fx_cw = 0x037F;
+	st->fpu.fx_mxcsr = 0x1FBF;
+	commit_now(vcpu, NVMM_X64_STATE_ALL);
+
+	/* Every group took, as read back from KVM. */
+	st = reload(vcpu, NVMM_X64_STATE_ALL);
+	ATF_REQUIRE_EQ(st->segs[NVMM_X64_SEG_CS].attrib.l, 1);
+	ATF_REQUIRE_EQ(st->gprs[NVMM_X64_GPR_RIP], TVM_CODE_GPA);
+	ATF_REQUIRE(st->crs[NVMM_X64_CR_CR0] & CR0_PG);
+	ATF_REQUIRE_EQ(st->crs[NVMM_X64_CR_CR8], 0x5);
+	ATF_REQUIRE_EQ(st->crs[NVMM_X64_CR_XCR0], xcr0_mask);
+	ATF_REQUIRE_EQ(st->drs[NVMM_X64_DR_DR0], 0x100000);
+	ATF_REQUIRE(st->msrs[NVMM_X64_MSR_EFER] & EFER_LMA);
+	ATF_REQUIRE_EQ(st->msrs[NVMM_X64_MSR_STAR], 0x0023001000000000ULL);
+	ATF_REQUIRE_EQ(st->msrs[NVMM_X64_MSR_PAT], 0x0607000605040100ULL);
+	ATF_REQUIRE_EQ(st->intr.int_shadow, 1);
+	ATF_REQUIRE_EQ(st->intr.int_window_exiting, 1);
+	ATF_REQUIRE_EQ(st->fpu.fx_cw, 0x037F);
+}
+
+/*
+ * KVM keeps a destroyed VCPU for the next create of its id: unlike one
+ * KVM has just made, it holds its last life's state, and every group of
+ * the RESET state must be loaded into it.
+ */
+STATE_TC(reset_state_recreated, "A VCPU destroyed and made again is in "
+    "the RESET state in KVM in every group, whatever its last life loaded")
+{
+	struct nvmm_capability cap;
+	struct tvcpu vcpu;
+	struct tvm vm;
+	int error;
+
+	setup_far_from_reset(&vm, &vcpu, &cap);
+
+	error = nvmm_kern_vcpu_destroy(vm.owner, vm.machid, vcpu.cpuid);
+	ATF_REQUIRE_EQ_MSG(error, 0, "vcpu_destroy: %s", strerror(error));
+	tvm_vcpu_create(&vm, 5, &vcpu);
+	ATF_CHECK_EQ(vcpu.comm->state_cached, NVMM_X64_STATE_ALL);
+	check_reset(&vcpu.comm->state, cap.arch.mxcsr_mask, false);
+	check_reset(reload(&vcpu, NVMM_X64_STATE_ALL), cap.arch.mxcsr_mask,
+	    true);
+	tvm_destroy(&vm);
+}
+
 STATE_TC(roundtrip_segs, "SEGS: selectors, bases, limits and "
     "every attribute bit reach KVM and come back")
 {
@@ -707,6 +804,8 @@ STATE_TC(bad_state_run_einval, "A state KVM refuses (CR0.PG without "
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, reset_state);
+	ATF_TP_ADD_TC(tp, reset_state_every_vcpu);
+	ATF_TP_ADD_TC(tp, reset_state_recreated);
 	ATF_TP_ADD_TC(tp, roundtrip_segs);
 	ATF_TP_ADD_TC(tp, roundtrip_gprs);
 	ATF_TP_ADD_TC(tp, roundtrip_crs);
