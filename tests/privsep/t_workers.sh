@@ -350,6 +350,50 @@ restart_cleanup()
 	stop_all
 }
 
+atf_test_case orphan_calls cleanup
+orphan_calls_head()
+{
+	atf_set "descr" "While no parent has it, a worker's client gets" \
+	    "EAGAIN for a call that needs the parent (a new machine), and" \
+	    "the same call works once a new nvmmd has adopted the worker"
+	needs_daemon
+}
+orphan_calls_body()
+{
+	daemon_start
+	guest_start a again
+	worker_of a
+	kill -USR1 "$(cat a.pid)"
+	wait_for "grep -q '^create: ' a.out" "no answer with a parent" 50 a.out
+	grep -q '^create: ok$' a.out || atf_fail "with a parent: $(oneline a.out)"
+
+	pid=$(cat nvmmd.pid)
+	kill -TERM "$pid"
+	wait_for "! alive $pid" "nvmmd does not end on SIGTERM"
+	kill -USR1 "$(cat a.pid)"
+	wait_for "[ \$(grep -c '^create: ' a.out) -eq 2 ]" \
+	    "no answer without a parent" 100 a.out
+	[ "$(grep '^create: ' a.out | sed -n 2p)" = "create: EAGAIN" ] ||
+	    atf_fail "without a parent: $(oneline a.out)"
+	alive "$(cat a.worker)" || atf_fail "the worker ended with its parent"
+
+	daemon_start new
+	wait_for "grep -q 'registered with 2 machine(s)' new/nvmmd.log" \
+	    "the worker is not adopted" 50 new/nvmmd.log
+	kill -USR1 "$(cat a.pid)"
+	wait_for "[ \$(grep -c '^create: ' a.out) -eq 3 ]" \
+	    "no answer from the new parent" 50 a.out
+	[ "$(grep '^create: ' a.out | sed -n 3p)" = "create: ok" ] ||
+	    atf_fail "after the adoption: $(oneline a.out)"
+	$CTL list >list.out 2>list.err || atf_fail "$(oneline list.err)"
+	[ "$(grep -c '^[0-9]' list.out)" -eq 3 ] ||
+	    atf_fail "not 3 machines: $(oneline list.out)"
+}
+orphan_calls_cleanup()
+{
+	stop_all
+}
+
 atf_test_case procs cleanup
 procs_head()
 {
@@ -531,6 +575,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case worker_sigkill
 	atf_add_test_case restart
+	atf_add_test_case orphan_calls
 	atf_add_test_case procs
 	atf_add_test_case scribble
 	atf_add_test_case seccomp_worker

@@ -21,6 +21,10 @@
  *   h_guest run NAME  the same under the command name NAME (any bytes),
  *                 as nvmmd sees it: for names a terminal or JSON must
  *                 escape.
+ *   h_guest again  creates a machine, prints its "machid" and "ready",
+ *                 then at each SIGUSR1 tries one more machine and prints
+ *                 "create: ok" or "create: <errno name>": for calls made
+ *                 while the daemon's parent restarts.
  *   h_guest root  with nvmm_root_init (the root owner), creates two
  *                 machines with a VCPU and H_RAM bytes of RAM each, prints
  *                 "machid A", "machid2 B" and "ready", and waits to be
@@ -32,6 +36,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
@@ -184,6 +189,47 @@ many_main(const char *n, const char *v)
 		pause();
 }
 
+static volatile sig_atomic_t again_asked;
+
+static void
+again_on_usr1(int sig)
+{
+	(void)sig;
+	again_asked = 1;
+}
+
+static int
+again_main(void)
+{
+	struct nvmm_machine mach, more;
+	struct sigaction sa;
+	sigset_t usr1, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = again_on_usr1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	if (sigaction(SIGUSR1, &sa, NULL) == -1)
+		fail("sigaction");
+	if (nvmm_init() == -1)
+		fail("nvmm_init");
+	if (nvmm_machine_create(&mach) == -1)
+		fail("nvmm_machine_create");
+	printf("machid %u\nready\n", mach.machid);
+	fflush(stdout);
+	for (;;) {
+		while (!again_asked)
+			sigsuspend(&old);
+		again_asked = 0;
+		if (nvmm_machine_create(&more) == 0)
+			printf("create: ok\n");
+		else
+			printf("create: %s\n", strerrorname_np(errno));
+		fflush(stdout);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,8 +246,11 @@ main(int argc, char **argv)
 	}
 	if (argc == 2 && strcmp(argv[1], "root") == 0)
 		return root_main();
+	if (argc == 2 && strcmp(argv[1], "again") == 0)
+		return again_main();
 	if (argc == 4 && strcmp(argv[1], "many") == 0)
 		return many_main(argv[2], argv[3]);
-	fprintf(stderr, "usage: h_guest cap|run [name]|io|root|many N V\n");
+	fprintf(stderr, "usage: h_guest cap|run [name]|io|again|root|many N "
+	    "V\n");
 	return 2;
 }
