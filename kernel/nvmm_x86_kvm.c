@@ -202,7 +202,10 @@ out:
 	return error;
 }
 
-/* Parks the KVM VCPU for the next create of its id. */
+/*
+ * Parks the KVM VCPU for the next create of its id.  cpu->cpudata is the
+ * caller's to clear: a VCPU's is cleared under its kick lock (nvmm.c).
+ */
 static void
 nvmm_x86_vcpu_unmake(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 {
@@ -212,7 +215,6 @@ nvmm_x86_vcpu_unmake(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 	munmap(xcpu->run, xcpu->runsize);
 	xmach->parked[cpu->cpuid] = xcpu->fd;
 	free(xcpu);
-	cpu->cpudata = NULL;
 }
 
 static int
@@ -231,6 +233,7 @@ nvmm_x86_vcpu_create(struct nvmm_machine *mach, struct nvmm_cpu *cpu)
 	    fresh && nvmm_x86_fresh_fpu_init, &cpu->comm->state);
 	if (error) {
 		nvmm_x86_vcpu_unmake(mach, cpu);
+		cpu->cpudata = NULL;
 		return error;
 	}
 	cpu->comm->state_cached = NVMM_X64_STATE_ALL;

@@ -4,7 +4,8 @@
  * The x86 backend over KVM: what its files share.
  *   nvmm_x86_host.c    the host probe: /dev/kvm, its CPUID, the FPU masks
  *   nvmm_x86_kvm.c     the backend table: the VM, VCPUs, memory slots,
- *                      kicks, capability
+ *                      kicks, capability; what a VCPU KVM has just made
+ *                      holds (a probe at init)
  *   nvmm_x86_state.c   NVMM state groups to and from KVM's
  *   nvmm_x86_run.c     the run loop and NVMM exits made from KVM's
  *   nvmm_x86_decode.c  the IO and MSR instructions, as NVMM's exits say them
