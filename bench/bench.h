@@ -9,7 +9,10 @@
  *
  *   bench_main.c    options, the paths, rounds, statistics, the table
  *   bench_guest.c   the guest programs, and the exit and stop loops
- *   bench_kvm.c     backend: /dev/kvm directly
+ *   bench_kvm.c     backends: /dev/kvm directly, bare or set up as
+ *                   kernel/ sets it up
+ *   bench_remote.c  backend: raw KVM in another process, behind the
+ *                   doorbell
  *   bench_kern.c    backend: kernel/ in-process
  *   bench_client.c  backend: libnvmmclient through nvmmd
  *   bench_daemon.c  the private nvmmd: start, stop, the RSS, PSS and CPU
@@ -76,6 +79,8 @@ struct bench_backend {
 };
 
 extern const struct bench_backend bench_kvm;
+extern const struct bench_backend bench_kvm_nvmm;
+extern const struct bench_backend bench_kvm_remote;
 extern const struct bench_backend bench_kern;
 extern const struct bench_backend bench_client;
 

@@ -18,7 +18,7 @@
 
 #include "bench.h"
 
-#define MAX_WAYS	3
+#define MAX_WAYS	5
 #define IDLE_MACHINES	16
 #define IDLE_SETTLE_MS	500
 #define IDLE_WINDOW_MS	2000
@@ -38,7 +38,8 @@ struct path {
 #define EXIT_WAY(b, g)	{ .backend = &(b), .guest = (g), \
 	.setup = bench_exits_setup, .round = bench_exits_round, \
 	.teardown = bench_vm_teardown }
-#define EXIT_WAYS(g)	{ EXIT_WAY(bench_kvm, g), EXIT_WAY(bench_kern, g), \
+#define EXIT_WAYS(g)	{ EXIT_WAY(bench_kvm, g), EXIT_WAY(bench_kvm_nvmm, g), \
+	EXIT_WAY(bench_kern, g), EXIT_WAY(bench_kvm_remote, g), \
 	EXIT_WAY(bench_client, g) }
 #define STOP_WAY(b)	{ .backend = &(b), \
 	.setup = bench_stop_setup, .round = bench_stop_round, \

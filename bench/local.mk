@@ -5,7 +5,8 @@
 # tree; tests/bench runs it quickly, to see that every path works.
 check_PROGRAMS += bench/nvmm-bench
 bench_nvmm_bench_SOURCES = bench/bench.h bench/bench_main.c \
-	bench/bench_guest.c bench/bench_kvm.c bench/bench_kern.c \
+	bench/bench_guest.c bench/bench_kvm.c bench/bench_remote.c \
+	bench/bench_kern.c \
 	bench/bench_client.c bench/bench_daemon.c bench/bench_rpc.c \
 	bench/bench_conn.c \
 	libnvmmclient/nvmm_assist_load.c

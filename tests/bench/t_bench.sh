@@ -28,10 +28,14 @@ every_path_measured_body()
 		atf_check -o match:"^$path  *[^ ].* [0-9]+\.[0-9]+  *1\.00  *1\.00\$" \
 		    cat out
 	done
-	# Three ways for each guest path, two for the control request and
-	# for the connection.
+	# Five ways for each exit path, three for the stop and the create,
+	# two for the control request and for the connection.
 	n=$(grep -cE ' [0-9]+ +[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+$' out)
-	[ "$n" -eq 22 ] || atf_fail "$n measured ways, not 22: $(cat out)"
+	[ "$n" -eq 30 ] || atf_fail "$n measured ways, not 30: $(cat out)"
+	for way in "raw KVM, NVMM's set-up" "raw KVM, another process"; do
+		n=$(grep -c " $way " out)
+		[ "$n" -eq 4 ] || atf_fail "$way: $n exit paths, not 4"
+	done
 	atf_check -s exit:1 -o ignore grep FAILED out
 	atf_check -o match:'^daemon RSS per idle machine +[0-9]+ KiB' cat out
 	atf_check -o match:'^daemon CPU while idle +[0-9.]+ ms in' cat out
