@@ -46,8 +46,15 @@ nvmm_x86_kvm_run(struct nvmm_cpu *cpu)
 	if (ret == -1)
 		error = errno;
 	nvmm_cpu_leave(cpu);
-	/* Cleared before the comm page is read again; see nvmm_cpu_kick(). */
-	__atomic_store_n(&xcpu->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	/*
+	 * Cleared before the comm page is read again; see nvmm_cpu_kick().
+	 * Only when set: the store is a locked instruction.  A kick after
+	 * the load stays armed for the next entry, as one after the store
+	 * would, and its stop is in the comm page, read after this.
+	 */
+	if (__atomic_load_n(&xcpu->run->immediate_exit, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&xcpu->run->immediate_exit, 0,
+		    __ATOMIC_SEQ_CST);
 	return error;
 }
 
@@ -165,39 +172,61 @@ nvmm_x86_io_matches(const struct nvmm_x86_io_insn *insn,
 	return (uint16_t)rdx == port;
 }
 
+/* The bytes before RIP that an IO instruction KVM retired ends at. */
+#define NVMM_X86_IO_BEFORE	5
+#define NVMM_X86_INSN_MAX	15
+
+/*
+ * The bytes at RIP and, in win[0..NVMM_X86_IO_BEFORE), the ones before
+ * it, in one read of guest memory where RIP allows; *before says whether
+ * those are there.  Returns how many bytes at RIP could be read.
+ */
+static size_t
+nvmm_x86_io_fetch(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
+    uint64_t rip, uint8_t win[NVMM_X86_IO_BEFORE + NVMM_X86_INSN_MAX],
+    bool *before)
+{
+	size_t n;
+
+	if (rip >= NVMM_X86_IO_BEFORE) {
+		n = nvmm_x86_fetch(cpu, sregs, rip - NVMM_X86_IO_BEFORE, win,
+		    NVMM_X86_IO_BEFORE + NVMM_X86_INSN_MAX);
+		if (n >= NVMM_X86_IO_BEFORE) {
+			*before = true;
+			return n - NVMM_X86_IO_BEFORE;
+		}
+	}
+	*before = false;
+	return nvmm_x86_fetch(cpu, sregs, rip, win + NVMM_X86_IO_BEFORE,
+	    NVMM_X86_INSN_MAX);
+}
+
 /*
  * The instruction of an access KVM finished before exiting: it ends at
- * RIP.  The shortest IO instruction that ends there and fits the access
- * is taken for it, as bytes before it may be the tail of the instruction
- * before; but a string instruction takes the rep, address-size and
- * segment prefixes in front of it, which say what it did.
+ * RIP, that is at `end'.  The shortest IO instruction that ends there and
+ * fits the access is taken for it, as bytes before it may be the tail of
+ * the instruction before; but a string instruction takes the rep,
+ * address-size and segment prefixes in front of it, which say what it
+ * did.
  */
 static bool
-nvmm_x86_io_decode_before(struct nvmm_cpu *cpu, const struct kvm_sregs *sregs,
-    uint64_t rip, const struct kvm_run *run, uint64_t rdx,
-    struct nvmm_x86_io_insn *insn)
+nvmm_x86_io_decode_before(const struct kvm_sregs *sregs, const uint8_t *end,
+    const struct kvm_run *run, uint64_t rdx, struct nvmm_x86_io_insn *insn)
 {
 	const bool mode16 = nvmm_x86_mode16(sregs);
 	const bool longmode = nvmm_x86_longmode(sregs);
+	const size_t len = NVMM_X86_IO_BEFORE;
 	struct nvmm_x86_io_insn longer;
-	uint8_t bytes[5];
-	const uint8_t *end = bytes + sizeof(bytes);
-	size_t k, n;
+	size_t k;
 
-	if (rip < sizeof(bytes))
-		return false;
-	n = nvmm_x86_fetch(cpu, sregs, rip - sizeof(bytes), bytes,
-	    sizeof(bytes));
-	if (n != sizeof(bytes))
-		return false;
-	for (k = 1; k <= sizeof(bytes); k++) {
+	for (k = 1; k <= len; k++) {
 		if (nvmm_x86_decode_io(end - k, k, mode16, longmode, insn) &&
 		    insn->len == k && nvmm_x86_io_matches(insn, run, rdx))
 			break;
 	}
-	if (k > sizeof(bytes))
+	if (k > len)
 		return false;
-	while (insn->str && ++k <= sizeof(bytes) &&
+	while (insn->str && ++k <= len &&
 	    nvmm_x86_io_string_prefix(*(end - k)) &&
 	    nvmm_x86_decode_io(end - k, k, mode16, longmode, &longer) &&
 	    longer.len == k && nvmm_x86_io_matches(&longer, run, rdx))
@@ -238,11 +267,12 @@ nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	uint64_t rip = run->s.regs.regs.rip, rdx = run->s.regs.regs.rdx;
 	struct nvmm_x86_io_insn insn;
 	uint64_t start = rip, npc = rip;
-	uint8_t bytes[15];
+	uint8_t win[NVMM_X86_IO_BEFORE + NVMM_X86_INSN_MAX];
+	const uint8_t *bytes = win + NVMM_X86_IO_BEFORE;
 	size_t n;
-	bool at;
+	bool at, before;
 
-	n = nvmm_x86_fetch(cpu, sregs, rip, bytes, sizeof(bytes));
+	n = nvmm_x86_io_fetch(cpu, sregs, rip, win, &before);
 	at = nvmm_x86_decode_io(bytes, n, nvmm_x86_mode16(sregs),
 	    nvmm_x86_longmode(sregs), &insn) &&
 	    nvmm_x86_io_matches(&insn, run, rdx);
@@ -252,8 +282,8 @@ nvmm_x86_exit_io(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	}
 	if (at) {
 		npc = rip + insn.len;
-	} else if (run->io.direction == KVM_EXIT_IO_OUT &&
-	    nvmm_x86_io_decode_before(cpu, sregs, rip, run, rdx, &insn)) {
+	} else if (run->io.direction == KVM_EXIT_IO_OUT && before &&
+	    nvmm_x86_io_decode_before(sregs, bytes, run, rdx, &insn)) {
 		/* Only writes are ever retired before the exit. */
 		start = rip - insn.len;
 	} else {
@@ -557,7 +587,7 @@ nvmm_x86_exit_msr(struct nvmm_cpu *cpu, struct nvmm_vcpu_exit *exit)
 	const struct kvm_run *run = xcpu->run;
 	const struct kvm_sregs *sregs = &run->s.regs.sregs;
 	uint64_t rip = run->s.regs.regs.rip;
-	uint8_t bytes[15];
+	uint8_t bytes[NVMM_X86_INSN_MAX];
 	size_t n, len;
 
 	n = nvmm_x86_fetch(cpu, sregs, rip, bytes, sizeof(bytes));
