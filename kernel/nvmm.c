@@ -778,8 +778,14 @@ nvmm_kern_vcpu_run(struct nvmm_owner *owner, nvmm_machid_t machid,
 		start = nvmm_stats_enter(cpu);
 		error = nvmm_impl->vcpu_run(mach, cpu, exit);
 		nvmm_stats_leave(cpu, start, error == 0 ? exit : NULL);
-		/* As NetBSD: a stop asked for is consumed by any return. */
-		NVMM_WRITE_ONCE(cpu->comm->stop, 0);
+		/*
+		 * As NetBSD: a stop asked for is consumed by any return.  The
+		 * word is written only when set: the client's thread waiting
+		 * for this run reads it in its spin, and a store would take
+		 * the line from it at every exit.
+		 */
+		if (NVMM_READ_ONCE(cpu->comm->stop) != 0)
+			NVMM_WRITE_ONCE(cpu->comm->stop, 0);
 		nvmm_vcpu_put(cpu);
 	}
 	nvmm_machine_put(mach);
