@@ -18,7 +18,7 @@ libnvmmclient_libnvmmclient_la_CFLAGS = $(AM_CFLAGS) $(NVMM_PROTO_CFLAGS)
 libnvmmclient_libnvmmclient_la_LIBADD = proto/libnvmmproto.la \
 	$(PROTOBUF_C_LIBS) -lpthread
 # NetBSD's libnvmm is major 0, minor 1.
-libnvmmclient_libnvmmclient_la_LDFLAGS = -version-info 1:0:1 \
+libnvmmclient_libnvmmclient_la_LDFLAGS = $(LTO_FLAGS) -version-info 1:0:1 \
 	-export-symbols-regex '^nvmm_(init|root_init|capability|machine_|vcpu_|hva_|gpa_|gva_|assist_|ctl)'
 
 pkgconfig_DATA = libnvmmclient/libnvmmclient.pc
