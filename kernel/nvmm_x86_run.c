@@ -174,7 +174,6 @@ nvmm_x86_io_matches(const struct nvmm_x86_io_insn *insn,
 
 /* The bytes before RIP that an IO instruction KVM retired ends at. */
 #define NVMM_X86_IO_BEFORE	5
-#define NVMM_X86_INSN_MAX	15
 
 /*
  * The bytes at RIP and, in win[0..NVMM_X86_IO_BEFORE), the ones before
