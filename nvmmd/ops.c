@@ -76,7 +76,7 @@ op_machine_create(struct ops_ctx *c)
 {
 	Nvmm__MachineCreateResult *result = &c->scratch->machine_create;
 	nvmm_machid_t machid;
-	int error, fd;
+	int error, fd = -1;
 
 	error = machine_create(c->s->owner, &c->s->peer, &machid, &fd);
 	if (error)

@@ -292,7 +292,8 @@ env_area(char **startp, char **endp)
 static int
 env_clear(void)
 {
-	char *value = getenv(PRIVSEP_KEEP_ENV), *kept = NULL, *start, *end;
+	char *value = getenv(PRIVSEP_KEEP_ENV), *kept = NULL;
+	char *start = NULL, *end = NULL;
 	size_t len = 0;
 	int error;
 
